@@ -1,0 +1,20 @@
+# syntax=docker/dockerfile:1
+FROM python:3.11-slim AS build
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY app ./app
+RUN python -m pip install --no-cache-dir --upgrade pip \
+ && python -m pip wheel --no-cache-dir --wheel-dir /wheels .
+
+FROM python:3.11-slim
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 ENVIRONMENT=production
+RUN groupadd --system app && useradd --system --gid app --home-dir /srv --shell /usr/sbin/nologin app
+WORKDIR /srv
+COPY --from=build /wheels /wheels
+RUN python -m pip install --no-cache-dir /wheels/* && rm -rf /wheels
+COPY migrations ./migrations
+USER app
+EXPOSE 8000
+HEALTHCHECK --interval=30s --timeout=3s CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz')"
+# Migrations first (idempotent), then the server; DATABASE_URL and JWT_SECRET come from the environment.
+CMD ["sh", "-c", "referral-exchange migrate && exec referral-exchange serve --host 0.0.0.0 --port 8000"]

@@ -1,0 +1,46 @@
+# Everything a newcomer needs: `make run` serves the demo, `make test` runs every test.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PG_TEST_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/postgres
+
+.PHONY: run test test-postgres lint typecheck openapi openapi-check check install clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/referral-exchange migrate
+	$(BIN)/referral-exchange seed-demo
+	$(BIN)/referral-exchange serve --host 127.0.0.1 --port 8000
+
+test: $(STAMP)
+	$(BIN)/pytest
+
+test-postgres: $(STAMP)
+	TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check app tests migrations/env.py bench
+	$(BIN)/ruff format --check app tests migrations/env.py bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+openapi: $(STAMP)
+	$(BIN)/referral-exchange export-openapi --output openapi/openapi.json
+
+openapi-check: $(STAMP)
+	$(BIN)/referral-exchange export-openapi --output $(VENV)/openapi.generated.json
+	diff -u openapi/openapi.json $(VENV)/openapi.generated.json
+
+check: lint typecheck openapi-check test test-postgres
+
+clean:
+	rm -rf $(VENV) referral_exchange.db referral_exchange.db-wal referral_exchange.db-shm

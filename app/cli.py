@@ -1,0 +1,178 @@
+"""The `referral-exchange` command line."""
+
+import asyncio
+import json
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from alembic import command
+from alembic.config import Config
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app import unit_of_work
+from app.config import get_settings
+from app.db import dispose_engine, get_sessionmaker
+from app.errors import AppError
+from app.models.audit import ActorKind, AuditActor
+from app.models.identity import Role, Scope
+from app.security import new_client_id, new_client_secret
+from app.services import identity, seed
+
+cli = typer.Typer(help="Referral exchange: serve, migrate and administer.", no_args_is_help=True)
+CLI_ACTOR = AuditActor(kind=ActorKind.SYSTEM, id="cli")
+T = TypeVar("T")
+
+
+def _migrations_dir() -> Path:
+    for candidate in (Path(__file__).resolve().parent.parent / "migrations", Path.cwd() / "migrations"):
+        if (candidate / "env.py").exists():
+            return candidate
+    raise typer.BadParameter("cannot find the migrations/ folder")
+
+
+def alembic_config(database_url: str | None = None) -> Config:
+    """An Alembic configuration that needs no alembic.ini on disk."""
+    config = Config()
+    config.set_main_option("script_location", str(_migrations_dir()))
+    config.set_main_option("sqlalchemy.url", database_url or get_settings().database_url)
+    config.attributes["configure_logging"] = False
+    return config
+
+
+def _in_transaction(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Run `work` in one unit of work, committed with its audit events, and clean up."""
+
+    async def run() -> T:
+        try:
+            async with get_sessionmaker()() as session:
+                result = await work(session)
+                await unit_of_work.commit(session)
+                return result
+        finally:
+            await dispose_engine()
+
+    try:
+        return asyncio.run(run())
+    except AppError as exc:
+        typer.echo(f"error: {exc.detail}", err=True)
+        raise typer.Exit(2) from None
+
+
+@cli.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+) -> None:
+    """Serve the HTTP API with uvicorn."""
+    import uvicorn
+
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=True,
+        access_log=False,
+    )
+
+
+@cli.command()
+def migrate(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head") -> None:
+    """Apply database migrations (to the latest by default)."""
+    command.upgrade(alembic_config(), revision)
+    typer.echo(f"database migrated to {revision}")
+
+
+@cli.command("seed-demo")
+def seed_demo(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the network as JSON.")] = False,
+) -> None:
+    """Create (or refresh) the demo network and print its logins."""
+    if get_settings().environment == "production":
+        typer.echo("error: the demo network has published passwords; refusing in production", err=True)
+        raise typer.Exit(2)
+    result = _in_transaction(seed.seed_demo)
+    if as_json:
+        typer.echo(json.dumps(result, indent=2))
+        return
+    _print_logins(result)
+
+
+def _print_logins(result: dict[str, Any]) -> None:
+    names = {a["id"]: a["name"] for a in result["agencies"]}
+    typer.echo("Demo staff logins (password grant):")
+    for user in result["users"]:
+        where = names.get(user["agency_id"], "platform")
+        typer.echo(f"  {user['username']:<18} {user['password']:<28} {user['role']:<12} {where}")
+    typer.echo("Demo API clients (client_credentials grant):")
+    for client in result["clients"]:
+        typer.echo(f"  {client['client_id']:<18} {client['client_secret']:<28} {names[client['agency_id']]}")
+
+
+@cli.command("create-admin")
+def create_admin(
+    username: Annotated[str, typer.Option(help="Login name.")],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
+    role: Annotated[Role, typer.Option(help="admin or auditor (platform roles).")] = Role.ADMIN,
+) -> None:
+    """Create a platform admin (or auditor) account."""
+    if role not in {Role.ADMIN, Role.AUDITOR}:
+        raise typer.BadParameter("create-admin makes platform accounts: admin or auditor")
+
+    async def work(session: AsyncSession) -> None:
+        await identity.create_user(
+            session, CLI_ACTOR, username=username, password=password, role=role, agency_id=None
+        )
+
+    _in_transaction(work)
+    typer.echo(f"created {role.value} {username}")
+
+
+@cli.command("create-client")
+def create_client(
+    name: Annotated[str, typer.Option(help="What the partner system is.")],
+    scopes: Annotated[list[Scope], typer.Option("--scope", help="A scope to grant; repeat for more.")],
+    agency_id: Annotated[uuid.UUID | None, typer.Option(help="The agency the client acts for.")] = None,
+) -> None:
+    """Register an API client and print its id and secret (the secret is shown only once)."""
+    client_id, secret = new_client_id(), new_client_secret()
+
+    async def work(session: AsyncSession) -> None:
+        await identity.create_client(
+            session,
+            CLI_ACTOR,
+            client_id=client_id,
+            secret=secret,
+            name=name,
+            agency_id=agency_id,
+            scopes=scopes,
+        )
+
+    _in_transaction(work)
+    typer.echo(json.dumps({"client_id": client_id, "client_secret": secret}))
+
+
+@cli.command("export-openapi")
+def export_openapi(
+    output: Annotated[Path, typer.Option(help="Where to write the document.")] = Path("openapi/openapi.json"),
+) -> None:
+    """Write the OpenAPI document the application serves."""
+    from app.main import create_app
+
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(create_app().openapi(), indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    typer.echo(f"wrote {output}")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,59 @@
+"""Typed settings read from the environment (and an optional `.env` file)."""
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Publicly known, so usable only where nothing real is at stake.
+DEVELOPMENT_JWT_SECRET = "development-only-secret-change-me-0123456789"  # noqa: S105
+
+Environment = Literal["development", "test", "production"]
+
+
+class Settings(BaseSettings):
+    """Every knob the service reads; one instance per process via `get_settings()`."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    environment: Environment = "development"
+    database_url: str = "sqlite+aiosqlite:///./referral_exchange.db"
+    database_pool_size: int = 10
+    database_echo: bool = False
+
+    jwt_secret: SecretStr = SecretStr(DEVELOPMENT_JWT_SECRET)
+    jwt_algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
+    jwt_issuer: str = "referral-exchange"
+    jwt_audience: str = "referral-exchange"
+    user_token_ttl_seconds: int = 15 * 60
+    client_token_ttl_seconds: int = 60 * 60
+
+    # Argon2id cost; the defaults follow RFC 9106's second recommended option.
+    password_hash_time_cost: int = 3
+    password_hash_memory_kib: int = 65536
+
+    idempotency_ttl_hours: int = 48
+    max_page_size: int = 200
+    default_page_size: int = 50
+
+    @model_validator(mode="after")
+    def _refuse_default_secrets(self) -> "Settings":
+        if self.environment == "development":
+            return self
+        secret = self.jwt_secret.get_secret_value()
+        if secret == DEVELOPMENT_JWT_SECRET:
+            raise ValueError("JWT_SECRET must be set outside development; the default is public")
+        if len(secret) < 32:
+            raise ValueError("JWT_SECRET must be at least 32 characters outside development")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

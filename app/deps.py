@@ -1,0 +1,93 @@
+"""Request dependencies: the unit-of-work session and the authenticated principal."""
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Security
+from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlowPassword, OAuthFlows
+from fastapi.security import OAuth2, SecurityScopes
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import HTTPConnection
+
+from app import unit_of_work
+from app.config import Settings, get_settings
+from app.db import get_sessionmaker
+from app.errors import AppError, InsufficientScope, NotAuthenticated
+from app.models.identity import Scope
+from app.security import InvalidToken, Principal, read_token
+
+TOKEN_URL = "/v1/oauth/token"  # noqa: S105
+SCOPE_DESCRIPTIONS = {
+    Scope.REFERRALS_READ.value: "Read the agency's inbox and sent referrals",
+    Scope.REFERRALS_WRITE.value: "Create referrals, change their status, record outcomes and messages",
+    Scope.DIRECTORY_WRITE.value: "Manage agencies and services (platform admin)",
+    Scope.AUDIT_READ.value: "Read and verify the audit trail",
+    Scope.REPORTS_READ.value: "Read management information",
+    Scope.WEBHOOKS_MANAGE.value: "Manage the agency's webhook subscriptions",
+}
+
+
+async def get_session() -> AsyncIterator[AsyncSession]:
+    """One transaction per request, committed (with its journal) before the response is sent."""
+    async with get_sessionmaker()() as session:
+        try:
+            yield session
+        except AppError as exc:
+            await (unit_of_work.commit(session) if exc.commit_anyway else unit_of_work.rollback(session))
+            raise
+        except BaseException:
+            await unit_of_work.rollback(session)
+            raise
+        else:
+            await unit_of_work.commit(session)
+
+
+# Function scope: the dependency's exit (the commit) runs before the response is sent, so a
+# failed commit is reported to the caller instead of being lost after a 2xx.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+class BearerToken(OAuth2):
+    """Bearer tokens from either OAuth2 grant the service issues, as the OpenAPI document shows."""
+
+    def __init__(self) -> None:
+        flows = OAuthFlows(
+            clientCredentials=OAuthFlowClientCredentials(tokenUrl=TOKEN_URL, scopes=SCOPE_DESCRIPTIONS),
+            password=OAuthFlowPassword(tokenUrl=TOKEN_URL, scopes=SCOPE_DESCRIPTIONS),
+        )
+        super().__init__(flows=flows, scheme_name="OAuth2", auto_error=False)
+
+    async def __call__(self, request: HTTPConnection) -> str | None:
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+bearer_token = BearerToken()
+
+
+async def get_principal(
+    security_scopes: SecurityScopes,
+    token: Annotated[str | None, Depends(bearer_token)],
+    settings: SettingsDep,
+) -> Principal:
+    """The verified caller, refused with 401 (no or bad token) or 403 (missing scope)."""
+    if token is None:
+        raise NotAuthenticated()
+    try:
+        principal = read_token(token, settings)
+    except InvalidToken:
+        raise NotAuthenticated("The bearer token is invalid or has expired.", error="invalid_token") from None
+    missing = [s for s in security_scopes.scopes if s not in principal.scopes]
+    if missing:
+        raise InsufficientScope(missing)
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Security(get_principal)]
+ReferralReader = Annotated[Principal, Security(get_principal, scopes=[Scope.REFERRALS_READ.value])]
+ReferralWriter = Annotated[Principal, Security(get_principal, scopes=[Scope.REFERRALS_WRITE.value])]
+DirectoryWriter = Annotated[Principal, Security(get_principal, scopes=[Scope.DIRECTORY_WRITE.value])]
+AuditReader = Annotated[Principal, Security(get_principal, scopes=[Scope.AUDIT_READ.value])]
+ReportsReader = Annotated[Principal, Security(get_principal, scopes=[Scope.REPORTS_READ.value])]
+WebhookManager = Annotated[Principal, Security(get_principal, scopes=[Scope.WEBHOOKS_MANAGE.value])]

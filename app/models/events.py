@@ -1,0 +1,36 @@
+"""Domain events: the outbox behind the partner event feed and webhooks."""
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import Column
+from sqlmodel import Field, SQLModel
+
+from app.db import UTCDateTime
+from app.models.audit import BigIntKey
+
+
+class DomainEventBase(SQLModel):
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, unique=True)
+    type: str = Field(max_length=60)
+    occurred_at: datetime = Field(sa_type=UTCDateTime)
+    referral_id: uuid.UUID | None = Field(default=None, index=True)
+    status: str | None = Field(default=None, max_length=40)
+
+
+class DomainEvent(DomainEventBase, table=True):
+    """One change worth telling partners about; thin, with no personal data.
+
+    `seq` is taken while the audit chain lock is held, so it grows in commit order and a
+    reader resuming after a sequence number never skips an event committed later.
+    """
+
+    __tablename__ = "domain_events"
+
+    seq: int | None = Field(default=None, sa_column=Column(BigIntKey, primary_key=True, autoincrement=True))
+    from_agency_id: uuid.UUID | None = Field(default=None, index=True)
+    to_agency_id: uuid.UUID | None = Field(default=None, index=True)
+
+
+class DomainEventPublic(DomainEventBase):
+    pass

@@ -1,0 +1,129 @@
+"""The directory of agencies and the services they offer."""
+
+import uuid
+from typing import TypeVar
+
+from sqlalchemy import Select, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from app.errors import NotFound, Unprocessable
+from app.models.audit import AuditActor
+from app.models.directory import (
+    Agency,
+    AgencyCreate,
+    AgencyKind,
+    Purpose,
+    Service,
+    ServiceCreate,
+    ServicePurpose,
+)
+from app.pagination import decode_cursor, encode_cursor
+from app.services import audit
+
+M = TypeVar("M", Agency, Service)
+
+
+async def get_agency(session: AsyncSession, agency_id: uuid.UUID, *, field: str | None = None) -> Agency:
+    """The agency, or 404 (or 422 naming `field` when the id came from a request body)."""
+    agency = await session.get(Agency, agency_id)
+    if agency is None:
+        if field:
+            raise Unprocessable.field(field, "no such agency")
+        raise NotFound(f"Agency {agency_id} not found.")
+    return agency
+
+
+async def create_agency(session: AsyncSession, actor: AuditActor, body: AgencyCreate) -> Agency:
+    agency = Agency.model_validate(body)
+    session.add(agency)
+    await session.flush()
+    audit.record(session, actor, "agency.created", "agency", agency.id, details={"kind": agency.kind.value})
+    return agency
+
+
+async def list_agencies(
+    session: AsyncSession,
+    *,
+    kind: AgencyKind | None,
+    local_authority: str | None,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[Agency], str | None]:
+    """Agencies by name, optionally of one kind or local authority."""
+    query = select(Agency)
+    if kind:
+        query = query.where(col(Agency.kind) == kind)
+    if local_authority:
+        query = query.where(col(Agency.local_authority) == local_authority)
+    return await _page_by_name(session, query, Agency, cursor, limit)
+
+
+async def get_service(session: AsyncSession, service_id: uuid.UUID, *, field: str | None = None) -> Service:
+    service = await session.get(Service, service_id)
+    if service is None:
+        if field:
+            raise Unprocessable.field(field, "no such service")
+        raise NotFound(f"Service {service_id} not found.")
+    return service
+
+
+async def create_service(session: AsyncSession, actor: AuditActor, body: ServiceCreate) -> Service:
+    await get_agency(session, body.agency_id, field="agency_id")
+    service = Service.model_validate(body.model_dump(exclude={"purposes"}))
+    service.purpose_links = [
+        ServicePurpose(service_id=service.id, purpose=p) for p in sorted(set(body.purposes))
+    ]
+    session.add(service)
+    await session.flush()
+    audit.record(
+        session,
+        actor,
+        "service.created",
+        "service",
+        service.id,
+        details={"agency_id": str(service.agency_id), "purposes": [p.value for p in service.purposes]},
+    )
+    return service
+
+
+async def list_services(
+    session: AsyncSession,
+    *,
+    purpose: Purpose | None,
+    agency_id: uuid.UUID | None,
+    accepting_referrals: bool | None,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[Service], str | None]:
+    """Services by name, filtered by purpose accepted, agency and whether they take referrals."""
+    query = select(Service)
+    if purpose:
+        offered = select(col(ServicePurpose.service_id)).where(col(ServicePurpose.purpose) == purpose)
+        query = query.where(col(Service.id).in_(offered))
+    if agency_id:
+        query = query.where(col(Service.agency_id) == agency_id)
+    if accepting_referrals is not None:
+        query = query.where(col(Service.accepting_referrals) == accepting_referrals)
+    return await _page_by_name(session, query, Service, cursor, limit)
+
+
+async def _page_by_name(
+    session: AsyncSession, query: Select[M], model: type[M], cursor: str | None, limit: int
+) -> tuple[list[M], str | None]:
+    after = decode_cursor(cursor, 2)
+    if after is not None:
+        query = query.where(tuple_(col(model.name), col(model.id)) > tuple_(after[0], _uuid(after[1])))
+    rows = list(
+        (await session.execute(query.order_by(col(model.name), col(model.id)).limit(limit + 1))).scalars()
+    )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, encode_cursor(rows[-1].name, rows[-1].id) if more else None
+
+
+def _uuid(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise Unprocessable.field("cursor", "is not a cursor this service issued") from None

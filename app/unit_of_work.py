@@ -1,0 +1,41 @@
+"""Committing a unit of work: the journal is written with the change, then one commit.
+
+Services record what happened as they go; nothing of the journal is written until
+`commit()`, which appends the audit events to the hash chain and the domain events to the
+outbox while holding the chain's row lock, then commits. Taking that lock only in the last
+moment of the transaction keeps writers serialised for as short a time as possible, and
+makes both the chain and the outbox sequence follow commit order.
+"""
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from app.models.audit import AuditChainHead
+from app.services import audit, events
+from app.services.journal import take_journal
+
+
+async def flush_journal(session: AsyncSession) -> None:
+    """Append pending audit and domain events under the chain lock."""
+    pending = take_journal(session)
+    if not pending:
+        return
+    head = (
+        await session.execute(select(AuditChainHead).where(col(AuditChainHead.id) == 1).with_for_update())
+    ).scalar_one()
+    audit.append_to_chain(session, head, pending.audit)
+    await events.write_outbox(session, pending.events)
+    await session.flush()
+
+
+async def commit(session: AsyncSession) -> None:
+    """Write the journal and commit: the only place a unit of work is committed."""
+    await flush_journal(session)
+    await session.commit()
+
+
+async def rollback(session: AsyncSession) -> None:
+    """Roll back and drop whatever the journal had queued."""
+    take_journal(session)
+    await session.rollback()
