@@ -20,5 +20,7 @@ def test_short_secret_refused_in_production() -> None:
         Settings(environment="production", jwt_secret="too-short")
 
 
-def test_sqlite_is_the_default_database() -> None:
-    assert Settings(environment="development").database_url.startswith("sqlite+aiosqlite")
+def test_sqlite_is_the_default_database(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    settings = Settings(environment="development", _env_file=None)  # type: ignore[call-arg]
+    assert settings.database_url.startswith("sqlite+aiosqlite")
