@@ -22,5 +22,5 @@ def test_short_secret_refused_in_production() -> None:
 
 def test_sqlite_is_the_default_database(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("DATABASE_URL", raising=False)
-    settings = Settings(environment="development", _env_file=None)  # type: ignore[call-arg]
+    settings = Settings(environment="development", _env_file=None)
     assert settings.database_url.startswith("sqlite+aiosqlite")

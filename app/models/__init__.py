@@ -1,5 +1,5 @@
 """Table models; importing this package registers every table on `SQLModel.metadata`."""
 
-from app.models import audit, directory, events, identity
+from app.models import audit, consent, directory, events, idempotency, identity, referral, subject
 
-__all__ = ["audit", "directory", "events", "identity"]
+__all__ = ["audit", "consent", "directory", "events", "idempotency", "identity", "referral", "subject"]

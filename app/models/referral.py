@@ -1,0 +1,280 @@
+"""Referrals, their status history, outcomes and the message thread between the two agencies."""
+
+import uuid
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import AwareDatetime, field_validator
+from sqlalchemy import Column, Index, Integer
+from sqlmodel import Field, Relationship, SQLModel
+
+from app.db import JSONType, UTCDateTime, enum_type, utcnow
+from app.models.audit import ActorKind, AuditActor
+from app.models.consent import ConsentCreate
+from app.models.directory import Purpose
+from app.models.subject import Subject, SubjectCreate, SubjectPublic
+
+
+class ReferralStatus(StrEnum):
+    SUBMITTED = "submitted"
+    RECEIVED = "received"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    HANDOVER_SCHEDULED = "handover_scheduled"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    WITHDRAWN = "withdrawn"
+
+
+TERMINAL_STATUSES = frozenset(
+    {ReferralStatus.DECLINED, ReferralStatus.COMPLETED, ReferralStatus.CANCELLED, ReferralStatus.WITHDRAWN}
+)
+OPEN_STATUSES = frozenset(ReferralStatus) - TERMINAL_STATUSES
+
+
+class Urgency(StrEnum):
+    ROUTINE = "routine"
+    SOON = "soon"
+    URGENT = "urgent"
+
+
+class HandoverMode(StrEnum):
+    WARM_INTRODUCTION = "warm_introduction"
+    JOINT_APPOINTMENT = "joint_appointment"
+    REFERRAL_ONLY = "referral_only"
+
+
+class DeclineReason(StrEnum):
+    NOT_ELIGIBLE = "not_eligible"
+    NO_CAPACITY = "no_capacity"
+    OUT_OF_AREA = "out_of_area"
+    DUPLICATE = "duplicate"
+    UNABLE_TO_CONTACT = "unable_to_contact"
+    DECLINED_BY_PERSON = "declined_by_person"
+    OTHER = "other"
+
+
+class CancelReason(StrEnum):
+    NO_LONGER_NEEDED = "no_longer_needed"
+    REFERRED_ELSEWHERE = "referred_elsewhere"
+    PERSON_MOVED = "person_moved"
+    SENT_IN_ERROR = "sent_in_error"
+    DECLINED_BY_PERSON = "declined_by_person"
+    OTHER = "other"
+
+
+class OutcomeType(StrEnum):
+    JOB_ENTRY = "job_entry"
+    TRAINING_STARTED = "training_started"
+    TRAINING_COMPLETED = "training_completed"
+    VOLUNTEERING = "volunteering"
+    BETTER_OFF_CALCULATION_DONE = "better_off_calculation_done"
+    BENEFIT_CLAIM_MADE = "benefit_claim_made"
+    DEBT_PLAN_AGREED = "debt_plan_agreed"
+    CHILDCARE_ARRANGED = "childcare_arranged"
+    ENGAGED_WITH_SERVICE = "engaged_with_service"
+    CONFIDENCE_IMPROVED = "confidence_improved"
+    DID_NOT_ATTEND = "did_not_attend"
+    UNABLE_TO_CONTACT = "unable_to_contact"
+    REFERRED_ONWARD = "referred_onward"
+    OTHER = "other"
+
+
+class OutcomeKind(StrEnum):
+    HARD = "hard"
+    SOFT = "soft"
+
+
+# Hard outcomes are verifiable changes in the person's situation; the rest are soft.
+HARD_OUTCOMES = frozenset(
+    {
+        OutcomeType.JOB_ENTRY,
+        OutcomeType.TRAINING_STARTED,
+        OutcomeType.TRAINING_COMPLETED,
+        OutcomeType.VOLUNTEERING,
+        OutcomeType.BETTER_OFF_CALCULATION_DONE,
+        OutcomeType.BENEFIT_CLAIM_MADE,
+        OutcomeType.DEBT_PLAN_AGREED,
+        OutcomeType.CHILDCARE_ARRANGED,
+    }
+)
+
+
+def outcome_kind(outcome_type: OutcomeType) -> OutcomeKind:
+    return OutcomeKind.HARD if outcome_type in HARD_OUTCOMES else OutcomeKind.SOFT
+
+
+class Appointment(SQLModel):
+    starts_at: AwareDatetime
+    location: str = Field(min_length=1, max_length=300)
+    with_whom: str = Field(min_length=1, max_length=200)
+
+
+class ReferralBase(SQLModel):
+    purpose: Purpose = Field(sa_type=enum_type(Purpose))
+    reason: str = Field(min_length=1, max_length=4000)
+    urgency: Urgency = Field(default=Urgency.ROUTINE, sa_type=enum_type(Urgency))
+    handover_mode: HandoverMode = Field(default=HandoverMode.REFERRAL_ONLY, sa_type=enum_type(HandoverMode))
+
+
+class Referral(ReferralBase, table=True):
+    __tablename__ = "referrals"
+    __table_args__ = (
+        # Inbox and sent lists: one agency's referrals, newest first.
+        Index("ix_referrals_inbox", "to_agency_id", "created_at", "id"),
+        Index("ix_referrals_sent", "from_agency_id", "created_at", "id"),
+        # Duplicate detection and overdue reports.
+        Index("ix_referrals_service_status", "to_service_id", "status"),
+        Index("ix_referrals_status_due", "status", "due_by"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    reference: str = Field(max_length=20, unique=True)
+    from_agency_id: uuid.UUID = Field(foreign_key="agencies.id")
+    from_actor_kind: ActorKind = Field(sa_type=enum_type(ActorKind))
+    from_actor_id: str = Field(max_length=80)
+    to_agency_id: uuid.UUID = Field(foreign_key="agencies.id")
+    to_service_id: uuid.UUID = Field(foreign_key="services.id")
+    subject_id: uuid.UUID = Field(foreign_key="subjects.id", index=True)
+    consent_id: uuid.UUID = Field(foreign_key="consents.id", index=True)
+    status: ReferralStatus = Field(default=ReferralStatus.SUBMITTED, sa_type=enum_type(ReferralStatus))
+    due_by: datetime = Field(sa_type=UTCDateTime)
+    first_viewed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    appointment: dict[str, Any] | None = Field(default=None, sa_type=JSONType)
+    duplicate_reason: str | None = Field(default=None, max_length=500)
+    outcome_count: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
+    version: int = 1
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+
+    subject: Subject = Relationship(sa_relationship_kwargs={"lazy": "joined", "innerjoin": True})
+
+
+class ReferralCreate(ReferralBase):
+    to_service_id: uuid.UUID
+    subject: SubjectCreate | None = None
+    consent: ConsentCreate | None = None
+    consent_id: uuid.UUID | None = None
+    allow_duplicate: bool = False
+    duplicate_reason: str | None = Field(default=None, max_length=500)
+
+
+class ReferralPublic(ReferralBase):
+    id: uuid.UUID
+    reference: str
+    status: ReferralStatus
+    from_agency_id: uuid.UUID
+    to_agency_id: uuid.UUID
+    to_service_id: uuid.UUID
+    subject: SubjectPublic
+    consent_id: uuid.UUID
+    created_at: datetime
+    updated_at: datetime
+    due_by: datetime
+    first_viewed_at: datetime | None
+    decided_at: datetime | None
+    closed_at: datetime | None
+    appointment: Appointment | None
+    outcome_count: int
+    version: int
+    allowed_actions: list[ReferralStatus]
+
+
+class StatusChange(SQLModel, table=True):
+    """One move through the state machine (the creation is the move from nothing to `submitted`)."""
+
+    __tablename__ = "referral_status_changes"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    referral_id: uuid.UUID = Field(foreign_key="referrals.id", index=True)
+    from_status: ReferralStatus | None = Field(default=None, sa_type=enum_type(ReferralStatus))
+    to_status: ReferralStatus = Field(sa_type=enum_type(ReferralStatus))
+    actor_kind: ActorKind = Field(sa_type=enum_type(ActorKind))
+    actor_id: str | None = Field(default=None, max_length=80)
+    actor_agency_id: uuid.UUID | None = None
+    reason_code: str | None = Field(default=None, max_length=40)
+    note: str | None = Field(default=None, max_length=2000)
+    appointment: dict[str, Any] | None = Field(default=None, sa_type=JSONType)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class StatusChangePublic(SQLModel):
+    from_status: ReferralStatus | None
+    to_status: ReferralStatus
+    actor: AuditActor
+    at: datetime
+    reason_code: str | None
+    note: str | None
+    appointment: Appointment | None
+
+
+class TransitionRequest(SQLModel):
+    to: ReferralStatus
+    reason_code: str | None = Field(default=None, max_length=40)
+    note: str | None = Field(default=None, max_length=2000)
+    appointment: Appointment | None = None
+
+
+class OutcomeBase(SQLModel):
+    type: OutcomeType = Field(sa_type=enum_type(OutcomeType))
+    occurred_on: date
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class Outcome(OutcomeBase, table=True):
+    __tablename__ = "outcomes"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    referral_id: uuid.UUID = Field(foreign_key="referrals.id", index=True)
+    kind: OutcomeKind = Field(sa_type=enum_type(OutcomeKind))
+    recorded_by_agency_id: uuid.UUID = Field(foreign_key="agencies.id")
+    recorded_by: str = Field(max_length=80)
+    recorded_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class OutcomeCreate(OutcomeBase):
+    @field_validator("occurred_on")
+    @classmethod
+    def _not_in_future(cls, value: date) -> date:
+        if value > date.today():
+            raise ValueError("cannot be in the future; record an outcome once it has happened")
+        return value
+
+
+class OutcomePublic(OutcomeBase):
+    id: uuid.UUID
+    referral_id: uuid.UUID
+    kind: OutcomeKind
+    recorded_by_agency_id: uuid.UUID
+    recorded_at: datetime
+
+
+class MessageBase(SQLModel):
+    body: str = Field(min_length=1, max_length=4000)
+
+
+class Message(MessageBase, table=True):
+    __tablename__ = "messages"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    referral_id: uuid.UUID = Field(foreign_key="referrals.id", index=True)
+    from_agency_id: uuid.UUID = Field(foreign_key="agencies.id")
+    author_kind: ActorKind = Field(sa_type=enum_type(ActorKind))
+    author_id: str = Field(max_length=80)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class MessageCreate(MessageBase):
+    pass
+
+
+class MessagePublic(MessageBase):
+    id: uuid.UUID
+    referral_id: uuid.UUID
+    from_agency_id: uuid.UUID
+    author: AuditActor
+    created_at: datetime

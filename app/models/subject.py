@@ -1,0 +1,89 @@
+"""The person referred. Only what the handover needs is stored (data minimisation)."""
+
+import uuid
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import ConfigDict, EmailStr, field_validator
+from sqlmodel import Field, SQLModel
+
+from app.db import JSONType, UTCDateTime, enum_type, utcnow
+
+CODE = r"^[a-z][a-z0-9_]{0,59}$"
+
+
+class PreferredContact(StrEnum):
+    PHONE = "phone"
+    EMAIL = "email"
+    TEXT = "text"
+    LETTER = "letter"
+    NONE = "none"
+
+
+class Circumstances(SQLModel):
+    """What the receiving service needs to know; codes, not narratives."""
+
+    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+
+    lone_parent: bool | None = None
+    benefits: list[str] = Field(default_factory=list, max_length=20)
+    barriers: list[str] = Field(default_factory=list, max_length=20)
+
+    @field_validator("benefits", "barriers")
+    @classmethod
+    def _codes(cls, values: list[str]) -> list[str]:
+        import re
+
+        bad = [v for v in values if not re.fullmatch(CODE, v)]
+        if bad:
+            raise ValueError(f"use lower-case codes such as universal_credit, not {bad[0]!r}")
+        return values
+
+
+class SubjectBase(SQLModel):
+    given_name: str = Field(min_length=1, max_length=100)
+    family_name: str = Field(min_length=1, max_length=100)
+    date_of_birth: date
+    postcode: str | None = Field(default=None, max_length=10)
+    phone: str | None = Field(default=None, max_length=30)
+    email: EmailStr | None = Field(default=None, max_length=254)
+    preferred_contact: PreferredContact = Field(
+        default=PreferredContact.NONE, sa_type=enum_type(PreferredContact)
+    )
+    language: str = Field(default="en", min_length=2, max_length=35)
+    needs_interpreter: bool = False
+
+
+class Subject(SubjectBase, table=True):
+    __tablename__ = "subjects"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    circumstances: dict[str, Any] | None = Field(default=None, sa_type=JSONType)
+    recorded_by_agency_id: uuid.UUID = Field(foreign_key="agencies.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # Set by retention: the person's details are replaced and only the figures remain.
+    anonymised_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class SubjectCreate(SubjectBase):
+    circumstances: Circumstances | None = None
+
+    @field_validator("date_of_birth")
+    @classmethod
+    def _plausible_birth_date(cls, value: date) -> date:
+        if value > date.today() or value.year < 1900:
+            raise ValueError("must be a past date after 1900")
+        return value
+
+    @field_validator("postcode")
+    @classmethod
+    def _normalise_postcode(cls, value: str | None) -> str | None:
+        return " ".join(value.upper().split()) if value else value
+
+
+class SubjectPublic(SubjectBase):
+    id: uuid.UUID
+    circumstances: Circumstances | None = None
+    anonymised_at: datetime | None = None
