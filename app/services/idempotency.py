@@ -37,13 +37,13 @@ class IdempotentReplay(AppError):
 
     def __init__(self, record: IdempotencyRecord) -> None:
         super().__init__("replayed")
-        self.record = record
+        # Copied now: the request's transaction is rolled back before the response is rendered.
+        self.stored_status = record.status_code or 200
+        self.stored_body = record.response_body
+        self.stored_headers = {**(record.response_headers or {}), "Idempotent-Replayed": "true"}
 
     def render(self, request: Request) -> Response:
-        headers = {**(self.record.response_headers or {}), "Idempotent-Replayed": "true"}
-        return JSONResponse(
-            self.record.response_body, status_code=self.record.status_code or 200, headers=headers
-        )
+        return JSONResponse(self.stored_body, status_code=self.stored_status, headers=self.stored_headers)
 
 
 @dataclass(frozen=True, slots=True)
