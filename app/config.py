@@ -37,6 +37,16 @@ class Settings(BaseSettings):
     max_page_size: int = 200
     default_page_size: int = 50
 
+    # Larger request bodies get 413; no legitimate request comes near 64 KiB.
+    max_body_bytes: int = 64 * 1024
+    # Per-client request budgets. The default in-memory storage counts per process; point
+    # RATE_LIMIT_STORAGE_URI at a shared store (e.g. redis://host:6379) when serving with
+    # several processes.
+    rate_limit_enabled: bool = True
+    rate_limit_per_minute: int = 600
+    token_rate_limit_per_minute: int = 20
+    rate_limit_storage_uri: str = "memory://"
+
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> "Settings":
         if self.environment == "development":

@@ -3,16 +3,23 @@
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
+from app.config import get_settings
 from app.db import dispose_engine
-from app.errors import install_error_handlers
-from app.routers import consents, directory, health, identity, oauth, referrals
+from app.errors import Responses, install_error_handlers
+from app.metrics import RequestMetrics
+from app.middleware import BodySizeLimit
+from app.ratelimit import RESPONSES as RATE_LIMITED
+from app.ratelimit import enforce_rate_limit
+from app.routers import consents, directory, health, identity, metrics, oauth, referrals
 
 DESCRIPTION = """Consented referrals between agencies that support families into work.
 
 Partner systems authenticate with OAuth2 client credentials; staff with the password grant.
 Every error is an RFC 9457 problem document."""
+
+GUARDED: Responses = {413: {"description": "Request body over the size limit"}, **RATE_LIMITED}
 
 
 @asynccontextmanager
@@ -23,15 +30,24 @@ async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
 
 def create_app() -> FastAPI:
     """Build the application with every router and the problem-details error handlers."""
-    app = FastAPI(title="Referral exchange", version="1.0.0", description=DESCRIPTION, lifespan=_lifespan)
+    app = FastAPI(
+        title="Referral exchange",
+        version="1.0.0",
+        description=DESCRIPTION,
+        lifespan=_lifespan,
+        dependencies=[Depends(enforce_rate_limit)],
+    )
     install_error_handlers(app)
+    app.add_middleware(BodySizeLimit, max_bytes=get_settings().max_body_bytes)
+    app.add_middleware(RequestMetrics)  # outermost, so refused bodies are counted too
+    app.include_router(health.router)
+    app.include_router(metrics.router)
     for router in (
-        health.router,
         oauth.router,
         identity.router,
         directory.router,
         referrals.router,
         consents.router,
     ):
-        app.include_router(router)
+        app.include_router(router, responses=GUARDED)
     return app

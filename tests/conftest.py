@@ -15,6 +15,7 @@ os.environ["ENVIRONMENT"] = "test"
 os.environ["JWT_SECRET"] = "test-secret-" + "0123456789" * 4
 os.environ["PASSWORD_HASH_TIME_COST"] = "1"
 os.environ["PASSWORD_HASH_MEMORY_KIB"] = "1024"
+os.environ["RATE_LIMIT_ENABLED"] = "false"  # tests that need budgets set their own
 
 import asyncpg
 import httpx
