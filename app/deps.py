@@ -48,7 +48,18 @@ async def get_session() -> AsyncIterator[AsyncSession]:
 # Function scope: the dependency's exit (the commit) runs before the response is sent, so a
 # failed commit is reported to the caller instead of being lost after a 2xx.
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
-SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+async def current_settings() -> Settings:
+    """The settings, as a dependency.
+
+    Async on purpose: FastAPI runs a plain `def` dependency in its thread pool, and that
+    hop on every authenticated request cost more than the rest of the token check.
+    """
+    return get_settings()
+
+
+SettingsDep = Annotated[Settings, Depends(current_settings)]
 
 
 class BearerToken(OAuth2):

@@ -58,9 +58,16 @@ class RateLimiter:
 
 
 @lru_cache
-def get_rate_limiter() -> RateLimiter:
-    """The process-wide limiter (a dependency, so tests can swap in small budgets)."""
+def _process_limiter() -> RateLimiter:
     return RateLimiter(get_settings())
+
+
+async def get_rate_limiter() -> RateLimiter:
+    """The process-wide limiter, as a dependency, so tests can swap in small budgets.
+
+    Async so that FastAPI calls it inline instead of through its thread pool.
+    """
+    return _process_limiter()
 
 
 def _address(request: Request) -> str:
