@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PG_TEST_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/postgres
 
-.PHONY: run test test-postgres lint typecheck openapi openapi-check check install clean
+.PHONY: run test test-postgres lint typecheck openapi openapi-check fuzz check install clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,7 +40,10 @@ openapi-check: $(STAMP)
 	$(BIN)/referral-exchange export-openapi --output $(VENV)/openapi.generated.json
 	diff -u openapi/openapi.json $(VENV)/openapi.generated.json
 
-check: lint typecheck openapi-check test test-postgres
+fuzz: $(STAMP)
+	bench/fuzz.sh
+
+check: lint typecheck openapi-check test test-postgres fuzz
 
 clean:
 	rm -rf $(VENV) referral_exchange.db referral_exchange.db-wal referral_exchange.db-shm

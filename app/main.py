@@ -5,6 +5,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 
+from app import openapi
 from app.config import get_settings
 from app.db import dispose_engine
 from app.errors import Responses, install_error_handlers
@@ -19,7 +20,11 @@ DESCRIPTION = """Consented referrals between agencies that support families into
 Partner systems authenticate with OAuth2 client credentials; staff with the password grant.
 Every error is an RFC 9457 problem document."""
 
-GUARDED: Responses = {413: {"description": "Request body over the size limit"}, **RATE_LIMITED}
+GUARDED: Responses = {
+    401: {"description": "No bearer token, or an invalid or expired one"},
+    413: {"description": "Request body over the size limit"},
+    **RATE_LIMITED,
+}
 
 
 @asynccontextmanager
@@ -38,6 +43,7 @@ def create_app() -> FastAPI:
         dependencies=[Depends(enforce_rate_limit)],
     )
     install_error_handlers(app)
+    openapi.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=get_settings().max_body_bytes)
     app.add_middleware(RequestMetrics)  # outermost, so refused bodies are counted too
     app.include_router(health.router)

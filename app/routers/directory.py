@@ -5,11 +5,13 @@ import uuid
 from fastapi import APIRouter, Response, status
 
 from app.deps import CurrentPrincipal, DirectoryWriter, SessionDep
+from app.errors import UNREADABLE_BODY, Responses
 from app.models.directory import AgencyCreate, AgencyKind, AgencyPublic, Purpose, ServiceCreate, ServicePublic
 from app.pagination import CursorParam, LimitParam, Page
 from app.services import directory
 
 router = APIRouter(prefix="/v1", tags=["directory"])
+WRITE_PROBLEMS: Responses = {403: {"description": "Needs the directory:write scope"}, **UNREADABLE_BODY}
 
 
 @router.get("/agencies", response_model=Page[AgencyPublic])
@@ -28,7 +30,9 @@ async def list_agencies(
     return Page(items=[AgencyPublic.model_validate(a) for a in rows], next_cursor=next_cursor)
 
 
-@router.post("/agencies", response_model=AgencyPublic, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/agencies", response_model=AgencyPublic, status_code=status.HTTP_201_CREATED, responses=WRITE_PROBLEMS
+)
 async def create_agency(
     body: AgencyCreate, session: SessionDep, principal: DirectoryWriter, response: Response
 ) -> AgencyPublic:
@@ -38,7 +42,9 @@ async def create_agency(
     return AgencyPublic.model_validate(agency)
 
 
-@router.get("/agencies/{agency_id}", response_model=AgencyPublic)
+@router.get(
+    "/agencies/{agency_id}", response_model=AgencyPublic, responses={404: {"description": "No such agency"}}
+)
 async def get_agency(agency_id: uuid.UUID, session: SessionDep, _: CurrentPrincipal) -> AgencyPublic:
     """One agency."""
     return AgencyPublic.model_validate(await directory.get_agency(session, agency_id))
@@ -66,7 +72,9 @@ async def list_services(
     return Page(items=[ServicePublic.model_validate(s) for s in rows], next_cursor=next_cursor)
 
 
-@router.post("/services", response_model=ServicePublic, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/services", response_model=ServicePublic, status_code=status.HTTP_201_CREATED, responses=WRITE_PROBLEMS
+)
 async def create_service(
     body: ServiceCreate, session: SessionDep, principal: DirectoryWriter, response: Response
 ) -> ServicePublic:
@@ -76,7 +84,11 @@ async def create_service(
     return ServicePublic.model_validate(service)
 
 
-@router.get("/services/{service_id}", response_model=ServicePublic)
+@router.get(
+    "/services/{service_id}",
+    response_model=ServicePublic,
+    responses={404: {"description": "No such service"}},
+)
 async def get_service(service_id: uuid.UUID, session: SessionDep, _: CurrentPrincipal) -> ServicePublic:
     """One service."""
     return ServicePublic.model_validate(await directory.get_service(session, service_id))

@@ -13,7 +13,7 @@ from app.deps import (
     SessionDep,
     WritableReferral,
 )
-from app.errors import Responses
+from app.errors import UNREADABLE_BODY, Responses
 from app.models.directory import Purpose
 from app.models.referral import (
     MessageCreate,
@@ -33,6 +33,7 @@ from app.services.referrals import Box
 router = APIRouter(prefix="/v1/referrals", tags=["referrals"])
 
 PROBLEMS: Responses = {
+    403: {"description": "The token lacks the scope, or the account belongs to no agency"},
     404: {"description": "No such referral, or the caller's agency is not a party to it"},
     422: {"description": "Invalid request; `errors` names each field"},
 }
@@ -42,7 +43,11 @@ PROBLEMS: Responses = {
     "",
     response_model=ReferralPublic,
     status_code=status.HTTP_201_CREATED,
-    responses={409: {"description": "Duplicate open referral, or the service is not accepting"}, **PROBLEMS},
+    responses={
+        409: {"description": "Duplicate open referral, or the service is not accepting"},
+        **PROBLEMS,
+        **UNREADABLE_BODY,
+    },
 )
 async def create_referral(
     body: ReferralCreate,
@@ -57,7 +62,7 @@ async def create_referral(
     return public
 
 
-@router.get("", response_model=Page[ReferralPublic])
+@router.get("", response_model=Page[ReferralPublic], responses={403: PROBLEMS[403], 422: PROBLEMS[422]})
 async def list_referrals(
     session: SessionDep,
     principal: ReferralReader,
@@ -98,6 +103,7 @@ async def get_referral(access: ReadableReferral, session: SessionDep, response: 
         412: {"description": "Stale If-Match"},
         428: {"description": "If-Match missing"},
         **PROBLEMS,
+        **UNREADABLE_BODY,
     },
 )
 async def transition_referral(
@@ -129,7 +135,11 @@ async def list_outcomes(access: ReadableReferral, session: SessionDep) -> Page[O
     "/{referral_id}/outcomes",
     response_model=OutcomePublic,
     status_code=status.HTTP_201_CREATED,
-    responses={409: {"description": "Not accepted yet, or closed without service"}, **PROBLEMS},
+    responses={
+        409: {"description": "Not accepted yet, or closed without service"},
+        **PROBLEMS,
+        **UNREADABLE_BODY,
+    },
 )
 async def record_outcome(
     body: OutcomeCreate, access: WritableReferral, session: SessionDep, claim: IdempotencyClaim
@@ -148,7 +158,7 @@ async def list_messages(access: ReadableReferral, session: SessionDep) -> Page[M
     "/{referral_id}/messages",
     response_model=MessagePublic,
     status_code=status.HTTP_201_CREATED,
-    responses={409: {"description": "Consent withdrawn"}, **PROBLEMS},
+    responses={409: {"description": "Consent withdrawn"}, **PROBLEMS, **UNREADABLE_BODY},
 )
 async def post_message(
     body: MessageCreate, access: WritableReferral, session: SessionDep, claim: IdempotencyClaim

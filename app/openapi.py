@@ -1,0 +1,87 @@
+"""The OpenAPI document, with every error response described as the problem document it is.
+
+FastAPI describes its own 422 as `application/json` with a shape this service never sends;
+every error here is `application/problem+json` (the token endpoint's are RFC 6749 JSON).
+"""
+
+from typing import Any
+
+from fastapi import FastAPI
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.errors import PROBLEM_JSON
+
+REF = "#/components/schemas/{model}"
+# The token endpoint's own refusals follow RFC 6749; its other errors are problems as usual.
+OAUTH_ERRORS = {("/v1/oauth/token", "post", "400"), ("/v1/oauth/token", "post", "401")}
+
+
+class FieldProblem(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    field: str
+    message: str
+    in_: str | None = Field(default=None, alias="in")
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem document; extension members (e.g. `retry_after`) may follow."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    errors: list[FieldProblem] | None = None
+
+
+class OAuthProblem(Problem):
+    """An RFC 6749 token error, which also carries the problem members."""
+
+    error: str
+    error_description: str
+
+
+def _schemas() -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for model in (Problem, OAuthProblem):
+        schema = model.model_json_schema(ref_template=REF)
+        found.update(schema.pop("$defs", {}))
+        found[model.__name__] = schema
+    return found
+
+
+def _error_content(path: str, method: str, code: str) -> dict[str, Any]:
+    if (path, method, code) in OAUTH_ERRORS:
+        return {"application/json": {"schema": {"$ref": REF.format(model="OAuthProblem")}}}
+    return {PROBLEM_JSON: {"schema": {"$ref": REF.format(model="Problem")}}}
+
+
+def describe_problems(document: dict[str, Any]) -> dict[str, Any]:
+    """Give every 4xx and 5xx response of `document` the problem media type and schema."""
+    for path, operations in document.get("paths", {}).items():
+        for method, operation in operations.items():
+            for code, response in operation.get("responses", {}).items():
+                if code[0] in "45":
+                    response["content"] = _error_content(path, method, code)
+                    if code == "422":
+                        response["description"] = "Invalid request; `errors` names each field"
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    for unused in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(unused, None)
+    schemas.update(_schemas())
+    return document
+
+
+def install(app: FastAPI) -> None:
+    """Serve (and export) the document with problem responses described."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = describe_problems(generate())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
