@@ -4,8 +4,9 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PG_TEST_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/postgres
+PG_BENCH_URL ?= $(PG_TEST_URL)
 
-.PHONY: run test test-postgres lint typecheck openapi openapi-check fuzz check install clean
+.PHONY: run test test-postgres lint typecheck openapi openapi-check fuzz bench bench-million check install clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +43,12 @@ openapi-check: $(STAMP)
 
 fuzz: $(STAMP)
 	bench/fuzz.sh
+
+bench: $(STAMP)
+	PG_BENCH_URL=$(PG_BENCH_URL) $(BIN)/python -m bench.load
+
+bench-million: $(STAMP)
+	PG_BENCH_URL=$(PG_BENCH_URL) $(BIN)/python -m bench.million
 
 check: lint typecheck openapi-check test test-postgres fuzz
 
