@@ -34,3 +34,11 @@ class DomainEvent(DomainEventBase, table=True):
 
 class DomainEventPublic(DomainEventBase):
     pass
+
+
+class EventFeedPage(SQLModel):
+    """A page of the event feed; `next_cursor` is always set, so a poller can store it and resume."""
+
+    items: list[DomainEventPublic]
+    next_cursor: str
+    has_more: bool
