@@ -7,7 +7,7 @@ from fastapi import FastAPI
 
 from app.db import dispose_engine
 from app.errors import install_error_handlers
-from app.routers import directory, events, health, identity, oauth
+from app.routers import directory, events, health, identity, oauth, webhooks
 
 DESCRIPTION = """Consented referrals between agencies that support families into work.
 
@@ -28,4 +28,5 @@ def create_app() -> FastAPI:
     for router in (health.router, oauth.router, identity.router, directory.router):
         app.include_router(router)
     app.include_router(events.router)
+    app.include_router(webhooks.router)
     return app
