@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -155,6 +156,33 @@ def create_client(
 
     _in_transaction(work)
     typer.echo(json.dumps({"client_id": client_id, "client_secret": secret}))
+
+
+@cli.command()
+def worker(
+    once: Annotated[bool, typer.Option("--once", help="Deliver what is due now, then exit.")] = False,
+    batch_size: Annotated[int | None, typer.Option(min=1, help="Deliveries claimed per batch.")] = None,
+    poll_interval: Annotated[
+        float | None, typer.Option(min=0, help="Seconds between polls when idle.")
+    ] = None,
+) -> None:
+    """Deliver webhooks: claim due deliveries, send them signed, retry failures with backoff."""
+    from app import worker as delivery_worker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+    async def run() -> int:
+        stop = asyncio.Event()
+        delivery_worker.stop_on_signals(stop)
+        try:
+            return await delivery_worker.run(
+                get_settings(), once=once, batch_size=batch_size, poll_interval=poll_interval, stop=stop
+            )
+        finally:
+            await dispose_engine()
+
+    attempts = asyncio.run(run())
+    typer.echo(f"worker stopped after {attempts} delivery attempts")
 
 
 @cli.command("export-openapi")

@@ -1,6 +1,12 @@
-"""Helpers to emit domain events as the referral module does, subscribe to them, and read them back."""
+"""A real HTTP receiver on loopback, and helpers to emit events and subscribe to them."""
 
+import threading
+import time
 import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from sqlalchemy import select
@@ -15,6 +21,80 @@ from app.models.events import DomainEvent
 from app.models.webhooks import EventType, WebhookDelivery, WebhookSubscription, WebhookSubscriptionCreate
 from app.services import events, webhooks
 from tests.factories import committed
+
+# How the receiver answers: given the webhook-id and how many times it has been seen (1 first).
+Responder = Callable[[str, int], int]
+
+
+@dataclass(frozen=True)
+class Received:
+    headers: dict[str, str]
+    body: bytes
+    status: int
+
+
+class Receiver:
+    """Records every request as it arrives and answers as `respond` says, after `delay` seconds."""
+
+    def __init__(self, respond: Responder, delay: float) -> None:
+        self.respond, self.delay = respond, delay
+        self.received: list[Received] = []
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}/hooks"
+
+    def delivered_ids(self) -> list[str]:
+        """The webhook-id of every request answered with success."""
+        with self._lock:
+            return [r.headers["webhook-id"] for r in self.received if 200 <= r.status < 300]
+
+    def _answer(self, headers: dict[str, str], body: bytes) -> int:
+        with self._lock:
+            seen = sum(r.headers.get("webhook-id") == headers.get("webhook-id") for r in self.received)
+            status = self.respond(headers.get("webhook-id", ""), seen + 1)
+            self.received.append(Received(headers, body, status))
+        return status
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                status = receiver._answer({k.lower(): v for k, v in self.headers.items()}, body)
+                time.sleep(receiver.delay)
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        return Handler
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+
+@contextmanager
+def running_receiver(respond: Responder = lambda _id, _n: 200, delay: float = 0.0) -> Iterator[Receiver]:
+    """A receiver on 127.0.0.1 with an ephemeral port, stopped on the way out."""
+    receiver = Receiver(respond, delay)
+    receiver.start()
+    try:
+        yield receiver
+    finally:
+        receiver.stop()
 
 
 def allow_loopback(monkeypatch: pytest.MonkeyPatch, **overrides: object) -> Settings:
