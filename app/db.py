@@ -13,8 +13,8 @@ from sqlalchemy.types import TypeDecorator
 
 from app.config import Settings, get_settings
 
-# JSONB on PostgreSQL (indexable, compact); plain JSON text elsewhere.
-JSONType = JSON().with_variant(JSONB(), "postgresql")
+# JSONB on PostgreSQL (indexable, compact); plain JSON text elsewhere. Python None is SQL NULL.
+JSONType = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
 
 
 def enum_type(enum: type[StrEnum]) -> Enum:

@@ -1,9 +1,10 @@
 """Request dependencies: the unit-of-work session and the authenticated principal."""
 
+import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, Security
+from fastapi import Depends, Header, Request, Security
 from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlowPassword, OAuthFlows
 from fastapi.security import OAuth2, SecurityScopes
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,6 +16,8 @@ from app.db import get_sessionmaker
 from app.errors import AppError, InsufficientScope, NotAuthenticated
 from app.models.identity import Scope
 from app.security import InvalidToken, Principal, read_token
+from app.services import idempotency, referrals
+from app.services.referrals import PartyAccess
 
 TOKEN_URL = "/v1/oauth/token"  # noqa: S105
 SCOPE_DESCRIPTIONS = {
@@ -91,3 +94,40 @@ DirectoryWriter = Annotated[Principal, Security(get_principal, scopes=[Scope.DIR
 AuditReader = Annotated[Principal, Security(get_principal, scopes=[Scope.AUDIT_READ.value])]
 ReportsReader = Annotated[Principal, Security(get_principal, scopes=[Scope.REPORTS_READ.value])]
 WebhookManager = Annotated[Principal, Security(get_principal, scopes=[Scope.WEBHOOKS_MANAGE.value])]
+
+
+async def _idempotency_claim(
+    request: Request,
+    session: SessionDep,
+    principal: ReferralWriter,
+    idempotency_key: Annotated[
+        str | None,
+        Header(description="Repeat a POST safely: the same key and body return the first response."),
+    ] = None,
+) -> idempotency.Claim | None:
+    if idempotency_key is None:
+        return None
+    body = await request.body()
+    return await idempotency.claim(
+        session, principal, idempotency_key, request.method, request.url.path, body
+    )
+
+
+IdempotencyClaim = Annotated[idempotency.Claim | None, Depends(_idempotency_claim)]
+
+
+async def _readable_referral(
+    referral_id: uuid.UUID, session: SessionDep, principal: ReferralReader
+) -> PartyAccess:
+    return await referrals.load_for_party(session, principal, referral_id)
+
+
+async def _writable_referral(
+    referral_id: uuid.UUID, session: SessionDep, principal: ReferralWriter
+) -> PartyAccess:
+    return await referrals.load_for_party(session, principal, referral_id)
+
+
+# A referral loaded for one of its two parties (404 for anyone else), with the scope checked.
+ReadableReferral = Annotated[PartyAccess, Depends(_readable_referral)]
+WritableReferral = Annotated[PartyAccess, Depends(_writable_referral)]

@@ -7,10 +7,12 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
+# The shape FastAPI wants for documented error responses on a route.
+Responses = dict[int | str, dict[str, Any]]
 PROBLEM_BASE = "https://referral-exchange.example/problems/"
 logger = logging.getLogger("app.errors")
 
@@ -53,6 +55,15 @@ class AppError(Exception):
             doc["errors"] = self.errors
         doc.update(self.extensions)
         return doc
+
+    def render(self, request: Request) -> Response:
+        """The HTTP response for this error; a problem document unless a subclass says otherwise."""
+        return JSONResponse(
+            self.body(instance=request.url.path),
+            status_code=self.status,
+            headers=self.headers,
+            media_type=self.media_type,
+        )
 
 
 class BadRequest(AppError):
@@ -136,14 +147,9 @@ class OAuthError(AppError):
         self.commit_anyway = audited
 
 
-def problem_response(error: AppError, request: Request) -> JSONResponse:
-    """Render an AppError as `application/problem+json`."""
-    return JSONResponse(
-        error.body(instance=request.url.path),
-        status_code=error.status,
-        headers=error.headers,
-        media_type=error.media_type,
-    )
+def problem_response(error: AppError, request: Request) -> Response:
+    """Render an AppError (as `application/problem+json` unless it says otherwise)."""
+    return error.render(request)
 
 
 def _field_name(loc: Sequence[Any]) -> str:
@@ -163,17 +169,17 @@ def validation_problem(exc: RequestValidationError) -> AppError:
     return Unprocessable(summary or "The request is not valid.", errors=errors)
 
 
-async def _app_error_handler(request: Request, exc: Exception) -> JSONResponse:
+async def _app_error_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, AppError)
     return problem_response(exc, request)
 
 
-async def _validation_handler(request: Request, exc: Exception) -> JSONResponse:
+async def _validation_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     return problem_response(validation_problem(exc), request)
 
 
-async def _http_error_handler(request: Request, exc: Exception) -> JSONResponse:
+async def _http_error_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     error = AppError(str(exc.detail), headers=exc.headers)
     error.status, error.code, error.title = (
@@ -191,7 +197,7 @@ def _reason(status: int) -> str:
         return "Error"
 
 
-async def _unhandled_handler(request: Request, exc: Exception) -> JSONResponse:
+async def _unhandled_handler(request: Request, exc: Exception) -> Response:
     # Details go to the log only: the client never sees a stack trace or SQL.
     logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return problem_response(AppError("An unexpected error occurred; it has been logged."), request)

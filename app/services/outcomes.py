@@ -1,0 +1,85 @@
+"""Outcomes: what happened for the person, recorded by either agency and returned to the referrer."""
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from app.db import utcnow
+from app.errors import Conflict
+from app.models.referral import (
+    Outcome,
+    OutcomeCreate,
+    OutcomePublic,
+    Referral,
+    ReferralStatus,
+    outcome_kind,
+)
+from app.services import idempotency, referrals
+from app.services.referrals import PartyAccess
+
+# Outcomes follow service delivery: after acceptance, and still long after completion.
+RECORDABLE = frozenset(
+    {
+        ReferralStatus.ACCEPTED,
+        ReferralStatus.HANDOVER_SCHEDULED,
+        ReferralStatus.IN_PROGRESS,
+        ReferralStatus.COMPLETED,
+    }
+)
+
+
+async def record(
+    session: AsyncSession, access: PartyAccess, body: OutcomeCreate, claim: idempotency.Claim | None
+) -> OutcomePublic:
+    """Record an outcome for an accepted (or completed) referral."""
+    referral, principal = access.referral, access.principal
+    if referral.status not in RECORDABLE:
+        raise Conflict(
+            f"Outcomes are recorded once a referral is accepted; this one is {referral.status.value}."
+        )
+    outcome = _new_outcome(access, body)
+    session.add(outcome)
+    await _count(session, referral)
+    referrals.audit_for(
+        session,
+        principal,
+        "outcome.recorded",
+        referral,
+        ("outcome", outcome.id),
+        {"type": body.type.value, "kind": outcome.kind.value},
+    )
+    referrals.emit_for(session, "outcome.recorded", referral)
+    public = OutcomePublic.model_validate(outcome)
+    idempotency.remember(claim, 201, public, {"Location": f"/v1/referrals/{referral.id}/outcomes"})
+    return public
+
+
+def _new_outcome(access: PartyAccess, body: OutcomeCreate) -> Outcome:
+    principal = access.principal
+    assert principal.agency_id is not None
+    return Outcome.model_validate(
+        body,
+        update={
+            "referral_id": access.referral.id,
+            "kind": outcome_kind(body.type),
+            "recorded_by_agency_id": principal.agency_id,
+            "recorded_by": principal.id,
+        },
+    )
+
+
+async def _count(session: AsyncSession, referral: Referral) -> None:
+    # Incremented in SQL so two outcomes recorded at once are both counted.
+    referral.outcome_count = col(Referral.outcome_count) + 1  # type: ignore[assignment]
+    referral.updated_at = utcnow()
+    await session.flush()
+    await session.refresh(referral, attribute_names=["outcome_count"])
+
+
+async def list_for(session: AsyncSession, access: PartyAccess) -> list[OutcomePublic]:
+    """Every outcome of the referral, oldest first."""
+    referral = access.referral
+    query = select(Outcome).where(col(Outcome.referral_id) == referral.id)
+    rows = (await session.execute(query.order_by(col(Outcome.recorded_at), col(Outcome.id)))).scalars()
+    referrals.audit_for(session, access.principal, "outcome.listed", referral)
+    return [OutcomePublic.model_validate(o) for o in rows]

@@ -1,0 +1,509 @@
+"""Referrals: create with consent, list by box, view, move through the state machine."""
+
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy import Select, func, select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from app.db import utcnow
+from app.errors import Conflict, Forbidden, NotFound, PreconditionFailed, PreconditionRequired, Unprocessable
+from app.models.audit import AuditActor
+from app.models.consent import Consent, ConsentWithdrawal, ConsentWithdrawalResult
+from app.models.directory import Purpose, Service
+from app.models.identity import Scope
+from app.models.referral import (
+    OPEN_STATUSES,
+    TERMINAL_STATUSES,
+    Referral,
+    ReferralCreate,
+    ReferralPublic,
+    ReferralStatus,
+    StatusChange,
+    StatusChangePublic,
+    TransitionRequest,
+)
+from app.models.subject import Subject, SubjectCreate, SubjectPublic
+from app.pagination import Page, decode_cursor, encode_cursor
+from app.security import Principal
+from app.services import audit, consents, directory, events, idempotency, workflow
+from app.services.workflow import Party
+
+REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"  # no 0/O, 1/I/L or U: easy to read aloud
+
+
+class Box(StrEnum):
+    INBOX = "inbox"
+    SENT = "sent"
+
+
+@dataclass(frozen=True, slots=True)
+class PartyAccess:
+    """A referral loaded for a caller whose agency is one of its two parties."""
+
+    referral: Referral
+    principal: Principal
+    party: Party
+
+
+def etag(referral: Referral | ReferralPublic) -> str:
+    return f'"{referral.version}"'
+
+
+def resource_headers(public: ReferralPublic) -> dict[str, str]:
+    return {"Location": f"/v1/referrals/{public.id}", "ETag": etag(public)}
+
+
+def to_public(referral: Referral, principal: Principal, party: Party) -> ReferralPublic:
+    actions = workflow.allowed_actions(referral, party, principal.has(Scope.REFERRALS_WRITE))
+    return ReferralPublic.model_validate(
+        referral,
+        update={"subject": SubjectPublic.model_validate(referral.subject), "allowed_actions": actions},
+    )
+
+
+def _agency_of(principal: Principal) -> uuid.UUID:
+    if principal.agency_id is None:
+        raise Forbidden("Referrals are sent and received by agencies; this account belongs to none.")
+    return principal.agency_id
+
+
+async def load_for_party(session: AsyncSession, principal: Principal, referral_id: uuid.UUID) -> PartyAccess:
+    """The referral if the caller's agency sent or received it; 404 otherwise (existence is not leaked)."""
+    referral = await session.get(Referral, referral_id)
+    party = workflow.party_of(referral, principal) if referral else None
+    if referral is None or party is None:
+        raise NotFound(f"Referral {referral_id} not found.")
+    return PartyAccess(referral, principal, party)
+
+
+# --- create ---------------------------------------------------------------------------------
+
+
+async def create(
+    session: AsyncSession, principal: Principal, body: ReferralCreate, claim: idempotency.Claim | None
+) -> ReferralPublic:
+    """Send a consented referral to another agency's service."""
+    agency_id = _agency_of(principal)
+    service = await _receiving_service(session, body, agency_id)
+    subject, consent = await _subject_and_consent(session, principal, body)
+    await _refuse_duplicate(session, agency_id, service.id, subject, body)
+    referral = _new_referral(principal, agency_id, body, service, subject, consent)
+    session.add(referral)
+    await session.flush()
+    _log_change(session, referral, principal, None)
+    audit_for(
+        session,
+        principal,
+        "referral.created",
+        referral,
+        details={
+            "purpose": body.purpose.value,
+            "urgency": body.urgency.value,
+            "to_service_id": str(service.id),
+        },
+    )
+    emit_for(session, "referral.created", referral)
+    public = to_public(referral, principal, Party.SENDER)
+    idempotency.remember(claim, 201, public, resource_headers(public))
+    return public
+
+
+async def _receiving_service(session: AsyncSession, body: ReferralCreate, agency_id: uuid.UUID) -> Service:
+    service = await directory.get_service(session, body.to_service_id, field="to_service_id")
+    if service.agency_id == agency_id:
+        raise Unprocessable.field("to_service_id", "is your own agency's service; refer to another agency")
+    if body.purpose not in service.purposes:
+        accepted = ", ".join(p.value for p in service.purposes)
+        raise Unprocessable.field("purpose", f"this service accepts only: {accepted}")
+    if not service.accepting_referrals:
+        raise Conflict(
+            "This service is not accepting referrals at the moment.", reason="not_accepting_referrals"
+        )
+    if body.allow_duplicate and not (body.duplicate_reason or "").strip():
+        raise Unprocessable.field("duplicate_reason", "allow_duplicate needs a reason")
+    return service
+
+
+async def _subject_and_consent(
+    session: AsyncSession, principal: Principal, body: ReferralCreate
+) -> tuple[Subject, Consent]:
+    if body.consent is not None and body.consent_id is not None:
+        raise Unprocessable.field("consent_id", "give either consent or consent_id, not both")
+    if body.consent is None and body.consent_id is None:
+        raise Unprocessable.field("consent", "a referral needs the person's consent (consent or consent_id)")
+    if body.consent is not None:
+        return await _new_subject_with_consent(session, principal, body)
+    assert body.consent_id is not None
+    consent = await consents.load_own(session, principal, body.consent_id)
+    consents.check_terms(consent, body.purpose, "consent_id")
+    subject = await session.get(Subject, consent.subject_id)
+    assert subject is not None
+    if body.subject is not None:
+        _refresh_subject(session, principal, subject, body.subject, consent)
+    return subject, consent
+
+
+async def _new_subject_with_consent(
+    session: AsyncSession, principal: Principal, body: ReferralCreate
+) -> tuple[Subject, Consent]:
+    assert body.consent is not None
+    if body.subject is None:
+        raise Unprocessable.field("subject", "is required with an inline consent")
+    consents.check_terms(body.consent, body.purpose, "consent")
+    consents.check_categories(body.subject, body.consent.data_categories)
+    subject = Subject.model_validate(
+        body.subject,
+        update={
+            "recorded_by_agency_id": _agency_of(principal),
+            "circumstances": _circumstances(body.subject),
+        },
+    )
+    session.add(subject)
+    await session.flush()
+    return subject, consents.record(session, principal, subject, body.consent)
+
+
+def _circumstances(subject: SubjectCreate) -> dict[str, object] | None:
+    return subject.circumstances.model_dump(mode="json") if subject.circumstances else None
+
+
+def _refresh_subject(
+    session: AsyncSession, principal: Principal, subject: Subject, given: SubjectCreate, consent: Consent
+) -> None:
+    """Apply newer details for the same person; a different person cannot reuse this consent."""
+    same = (_norm(subject.given_name), _norm(subject.family_name), subject.date_of_birth) == (
+        _norm(given.given_name),
+        _norm(given.family_name),
+        given.date_of_birth,
+    )
+    if not same:
+        raise Unprocessable.field("consent_id", "this consent was given by another person")
+    consents.check_categories(given, consent.data_categories)
+    changes = given.model_dump(exclude={"circumstances"}) | {"circumstances": _circumstances(given)}
+    changed = sorted(k for k, v in changes.items() if getattr(subject, k) != v)
+    if changed:
+        subject.sqlmodel_update(changes | {"updated_at": utcnow()})
+        audit.record(
+            session,
+            principal.actor,
+            "subject.updated",
+            "subject",
+            subject.id,
+            subject_id=subject.id,
+            details={"fields": changed},
+        )
+
+
+def _norm(name: str) -> str:
+    return " ".join(name.casefold().split())
+
+
+async def _refuse_duplicate(
+    session: AsyncSession, agency_id: uuid.UUID, service_id: uuid.UUID, subject: Subject, body: ReferralCreate
+) -> None:
+    """One open referral per person per service from the same agency, unless a reason is given.
+
+    Only the caller's own referrals are checked: naming another agency's referral would tell
+    the caller that this person is known to that service.
+    """
+    if body.allow_duplicate:
+        return
+    query = (
+        select(col(Referral.id))
+        .join(Subject, col(Subject.id) == col(Referral.subject_id))
+        .where(
+            col(Referral.to_service_id) == service_id,
+            col(Referral.from_agency_id) == agency_id,
+            col(Referral.status).in_(OPEN_STATUSES),
+            col(Subject.date_of_birth) == subject.date_of_birth,
+            func.lower(col(Subject.given_name)) == subject.given_name.strip().lower(),
+            func.lower(col(Subject.family_name)) == subject.family_name.strip().lower(),
+        )
+        .limit(1)
+    )
+    existing = (await session.execute(query)).scalar_one_or_none()
+    if existing is not None:
+        raise Conflict(
+            "This person already has an open referral from your agency to this service.",
+            existing_referral_id=str(existing),
+        )
+
+
+def _new_referral(
+    principal: Principal,
+    agency_id: uuid.UUID,
+    body: ReferralCreate,
+    service: Service,
+    subject: Subject,
+    consent: Consent,
+) -> Referral:
+    now = utcnow()
+    return Referral(
+        reference=_reference(),
+        purpose=body.purpose,
+        reason=body.reason,
+        urgency=body.urgency,
+        handover_mode=body.handover_mode,
+        from_agency_id=agency_id,
+        from_actor_kind=principal.kind,
+        from_actor_id=principal.id,
+        to_agency_id=service.agency_id,
+        to_service_id=service.id,
+        subject_id=subject.id,
+        subject=subject,
+        consent_id=consent.id,
+        status=ReferralStatus.SUBMITTED,
+        due_by=now + timedelta(days=service.response_target_days),
+        duplicate_reason=body.duplicate_reason if body.allow_duplicate else None,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def _reference() -> str:
+    """A short reference staff can read over the phone, e.g. RX-7KQ4M-2HXPA (30^10 possibilities)."""
+    chars = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(10))
+    return f"RX-{chars[:5]}-{chars[5:]}"
+
+
+# --- list and view --------------------------------------------------------------------------
+
+
+async def list_box(
+    session: AsyncSession,
+    principal: Principal,
+    box: Box,
+    *,
+    statuses: list[ReferralStatus] | None,
+    purpose: Purpose | None,
+    updated_after: datetime | None,
+    cursor: str | None,
+    limit: int,
+) -> Page[ReferralPublic]:
+    """The agency's inbox or sent referrals, newest first; audited with the ids shown."""
+    agency_id = _agency_of(principal)
+    party = Party.RECEIVER if box == Box.INBOX else Party.SENDER
+    owner = col(Referral.to_agency_id) if box == Box.INBOX else col(Referral.from_agency_id)
+    query = select(Referral).where(owner == agency_id)
+    query = _filtered(query, statuses, purpose, updated_after)
+    rows, next_cursor = await _page(session, query, cursor, limit)
+    audit.record(
+        session,
+        principal.actor,
+        "referral.listed",
+        "referral",
+        None,
+        details={"box": box.value, "referral_ids": [str(r.id) for r in rows]},
+    )
+    return Page(items=[to_public(r, principal, party) for r in rows], next_cursor=next_cursor)
+
+
+def _filtered(
+    query: Select[Referral],
+    statuses: list[ReferralStatus] | None,
+    purpose: Purpose | None,
+    updated_after: datetime | None,
+) -> Select[Referral]:
+    if statuses:
+        query = query.where(col(Referral.status).in_(statuses))
+    if purpose:
+        query = query.where(col(Referral.purpose) == purpose)
+    if updated_after:
+        query = query.where(col(Referral.updated_at) > updated_after)
+    return query
+
+
+async def _page(
+    session: AsyncSession, query: Select[Referral], cursor: str | None, limit: int
+) -> tuple[list[Referral], str | None]:
+    # Keyed on (created_at, id), which never change: referrals arriving while a client pages
+    # land before its cursor, so no row is skipped or repeated.
+    after = decode_cursor(cursor, 2)
+    if after is not None:
+        created, ident = _cursor_key(after)
+        query = query.where(tuple_(col(Referral.created_at), col(Referral.id)) < tuple_(created, ident))
+    query = query.order_by(col(Referral.created_at).desc(), col(Referral.id).desc()).limit(limit + 1)
+    rows = list((await session.execute(query)).scalars())
+    more, rows = len(rows) > limit, rows[:limit]
+    return rows, encode_cursor(rows[-1].created_at.isoformat(), rows[-1].id) if more else None
+
+
+def _cursor_key(values: list[str]) -> tuple[datetime, uuid.UUID]:
+    try:
+        return datetime.fromisoformat(values[0]), uuid.UUID(values[1])
+    except (TypeError, ValueError):
+        raise Unprocessable.field("cursor", "is not a cursor this service issued") from None
+
+
+async def view(session: AsyncSession, access: PartyAccess) -> ReferralPublic:
+    """One referral; the receiver's first view is stamped, and every view is audited."""
+    referral, principal = access.referral, access.principal
+    if access.party == Party.RECEIVER and referral.first_viewed_at is None:
+        await _stamp_first_view(session, referral)
+    audit_for(session, principal, "referral.viewed", referral)
+    return to_public(referral, principal, access.party)
+
+
+async def _stamp_first_view(session: AsyncSession, referral: Referral) -> None:
+    # Conditional, so two first views at once stamp the earlier time and tell partners once.
+    now = utcnow()
+    result = await session.execute(
+        update(Referral)
+        .where(col(Referral.id) == referral.id, col(Referral.first_viewed_at).is_(None))
+        .values(first_viewed_at=now, updated_at=now)
+    )
+    if getattr(result, "rowcount", 0) == 1:
+        emit_for(session, "referral.viewed", referral)
+
+
+async def history(session: AsyncSession, access: PartyAccess) -> list[StatusChangePublic]:
+    """Every status change with who made it, when and why, oldest first."""
+    referral = access.referral
+    query = select(StatusChange).where(col(StatusChange.referral_id) == referral.id)
+    rows = (await session.execute(query.order_by(col(StatusChange.at), col(StatusChange.id)))).scalars()
+    audit_for(session, access.principal, "history.viewed", referral)
+    return [_change_public(c) for c in rows]
+
+
+def _change_public(change: StatusChange) -> StatusChangePublic:
+    actor = AuditActor(kind=change.actor_kind, id=change.actor_id, agency_id=change.actor_agency_id)
+    return StatusChangePublic.model_validate(change, update={"actor": actor})
+
+
+# --- transitions ----------------------------------------------------------------------------
+
+
+def _expected_versions(if_match: str | None) -> set[int] | None:
+    """Versions named by If-Match (None for `*`); 428 when the header is missing."""
+    if if_match is None:
+        raise PreconditionRequired("State changes need If-Match with the referral's ETag.")
+    if if_match.strip() == "*":
+        return None
+    tags = (t.strip().removeprefix("W/").strip('"') for t in if_match.split(","))
+    return {int(t) for t in tags if t.isdigit()}
+
+
+async def transition(
+    session: AsyncSession, access: PartyAccess, request: TransitionRequest, if_match: str | None
+) -> ReferralPublic:
+    """Move the referral if the caller's ETag is current and the move is theirs to make."""
+    expected = _expected_versions(if_match)
+    referral = access.referral
+    # Re-read under a row lock: of two concurrent moves from the same version, the second
+    # waits here, then sees the new version and gets 412.
+    await session.refresh(referral, with_for_update=True)
+    if expected is not None and referral.version not in expected:
+        raise PreconditionFailed(
+            "The referral has changed since you read it; fetch it again.",
+            headers={"ETag": etag(referral)},
+            current_version=referral.version,
+        )
+    workflow.check_move(referral, access.party, request)
+    _move(session, referral, access.principal, request)
+    return to_public(referral, access.principal, access.party)
+
+
+def _move(
+    session: AsyncSession, referral: Referral, principal: Principal, request: TransitionRequest
+) -> None:
+    now, previous = utcnow(), referral.status
+    referral.status, referral.version, referral.updated_at = request.to, referral.version + 1, now
+    if request.to in {ReferralStatus.ACCEPTED, ReferralStatus.DECLINED} and referral.decided_at is None:
+        referral.decided_at = now
+    if request.to in TERMINAL_STATUSES:
+        referral.closed_at = now
+    if request.appointment is not None:
+        referral.appointment = request.appointment.model_dump(mode="json")
+    _log_change(session, referral, principal, previous, request)
+    audit_for(
+        session,
+        principal,
+        "referral.transitioned",
+        referral,
+        details={"from": previous.value, "to": request.to.value, "reason_code": request.reason_code},
+    )
+    emit_for(session, "referral.status_changed", referral)
+
+
+def _log_change(
+    session: AsyncSession,
+    referral: Referral,
+    principal: Principal,
+    previous: ReferralStatus | None,
+    request: TransitionRequest | None = None,
+) -> None:
+    appointment = request.appointment.model_dump(mode="json") if request and request.appointment else None
+    session.add(
+        StatusChange(
+            referral_id=referral.id,
+            from_status=previous,
+            to_status=referral.status,
+            actor_kind=principal.kind,
+            actor_id=principal.id,
+            actor_agency_id=principal.agency_id,
+            at=referral.updated_at,
+            reason_code=request.reason_code if request else None,
+            note=request.note if request else None,
+            appointment=appointment,
+        )
+    )
+
+
+def audit_for(
+    session: AsyncSession,
+    principal: Principal,
+    action: str,
+    referral: Referral,
+    entity: tuple[str, object] | None = None,
+    details: dict[str, audit.DetailValue] | None = None,
+) -> None:
+    """Audit something done to or seen of a referral, linked to it and to its subject."""
+    entity_type, entity_id = entity or ("referral", referral.id)
+    audit.record(
+        session,
+        principal.actor,
+        action,
+        entity_type,
+        entity_id,
+        referral_id=referral.id,
+        subject_id=referral.subject_id,
+        details=details,
+    )
+
+
+def emit_for(session: AsyncSession, type_: str, referral: Referral) -> None:
+    """Tell both agencies' systems that something happened to the referral."""
+    events.emit(
+        session,
+        type_,
+        referral_id=referral.id,
+        status=referral.status.value,
+        from_agency_id=referral.from_agency_id,
+        to_agency_id=referral.to_agency_id,
+    )
+
+
+# --- consent withdrawal ---------------------------------------------------------------------
+
+
+async def withdraw_consent(
+    session: AsyncSession, principal: Principal, consent_id: uuid.UUID, body: ConsentWithdrawal
+) -> ConsentWithdrawalResult:
+    """Withdraw consent and stop processing: every open referral under it becomes `withdrawn`."""
+    consent = await consents.get_for_party(session, principal, consent_id, for_update=True)
+    await consents.mark_withdrawn(session, principal, consent, body.reason)
+    query = select(Referral).where(
+        col(Referral.consent_id) == consent.id, col(Referral.status).in_(OPEN_STATUSES)
+    )
+    moved = list((await session.execute(query.with_for_update())).scalars())
+    for referral in moved:
+        request = TransitionRequest(to=ReferralStatus.WITHDRAWN, reason_code="consent_withdrawn")
+        _move(session, referral, principal, request)
+    return ConsentWithdrawalResult(
+        consent=consents.to_public(consent), withdrawn_referral_ids=[r.id for r in moved]
+    )

@@ -1,0 +1,95 @@
+"""The referral state machine: which moves exist, and which party may make each."""
+
+from enum import StrEnum
+
+from app.errors import Conflict, Forbidden, Unprocessable
+from app.models.referral import (
+    CancelReason,
+    DeclineReason,
+    Referral,
+    ReferralStatus,
+    TransitionRequest,
+)
+from app.security import Principal
+
+S = ReferralStatus
+
+TRANSITIONS: dict[ReferralStatus, frozenset[ReferralStatus]] = {
+    S.SUBMITTED: frozenset({S.RECEIVED, S.ACCEPTED, S.DECLINED, S.CANCELLED, S.WITHDRAWN}),
+    S.RECEIVED: frozenset({S.ACCEPTED, S.DECLINED, S.CANCELLED, S.WITHDRAWN}),
+    S.ACCEPTED: frozenset({S.HANDOVER_SCHEDULED, S.IN_PROGRESS, S.COMPLETED, S.CANCELLED, S.WITHDRAWN}),
+    S.HANDOVER_SCHEDULED: frozenset({S.IN_PROGRESS, S.COMPLETED, S.CANCELLED, S.WITHDRAWN}),
+    S.IN_PROGRESS: frozenset({S.COMPLETED, S.WITHDRAWN}),
+    S.DECLINED: frozenset(),
+    S.COMPLETED: frozenset(),
+    S.CANCELLED: frozenset(),
+    S.WITHDRAWN: frozenset(),
+}
+
+
+class Party(StrEnum):
+    SENDER = "sender"
+    RECEIVER = "receiver"
+
+
+PARTY_MOVES: dict[Party, frozenset[ReferralStatus]] = {
+    Party.RECEIVER: frozenset(
+        {S.RECEIVED, S.ACCEPTED, S.DECLINED, S.HANDOVER_SCHEDULED, S.IN_PROGRESS, S.COMPLETED}
+    ),
+    Party.SENDER: frozenset({S.CANCELLED}),
+}
+# `withdrawn` is in the machine but no party may choose it: only withdrawing consent does.
+
+
+def party_of(referral: Referral, principal: Principal) -> Party | None:
+    """Whether the caller's agency sent or received the referral (None: neither)."""
+    if principal.agency_id is None:
+        return None
+    if principal.agency_id == referral.to_agency_id:
+        return Party.RECEIVER
+    if principal.agency_id == referral.from_agency_id:
+        return Party.SENDER
+    return None
+
+
+def allowed_actions(referral: Referral, party: Party, can_write: bool) -> list[ReferralStatus]:
+    """The states this caller may move the referral to now, in the machine's order."""
+    if not can_write:
+        return []
+    moves = TRANSITIONS[referral.status] & PARTY_MOVES[party]
+    if referral.outcome_count == 0:
+        moves -= {S.COMPLETED}
+    return [s for s in ReferralStatus if s in moves]
+
+
+def check_move(referral: Referral, party: Party, request: TransitionRequest) -> None:
+    """Refuse a move the machine forbids (409), another party's (403), or one missing its details (422)."""
+    target, allowed = request.to, allowed_actions(referral, party, can_write=True)
+    if target not in TRANSITIONS[referral.status]:
+        raise Conflict(
+            f"A {referral.status.value} referral cannot move to {target.value}.", allowed_actions=allowed
+        )
+    if target not in PARTY_MOVES[party]:
+        who = "only by withdrawing consent" if target == S.WITHDRAWN else "only by the other agency"
+        raise Forbidden(f"Moving to {target.value} is done {who}.", allowed_actions=allowed)
+    if target == S.COMPLETED and referral.outcome_count == 0:
+        raise Conflict("Record at least one outcome before completing the referral.", allowed_actions=allowed)
+    _check_details(request)
+
+
+def _check_details(request: TransitionRequest) -> None:
+    if request.to == S.DECLINED:
+        _require_code(request.reason_code, DeclineReason, "a decline needs reason_code")
+    elif request.to == S.CANCELLED:
+        if request.reason_code is not None or not (request.note or "").strip():
+            _require_code(request.reason_code, CancelReason, "a cancellation needs reason_code or a note")
+    elif request.to == S.HANDOVER_SCHEDULED and request.appointment is None:
+        raise Unprocessable.field(
+            "appointment", "scheduling a handover needs starts_at, location and with_whom"
+        )
+
+
+def _require_code(code: str | None, codes: type[StrEnum], message: str) -> None:
+    if code not in {c.value for c in codes}:
+        allowed = ", ".join(c.value for c in codes)
+        raise Unprocessable.field("reason_code", f"{message}; one of: {allowed}")
