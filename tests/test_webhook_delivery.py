@@ -23,6 +23,7 @@ from app.models.identity import Role
 from app.models.webhooks import DeliveryStatus, EventType, SubscriptionStatus
 from app.services import delivery
 from tests.factories import bearer, make_agency
+from tests.referral_helpers import create_referral, make_network, move
 from tests.webhook_support import (
     all_deliveries,
     allow_loopback,
@@ -294,3 +295,30 @@ async def test_the_worker_command_delivers_what_is_due(settings: Settings, datab
     assert "1 delivery attempts" in result.stdout
     assert receiver.delivered_ids() == await event_ids()
     assert json.loads(receiver.received[0].body)["type"] == "referral.created"
+
+
+async def test_a_referral_made_through_the_api_reaches_both_agencies(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    net = await make_network()
+    with running_receiver() as centre_system, running_receiver() as debt_system:
+        centre_hook = await subscribe(settings, net.centre, centre_system.url)
+        debt_hook = await subscribe(settings, net.debt, debt_system.url, [EventType.REFERRAL_STATUS_CHANGED])
+        referral = await create_referral(client, net)
+        accepted = await move(client, referral, net.debt_headers, "accepted")
+        assert accepted.status_code == 200, accepted.text
+
+        await drain(settings)
+
+    to_centre = [Webhook(centre_hook.secret).verify(r.body, r.headers) for r in centre_system.received]
+    to_debt = [Webhook(debt_hook.secret).verify(r.body, r.headers) for r in debt_system.received]
+    assert sorted(p["type"] for p in to_centre) == [
+        "referral.created",
+        "referral.status_changed",
+        "referral.viewed",
+    ]
+    assert [(p["type"], p["data"]["status"]) for p in to_debt] == [("referral.status_changed", "accepted")]
+    assert {p["data"]["referral_id"] for p in to_centre + to_debt} == {referral["id"]}
+    for request in centre_system.received + debt_system.received:
+        for personal in (b"Natalie", b"Example", b"LL13", b"07700900123", b"1994-03-02"):
+            assert personal not in request.body
