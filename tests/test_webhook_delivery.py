@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlmodel import col
 from standardwebhooks import Webhook
 
@@ -20,7 +20,7 @@ from app.config import Settings
 from app.db import get_sessionmaker, utcnow
 from app.models.audit import AuditEvent
 from app.models.identity import Role
-from app.models.webhooks import DeliveryStatus, EventType, SubscriptionStatus
+from app.models.webhooks import DeliveryStatus, EventType, SubscriptionStatus, WebhookDelivery
 from app.services import delivery
 from tests.factories import bearer, make_agency
 from tests.referral_helpers import create_referral, make_network, move
@@ -271,6 +271,59 @@ async def test_redelivery_to_a_disabled_subscription_is_a_conflict(
 
     assert response.status_code == 409
     assert response.headers["content-type"] == "application/problem+json"
+
+
+async def test_redelivery_waits_for_a_live_claim_but_takes_over_an_expired_one(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    agency = await make_agency()
+    headers = bearer(agency, Role.AGENCY_ADMIN)
+    subscription = await subscribe(settings, agency, "http://127.0.0.1:9/hooks")
+    await emit_event(agency, await make_agency())
+    [queued] = await all_deliveries()
+    url = f"/v1/webhooks/{subscription.id}/deliveries/{queued.id}/redeliver"
+
+    async with get_sessionmaker()() as session:
+        await delivery.claim(session, settings, now=utcnow(), limit=1)
+        await unit_of_work.commit(session)
+    live = await client.post(url, headers=headers)
+    await _expire_claims()
+    expired = await client.post(url, headers=headers)
+
+    assert live.status_code == 409
+    assert expired.status_code == 202, expired.text
+    assert expired.json()["status"] == "pending"
+
+
+async def _expire_claims() -> None:
+    """Make every live claim look as if its worker died a moment ago."""
+    async with get_sessionmaker()() as session:
+        await session.execute(
+            update(WebhookDelivery)
+            .where(col(WebhookDelivery.status) == DeliveryStatus.IN_FLIGHT)
+            .values(claimed_until=utcnow() - timedelta(seconds=1))
+        )
+        await unit_of_work.commit(session)
+
+
+async def test_the_long_running_worker_delivers_as_events_arrive_and_stops_cleanly(
+    settings: Settings,
+) -> None:
+    agency = await make_agency()
+    stop = asyncio.Event()
+    with running_receiver() as receiver:
+        await subscribe(settings, agency, receiver.url)
+        running = asyncio.create_task(worker.run(settings, once=False, poll_interval=0.05, stop=stop))
+        await emit_event(agency, await make_agency())
+        for _ in range(200):
+            if receiver.delivered_ids():
+                break
+            await asyncio.sleep(0.02)
+        stop.set()
+        attempts = await asyncio.wait_for(running, timeout=10)
+
+    assert attempts == 1
+    assert receiver.delivered_ids() == await event_ids()
 
 
 async def test_the_worker_command_delivers_what_is_due(settings: Settings, database_url: str) -> None:

@@ -194,10 +194,17 @@ async def redeliver(
         raise NotFound(f"Delivery {delivery_id} not found.")
     if subscription.status is not SubscriptionStatus.ACTIVE:
         raise Conflict("The subscription is disabled; create a new one to receive events again.")
-    if delivery.status is DeliveryStatus.IN_FLIGHT:
+    now = utcnow()
+    # A claim whose lease has run out belongs to a worker that died; it can be taken over.
+    if (
+        delivery.status is DeliveryStatus.IN_FLIGHT
+        and delivery.claimed_until
+        and delivery.claimed_until > now
+    ):
         raise Conflict("The delivery is being sent now; try again when this attempt has finished.")
     delivery.status, delivery.attempt_count = DeliveryStatus.PENDING, 0
-    delivery.next_attempt_at = delivery.updated_at = utcnow()
+    delivery.claimed_until = delivery.claim_token = None
+    delivery.next_attempt_at = delivery.updated_at = now
     await session.flush()
     audit.record(
         session,
