@@ -1,4 +1,4 @@
-"""A real HTTP receiver on loopback, and helpers to emit events and subscribe to them."""
+"""A real HTTP receiver on loopback; emitting events, subscribing to them and reading them back."""
 
 import threading
 import time
