@@ -7,7 +7,7 @@ from fastapi import FastAPI
 
 from app.db import dispose_engine
 from app.errors import install_error_handlers
-from app.routers import directory, health, identity, oauth
+from app.routers import audit, directory, health, identity, oauth
 
 DESCRIPTION = """Consented referrals between agencies that support families into work.
 
@@ -25,6 +25,6 @@ def create_app() -> FastAPI:
     """Build the application with every router and the problem-details error handlers."""
     app = FastAPI(title="Referral exchange", version="1.0.0", description=DESCRIPTION, lifespan=_lifespan)
     install_error_handlers(app)
-    for router in (health.router, oauth.router, identity.router, directory.router):
+    for router in (health.router, oauth.router, identity.router, directory.router, audit.router):
         app.include_router(router)
     return app

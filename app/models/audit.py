@@ -115,5 +115,5 @@ class ChainVerification(SQLModel):
     valid: bool
     events_checked: int
     head: ChainHeadPublic
-    first_invalid_seq: int | None = None
-    problem: ChainProblem | None = None
+    first_invalid_seq: int | None
+    problem: ChainProblem | None
