@@ -107,3 +107,22 @@ async def test_a_rewritten_head_is_found() -> None:
     result = await verify()
 
     assert (result.first_invalid_seq, result.problem) == (3, ChainProblem.HEAD_MISMATCH)
+
+
+async def test_a_rewritten_head_of_an_empty_chain_is_found() -> None:
+    await tamper("UPDATE audit_chain_head SET hash = :h", h="f" * 64)
+
+    result = await verify()
+
+    assert not result.valid
+    assert (result.first_invalid_seq, result.problem) == (0, ChainProblem.HEAD_MISMATCH)
+
+
+async def test_a_removed_head_row_is_reported_not_raised() -> None:
+    await record_events(2)
+    await tamper("DELETE FROM audit_chain_head")
+
+    result = await verify()
+
+    assert (result.head.seq, result.head.hash) == (0, "")
+    assert (result.first_invalid_seq, result.problem) == (1, ChainProblem.HEAD_MISMATCH)

@@ -241,7 +241,7 @@ async def verify_chain(session: AsyncSession, *, batch_size: int = VERIFY_BATCH_
         if problem := walk.step(event):
             return _verdict(walk, head, problem, walk.next_seq)
     bad_seq = _head_mismatch(walk, head, last_seq)
-    return _verdict(walk, head, ChainProblem.HEAD_MISMATCH if bad_seq else None, bad_seq)
+    return _verdict(walk, head, None if bad_seq is None else ChainProblem.HEAD_MISMATCH, bad_seq)
 
 
 async def verify_chain_for(session: AsyncSession, actor: AuditActor) -> ChainVerification:
@@ -255,12 +255,17 @@ async def verify_chain_for(session: AsyncSession, actor: AuditActor) -> ChainVer
 
 
 async def _chain_bounds(session: AsyncSession) -> tuple[ChainHeadPublic, int]:
+    """The chain head (seq 0 and no hash if its row is gone) and the highest stored seq."""
     # One statement, so the head and the last event come from one snapshot even under
     # READ COMMITTED while other transactions keep appending.
-    last_seq = select(func.max(col(AuditEvent.seq))).scalar_subquery()
-    statement = select(col(AuditChainHead.seq), col(AuditChainHead.hash), last_seq)
-    seq, hash_, last = (await session.execute(statement.where(col(AuditChainHead.id) == 1))).one()
-    return ChainHeadPublic(seq=seq, hash=hash_), last or 0
+    head = col(AuditChainHead.id) == 1
+    statement = select(
+        select(col(AuditChainHead.seq)).where(head).scalar_subquery(),
+        select(col(AuditChainHead.hash)).where(head).scalar_subquery(),
+        select(func.max(col(AuditEvent.seq))).scalar_subquery(),
+    )
+    seq, hash_, last = (await session.execute(statement)).one()
+    return ChainHeadPublic(seq=seq or 0, hash=hash_ or ""), last or 0
 
 
 async def _events_up_to(session: AsyncSession, last_seq: int, batch_size: int) -> AsyncIterator[AuditEvent]:
