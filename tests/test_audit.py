@@ -1,4 +1,4 @@
-"""The audit API and command: who may read the trail, what it shows, and proof it is intact."""
+"""The audit API: who may read the trail, what it shows, and proof that it is intact."""
 
 import asyncio
 import json
@@ -134,6 +134,9 @@ async def test_concurrent_writers_leave_one_unforked_chain(
 
     assert sorted(r.status_code for r in responses) == [200] * 15 + [201] * 20 + [400] * 5
     events = await all_events()
+    actions = [e.action for e in events]
+    assert (actions.count("auth.token_issued"), actions.count("auth.login_failed")) == (15, 5)
+    assert actions.count("agency.created") == 21
     assert [e.seq for e in events] == list(range(1, 43))
     assert [e.prev_hash for e in events] == [GENESIS_HASH] + [e.hash for e in events[:-1]]
     async with get_sessionmaker()() as session:
