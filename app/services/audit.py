@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import rfc8785
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, String, and_, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -148,18 +148,28 @@ def _conditions(query: AuditQuery) -> list[ColumnElement[bool]]:
     if query.since and query.until and query.since > query.until:
         raise Unprocessable.field("until", "must not be before since")
     equal_to = [
-        (col(AuditEvent.referral_id), query.referral_id),
         (col(AuditEvent.subject_id), query.subject_id),
         (col(AuditEvent.actor_id), query.actor_id),
         (col(AuditEvent.actor_agency_id), query.agency_id),
         (col(AuditEvent.action), query.action),
     ]
     conditions = [column == value for column, value in equal_to if value is not None]
+    if query.referral_id:
+        conditions.append(referral_trail(query.referral_id))
     if query.since:
         conditions.append(col(AuditEvent.at) >= query.since)
     if query.until:
         conditions.append(col(AuditEvent.at) < query.until)
     return conditions
+
+
+def referral_trail(referral_id: uuid.UUID) -> ColumnElement[bool]:
+    """Events about the referral, and the listings that showed it (they name every id shown)."""
+    shown_in_list = and_(
+        col(AuditEvent.action) == "referral.listed",
+        cast(col(AuditEvent.details), String).contains(str(referral_id)),
+    )
+    return or_(col(AuditEvent.referral_id) == referral_id, shown_in_list)
 
 
 def _filter_details(query: AuditQuery) -> dict[str, DetailValue]:
@@ -184,8 +194,8 @@ async def export_trail(
     commit together; a single referral's or person's trail is small enough for that.
     """
     field, key = _trail_key(referral_id, subject_id)
-    column = col(AuditEvent.referral_id) if field == "referral_id" else col(AuditEvent.subject_id)
-    statement = select(AuditEvent).where(column == key).order_by(col(AuditEvent.seq))
+    condition = referral_trail(key) if field == "referral_id" else col(AuditEvent.subject_id) == key
+    statement = select(AuditEvent).where(condition).order_by(col(AuditEvent.seq))
     events = list((await session.execute(statement)).scalars())
     record(
         session,
