@@ -106,7 +106,10 @@ async def clean_database(database_url: str) -> None:
             for table in tables:
                 await conn.execute(text(f"DELETE FROM {table}"))
         else:
+            # The append-only triggers refuse TRUNCATE; they are off only inside this transaction.
+            await conn.execute(text("ALTER TABLE audit_events DISABLE TRIGGER USER"))
             await conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+            await conn.execute(text("ALTER TABLE audit_events ENABLE TRIGGER USER"))
         await conn.execute(
             text("INSERT INTO audit_chain_head (id, seq, hash) VALUES (1, 0, :h)"), {"h": "0" * 64}
         )
