@@ -2,8 +2,8 @@
 
 import httpx
 
+from app.models.events import EventType
 from app.models.identity import Role
-from app.models.webhooks import EventType
 from tests.factories import bearer, make_agency
 from tests.webhook_support import emit_event, event_ids
 

@@ -19,8 +19,9 @@ from app import unit_of_work, worker
 from app.config import Settings
 from app.db import get_sessionmaker, utcnow
 from app.models.audit import AuditEvent
+from app.models.events import EventType
 from app.models.identity import Role
-from app.models.webhooks import DeliveryStatus, EventType, SubscriptionStatus, WebhookDelivery
+from app.models.webhooks import DeliveryStatus, SubscriptionStatus, WebhookDelivery
 from app.services import delivery
 from tests.factories import bearer, make_agency
 from tests.referral_helpers import create_referral, make_network, move

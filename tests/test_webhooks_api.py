@@ -9,9 +9,9 @@ from app import unit_of_work
 from app.config import get_settings
 from app.db import get_sessionmaker
 from app.models.audit import AuditEvent
-from app.models.events import DomainEvent
+from app.models.events import DomainEvent, EventType
 from app.models.identity import Role
-from app.models.webhooks import DeliveryStatus, EventType
+from app.models.webhooks import DeliveryStatus
 from app.services import events
 from tests.factories import bearer, make_agency
 from tests.webhook_support import all_deliveries, allow_loopback, emit_event, subscribe

@@ -17,8 +17,8 @@ from app.config import Settings, get_settings
 from app.db import get_sessionmaker
 from app.models.audit import ActorKind, AuditActor
 from app.models.directory import Agency
-from app.models.events import DomainEvent
-from app.models.webhooks import EventType, WebhookDelivery, WebhookSubscription, WebhookSubscriptionCreate
+from app.models.events import DomainEvent, EventType
+from app.models.webhooks import WebhookDelivery, WebhookSubscription, WebhookSubscriptionCreate
 from app.services import events, webhooks
 from tests.factories import committed
 

@@ -2,12 +2,23 @@
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import Column
 from sqlmodel import Field, SQLModel
 
 from app.db import UTCDateTime
 from app.models.audit import BigIntKey
+
+
+class EventType(StrEnum):
+    """What partners are told about; the thin payload says which referral and its status."""
+
+    REFERRAL_CREATED = "referral.created"
+    REFERRAL_STATUS_CHANGED = "referral.status_changed"
+    REFERRAL_VIEWED = "referral.viewed"
+    OUTCOME_RECORDED = "outcome.recorded"
+    MESSAGE_POSTED = "message.posted"
 
 
 class DomainEventBase(SQLModel):

@@ -10,14 +10,7 @@ from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, Relationship, SQLModel
 
 from app.db import JSONType, UTCDateTime, enum_type, utcnow
-
-
-class EventType(StrEnum):
-    REFERRAL_CREATED = "referral.created"
-    REFERRAL_STATUS_CHANGED = "referral.status_changed"
-    REFERRAL_VIEWED = "referral.viewed"
-    OUTCOME_RECORDED = "outcome.recorded"
-    MESSAGE_POSTED = "message.posted"
+from app.models.events import EventType
 
 
 class SubscriptionStatus(StrEnum):

@@ -7,6 +7,7 @@ from sqlmodel import col
 from app.db import utcnow
 from app.errors import Conflict
 from app.models.audit import AuditActor
+from app.models.events import EventType
 from app.models.referral import Message, MessageCreate, MessagePublic, ReferralStatus
 from app.services import idempotency, referrals
 from app.services.referrals import PartyAccess
@@ -36,7 +37,7 @@ async def post(
     referral.updated_at = utcnow()
     await session.flush()
     referrals.audit_for(session, principal, "message.posted", referral, ("message", message.id))
-    referrals.emit_for(session, "message.posted", referral)
+    referrals.emit_for(session, EventType.MESSAGE_POSTED, referral)
     public = to_public(message)
     idempotency.remember(claim, 201, public, {"Location": f"/v1/referrals/{referral.id}/messages"})
     return public

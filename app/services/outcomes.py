@@ -6,6 +6,7 @@ from sqlmodel import col
 
 from app.db import utcnow
 from app.errors import Conflict
+from app.models.events import EventType
 from app.models.referral import (
     Outcome,
     OutcomeCreate,
@@ -48,7 +49,7 @@ async def record(
         ("outcome", outcome.id),
         {"type": body.type.value, "kind": outcome.kind.value},
     )
-    referrals.emit_for(session, "outcome.recorded", referral)
+    referrals.emit_for(session, EventType.OUTCOME_RECORDED, referral)
     public = OutcomePublic.model_validate(outcome)
     idempotency.remember(claim, 201, public, {"Location": f"/v1/referrals/{referral.id}/outcomes"})
     return public

@@ -15,6 +15,7 @@ from app.errors import Conflict, Forbidden, NotFound, PreconditionFailed, Precon
 from app.models.audit import AuditActor
 from app.models.consent import Consent, ConsentWithdrawal, ConsentWithdrawalResult
 from app.models.directory import Purpose, Service
+from app.models.events import EventType
 from app.models.identity import Scope
 from app.models.referral import (
     OPEN_STATUSES,
@@ -107,7 +108,7 @@ async def create(
             "to_service_id": str(service.id),
         },
     )
-    emit_for(session, "referral.created", referral)
+    emit_for(session, EventType.REFERRAL_CREATED, referral)
     public = to_public(referral, principal, Party.SENDER)
     idempotency.remember(claim, 201, public, resource_headers(public))
     return public
@@ -358,7 +359,7 @@ async def _stamp_first_view(session: AsyncSession, referral: Referral) -> None:
         .values(first_viewed_at=now, updated_at=now)
     )
     if getattr(result, "rowcount", 0) == 1:
-        emit_for(session, "referral.viewed", referral)
+        emit_for(session, EventType.REFERRAL_VIEWED, referral)
 
 
 async def history(session: AsyncSession, access: PartyAccess) -> list[StatusChangePublic]:
@@ -427,7 +428,7 @@ def _move(
         referral,
         details={"from": previous.value, "to": request.to.value, "reason_code": request.reason_code},
     )
-    emit_for(session, "referral.status_changed", referral)
+    emit_for(session, EventType.REFERRAL_STATUS_CHANGED, referral)
 
 
 def _log_change(
@@ -476,7 +477,7 @@ def audit_for(
     )
 
 
-def emit_for(session: AsyncSession, type_: str, referral: Referral) -> None:
+def emit_for(session: AsyncSession, type_: EventType, referral: Referral) -> None:
     """Tell both agencies' systems that something happened to the referral."""
     events.emit(
         session,
