@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -19,9 +20,11 @@ from app.errors import AppError
 from app.models.audit import ActorKind, AuditActor
 from app.models.identity import Role, Scope
 from app.security import new_client_id, new_client_secret
-from app.services import identity, seed
+from app.services import audit, identity, seed
 
 cli = typer.Typer(help="Referral exchange: serve, migrate and administer.", no_args_is_help=True)
+audit_cli = typer.Typer(help="Inspect the audit trail.", no_args_is_help=True)
+cli.add_typer(audit_cli, name="audit")
 CLI_ACTOR = AuditActor(kind=ActorKind.SYSTEM, id="cli")
 T = TypeVar("T")
 
@@ -157,6 +160,33 @@ def create_client(
     typer.echo(json.dumps({"client_id": client_id, "client_secret": secret}))
 
 
+@cli.command()
+def worker(
+    once: Annotated[bool, typer.Option("--once", help="Deliver what is due now, then exit.")] = False,
+    batch_size: Annotated[int | None, typer.Option(min=1, help="Deliveries claimed per batch.")] = None,
+    poll_interval: Annotated[
+        float | None, typer.Option(min=0, help="Seconds between polls when idle.")
+    ] = None,
+) -> None:
+    """Deliver webhooks: claim due deliveries, send them signed, retry failures with backoff."""
+    from app import worker as delivery_worker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+    async def run() -> int:
+        stop = asyncio.Event()
+        delivery_worker.stop_on_signals(stop)
+        try:
+            return await delivery_worker.run(
+                get_settings(), once=once, batch_size=batch_size, poll_interval=poll_interval, stop=stop
+            )
+        finally:
+            await dispose_engine()
+
+    attempts = asyncio.run(run())
+    typer.echo(f"worker stopped after {attempts} delivery attempts")
+
+
 @cli.command("export-openapi")
 def export_openapi(
     output: Annotated[Path, typer.Option(help="Where to write the document.")] = Path("openapi/openapi.json"),
@@ -167,6 +197,26 @@ def export_openapi(
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(create_app().openapi(), indent=2, sort_keys=True) + "\n", encoding="utf-8")
     typer.echo(f"wrote {output}")
+
+
+@audit_cli.command("verify")
+def audit_verify(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Recompute the audit hash chain; exit 1, naming the first bad event, if it is broken."""
+    result = _in_transaction(audit.verify_chain)
+    if as_json:
+        typer.echo(result.model_dump_json(indent=2))
+    elif result.valid:
+        typer.echo(f"audit chain valid: {result.events_checked} events, head seq {result.head.seq}")
+    else:
+        problem = result.problem.value if result.problem else "unknown"
+        typer.echo(
+            f"audit chain INVALID at seq {result.first_invalid_seq}: {problem} "
+            f"({result.events_checked} events checked, head seq {result.head.seq})"
+        )
+    if not result.valid:
+        raise typer.Exit(1)
 
 
 def main() -> None:

@@ -47,6 +47,25 @@ class Settings(BaseSettings):
     token_rate_limit_per_minute: int = 20
     rate_limit_storage_uri: str = "memory://"
 
+    # Outbound webhooks. Private and loopback targets, and plain http outside development, are
+    # refused unless allowed here (for tests and closed networks).
+    webhook_allow_private_targets: bool = False
+    webhook_allow_http: bool = False
+    webhook_timeout_seconds: float = 10.0
+    webhook_max_attempts: int = 12
+    webhook_retry_base_seconds: float = 30.0
+    webhook_retry_max_seconds: float = 3600.0
+    webhook_lease_seconds: float = 120.0
+    webhook_batch_size: int = 50
+    webhook_poll_interval_seconds: float = 2.0
+
+    @model_validator(mode="after")
+    def _lease_outlasts_a_delivery(self) -> "Settings":
+        # A lease that ran out mid-send would let a second worker send the same delivery again.
+        if self.webhook_lease_seconds <= 2 * self.webhook_timeout_seconds:
+            raise ValueError("WEBHOOK_LEASE_SECONDS must be more than twice WEBHOOK_TIMEOUT_SECONDS")
+        return self
+
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> "Settings":
         if self.environment == "development":
@@ -57,6 +76,10 @@ class Settings(BaseSettings):
         if len(secret) < 32:
             raise ValueError("JWT_SECRET must be at least 32 characters outside development")
         return self
+
+    @property
+    def webhook_http_allowed(self) -> bool:
+        return self.environment == "development" or self.webhook_allow_http
 
     @property
     def is_sqlite(self) -> bool:

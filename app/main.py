@@ -14,7 +14,18 @@ from app.metrics import RequestMetrics
 from app.middleware import BodySizeLimit
 from app.ratelimit import RESPONSES as RATE_LIMITED
 from app.ratelimit import enforce_rate_limit
-from app.routers import consents, directory, health, identity, metrics, oauth, referrals
+from app.routers import (
+    audit,
+    consents,
+    directory,
+    events,
+    health,
+    identity,
+    metrics,
+    oauth,
+    referrals,
+    webhooks,
+)
 
 DESCRIPTION = """Consented referrals between agencies that support families into work.
 
@@ -59,6 +70,9 @@ def create_app() -> FastAPI:
         directory.router,
         referrals.router,
         consents.router,
+        audit.router,
     ):
         app.include_router(router, responses=GUARDED)
+    app.include_router(events.router, responses=GUARDED)
+    app.include_router(webhooks.router, responses=GUARDED)
     return app

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.models.audit import AuditChainHead
-from app.services import audit, events
+from app.services import audit, events, webhooks
 from app.services.journal import take_journal
 
 
@@ -25,7 +25,8 @@ async def flush_journal(session: AsyncSession) -> None:
         await session.execute(select(AuditChainHead).where(col(AuditChainHead.id) == 1).with_for_update())
     ).scalar_one()
     audit.append_to_chain(session, head, pending.audit)
-    await events.write_outbox(session, pending.events)
+    written = await events.write_outbox(session, pending.events)
+    await webhooks.fan_out(session, written)
     await session.flush()
 
 

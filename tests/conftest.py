@@ -4,6 +4,7 @@ TEST_DATABASE_URL picks the server: unset means a fresh SQLite file; a PostgreSQ
 names a server on which a private database is created for this run and dropped after it.
 """
 
+import asyncio
 import os
 import tempfile
 import threading
@@ -49,11 +50,11 @@ def _run_in_thread(target: object) -> None:
         raise errors[0]
 
 
-def _create_pg_database(server_url: str) -> str:
+def _on_server(server_url: str, statement: str) -> None:
+    """Run one statement on the server's maintenance database (CREATE/DROP DATABASE)."""
     url = make_url(server_url)
-    name = f"rx_test_{uuid.uuid4().hex[:12]}"
 
-    async def create() -> None:
+    async def run() -> None:
         conn = await asyncpg.connect(
             host=url.host,
             port=url.port or 5432,
@@ -62,35 +63,21 @@ def _create_pg_database(server_url: str) -> str:
             database=url.database or "postgres",
         )
         try:
-            await conn.execute(f'CREATE DATABASE "{name}"')
+            await conn.execute(statement)
         finally:
             await conn.close()
 
-    import asyncio
+    _run_in_thread(lambda: asyncio.run(run()))
 
-    _run_in_thread(lambda: asyncio.run(create()))
-    return url.set(database=name).render_as_string(hide_password=False)
+
+def _create_pg_database(server_url: str) -> str:
+    name = f"rx_test_{uuid.uuid4().hex[:12]}"
+    _on_server(server_url, f'CREATE DATABASE "{name}"')
+    return make_url(server_url).set(database=name).render_as_string(hide_password=False)
 
 
 def _drop_pg_database(database_url: str, server_url: str) -> None:
-    import asyncio
-
-    target, url = make_url(database_url).database, make_url(server_url)
-
-    async def drop() -> None:
-        conn = await asyncpg.connect(
-            host=url.host,
-            port=url.port or 5432,
-            user=url.username,
-            password=url.password,
-            database=url.database or "postgres",
-        )
-        try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{target}" WITH (FORCE)')
-        finally:
-            await conn.close()
-
-    _run_in_thread(lambda: asyncio.run(drop()))
+    _on_server(server_url, f'DROP DATABASE IF EXISTS "{make_url(database_url).database}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -120,7 +107,10 @@ async def clean_database(database_url: str) -> None:
             for table in tables:
                 await conn.execute(text(f"DELETE FROM {table}"))
         else:
+            # The append-only triggers refuse TRUNCATE; they are off only inside this transaction.
+            await conn.execute(text("ALTER TABLE audit_events DISABLE TRIGGER USER"))
             await conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+            await conn.execute(text("ALTER TABLE audit_events ENABLE TRIGGER USER"))
         await conn.execute(
             text("INSERT INTO audit_chain_head (id, seq, hash) VALUES (1, 0, :h)"), {"h": "0" * 64}
         )

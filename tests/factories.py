@@ -14,7 +14,7 @@ from app.models.audit import ActorKind, AuditActor
 from app.models.directory import Agency, AgencyCreate, AgencyKind, Purpose, Service, ServiceCreate
 from app.models.identity import ROLE_SCOPES, ApiClient, Role, Scope, User
 from app.security import Principal, issue_token
-from app.services import directory, identity
+from app.services import audit, directory, identity
 
 T = TypeVar("T")
 SYSTEM = AuditActor(kind=ActorKind.SYSTEM, id="tests")
@@ -103,3 +103,20 @@ async def password_token(client: httpx.AsyncClient, username: str, password: str
     return await client.post(
         "/v1/oauth/token", data={"grant_type": "password", "username": username, "password": password}
     )
+
+
+async def record_events(
+    count: int,
+    *,
+    action: str = "test.recorded",
+    actor: AuditActor = SYSTEM,
+    referral_id: uuid.UUID | None = None,
+    subject_id: uuid.UUID | None = None,
+) -> None:
+    """Append `count` audit events in one unit of work, as a service would record them."""
+
+    async def work(session: AsyncSession) -> None:
+        for n in range(count):
+            audit.record(session, actor, action, "test", n, referral_id=referral_id, subject_id=subject_id)
+
+    await committed(work)

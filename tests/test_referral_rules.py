@@ -251,3 +251,26 @@ async def test_outcomes_wait_for_acceptance_and_are_typed(client: httpx.AsyncCli
         url, json={"type": "lottery_win", "occurred_on": today}, headers=net.debt_headers
     )
     assert fields(bogus) == ["type"]
+
+
+async def test_a_retried_outcome_is_recorded_once(client: httpx.AsyncClient, net: Network) -> None:
+    referral = await create_referral(client, net)
+    await move(client, referral, net.debt_headers, "accepted")
+    url = f"/v1/referrals/{referral['id']}/outcomes"
+    body = {"type": "debt_plan_agreed", "occurred_on": date.today().isoformat()}
+    headers = {**net.debt_headers, "Idempotency-Key": "outcome-1"}
+
+    first = await client.post(url, json=body, headers=headers)
+    retry = await client.post(url, json=body, headers=headers)
+
+    assert first.status_code == retry.status_code == 201
+    assert retry.json()["id"] == first.json()["id"]
+    listed = (await client.get(url, headers=net.debt_headers)).json()["items"]
+    assert len(listed) == 1
+    view = (await client.get(f"/v1/referrals/{referral['id']}", headers=net.debt_headers)).json()
+    assert view["outcome_count"] == 1
+
+
+async def test_an_overlong_idempotency_key_is_422(client: httpx.AsyncClient, net: Network) -> None:
+    response = await post(client, net, referral_body(net.debt_service), **{"Idempotency-Key": "k" * 300})
+    assert fields(response) == ["Idempotency-Key"]

@@ -5,6 +5,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from pydantic import AwareDatetime, BaseModel
+from pydantic import Field as QueryField
 from sqlalchemy import BigInteger, Column, Integer
 from sqlmodel import Field, SQLModel
 
@@ -70,3 +72,48 @@ class AuditEventPublic(SQLModel):
     details: dict[str, Any]
     prev_hash: str
     hash: str
+
+    @classmethod
+    def from_event(cls, event: AuditEvent) -> "AuditEventPublic":
+        """The wire shape, with the actor's three columns nested as `actor`."""
+        actor = AuditActor(kind=event.actor_kind, id=event.actor_id, agency_id=event.actor_agency_id)
+        return cls(actor=actor, **event.model_dump(exclude={"actor_kind", "actor_id", "actor_agency_id"}))
+
+
+# Search filters are written into the audit trail, so they are held to the shape of ids and codes.
+_ID_PATTERN = r"^[A-Za-z0-9_.:-]+$"
+_ACTION_PATTERN = r"^[a-z0-9_.]+$"
+
+
+class AuditQuery(BaseModel):
+    """Filters of an audit search, combined with AND; every one is optional."""
+
+    referral_id: uuid.UUID | None = None
+    subject_id: uuid.UUID | None = None
+    actor_id: str | None = QueryField(default=None, max_length=80, pattern=_ID_PATTERN)
+    agency_id: uuid.UUID | None = QueryField(default=None, description="The acting party's agency.")
+    action: str | None = QueryField(default=None, max_length=60, pattern=_ACTION_PATTERN)
+    since: AwareDatetime | None = QueryField(default=None, description="At or after this time (RFC 3339).")
+    until: AwareDatetime | None = QueryField(default=None, description="Before this time (RFC 3339).")
+
+
+class ChainProblem(StrEnum):
+    SEQUENCE_GAP = "sequence_gap"
+    HASH_MISMATCH = "hash_mismatch"
+    BROKEN_LINK = "broken_link"
+    HEAD_MISMATCH = "head_mismatch"
+
+
+class ChainHeadPublic(SQLModel):
+    seq: int
+    hash: str
+
+
+class ChainVerification(SQLModel):
+    """The outcome of recomputing the chain: valid, or the first event at fault and why."""
+
+    valid: bool
+    events_checked: int
+    head: ChainHeadPublic
+    first_invalid_seq: int | None
+    problem: ChainProblem | None

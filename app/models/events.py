@@ -2,12 +2,23 @@
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import Column
 from sqlmodel import Field, SQLModel
 
 from app.db import UTCDateTime
 from app.models.audit import BigIntKey
+
+
+class EventType(StrEnum):
+    """What partners are told about; the thin payload says which referral and its status."""
+
+    REFERRAL_CREATED = "referral.created"
+    REFERRAL_STATUS_CHANGED = "referral.status_changed"
+    REFERRAL_VIEWED = "referral.viewed"
+    OUTCOME_RECORDED = "outcome.recorded"
+    MESSAGE_POSTED = "message.posted"
 
 
 class DomainEventBase(SQLModel):
@@ -34,3 +45,11 @@ class DomainEvent(DomainEventBase, table=True):
 
 class DomainEventPublic(DomainEventBase):
     pass
+
+
+class EventFeedPage(SQLModel):
+    """A page of the event feed; `next_cursor` is always set, so a poller can store it and resume."""
+
+    items: list[DomainEventPublic]
+    next_cursor: str
+    has_more: bool

@@ -1,18 +1,35 @@
-"""Recording audit events and maintaining the hash chain."""
+"""Recording audit events, maintaining the hash chain, and reading and verifying it."""
 
 import hashlib
 import uuid
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import rfc8785
+from sqlalchemy import ColumnElement, String, and_, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.db import utcnow
-from app.models.audit import AuditActor, AuditChainHead, AuditEvent
+from app.errors import Unprocessable
+from app.models.audit import (
+    GENESIS_HASH,
+    AuditActor,
+    AuditChainHead,
+    AuditEvent,
+    AuditEventPublic,
+    AuditQuery,
+    ChainHeadPublic,
+    ChainProblem,
+    ChainVerification,
+)
+from app.pagination import decode_cursor, encode_cursor
 from app.services.journal import PendingAudit, journal_of
 
 DetailValue = str | int | bool | None | list[str]
+# Rows held in memory at once while verifying; the chain itself may run to millions.
+VERIFY_BATCH_SIZE = 1000
 
 
 def record(
@@ -102,3 +119,199 @@ def append_to_chain(session: AsyncSession, head: AuditChainHead, pending: list[P
         event.hash = compute_hash(event)
         session.add(event)
         head.seq, head.hash = event.seq, event.hash
+
+
+async def search_events(
+    session: AsyncSession, actor: AuditActor, query: AuditQuery, *, cursor: str | None, limit: int
+) -> tuple[list[AuditEvent], str | None]:
+    """Events matching every filter, in sequence order; the search is itself audited."""
+    after = _after_seq(cursor)
+    statement = select(AuditEvent).where(*_conditions(query), col(AuditEvent.seq) > after)
+    rows = list((await session.execute(statement.order_by(col(AuditEvent.seq)).limit(limit + 1))).scalars())
+    more, rows = len(rows) > limit, rows[:limit]
+    details: dict[str, DetailValue] = {**_filter_details(query), "count": len(rows)}
+    if after:
+        details["after_seq"] = after
+    record(
+        session,
+        actor,
+        "audit.searched",
+        "audit_trail",
+        referral_id=query.referral_id,
+        subject_id=query.subject_id,
+        details=details,
+    )
+    return rows, encode_cursor(rows[-1].seq) if more else None
+
+
+def _conditions(query: AuditQuery) -> list[ColumnElement[bool]]:
+    if query.since and query.until and query.since > query.until:
+        raise Unprocessable.field("until", "must not be before since")
+    equal_to = [
+        (col(AuditEvent.subject_id), query.subject_id),
+        (col(AuditEvent.actor_id), query.actor_id),
+        (col(AuditEvent.actor_agency_id), query.agency_id),
+        (col(AuditEvent.action), query.action),
+    ]
+    conditions = [column == value for column, value in equal_to if value is not None]
+    if query.referral_id:
+        conditions.append(referral_trail(query.referral_id))
+    if query.since:
+        conditions.append(col(AuditEvent.at) >= query.since)
+    if query.until:
+        conditions.append(col(AuditEvent.at) < query.until)
+    return conditions
+
+
+def referral_trail(referral_id: uuid.UUID) -> ColumnElement[bool]:
+    """Events about the referral, and the listings that showed it (they name every id shown)."""
+    shown_in_list = and_(
+        col(AuditEvent.action) == "referral.listed",
+        cast(col(AuditEvent.details), String).contains(str(referral_id)),
+    )
+    return or_(col(AuditEvent.referral_id) == referral_id, shown_in_list)
+
+
+def _filter_details(query: AuditQuery) -> dict[str, DetailValue]:
+    return {name: str(value) for name, value in query.model_dump(mode="json", exclude_none=True).items()}
+
+
+def _after_seq(cursor: str | None) -> int:
+    values = decode_cursor(cursor, 1)
+    if values is None:
+        return 0
+    if type(values[0]) is not int:
+        raise Unprocessable.field("cursor", "is not a cursor this service issued")
+    return values[0]
+
+
+async def export_trail(
+    session: AsyncSession, actor: AuditActor, *, referral_id: uuid.UUID | None, subject_id: uuid.UUID | None
+) -> str:
+    """One referral's or one subject's whole trail as JSON Lines in sequence order; audited.
+
+    Read in full inside the request's transaction, so the export and the event recording it
+    commit together; a single referral's or person's trail is small enough for that.
+    """
+    field, key = _trail_key(referral_id, subject_id)
+    condition = referral_trail(key) if field == "referral_id" else col(AuditEvent.subject_id) == key
+    statement = select(AuditEvent).where(condition).order_by(col(AuditEvent.seq))
+    events = list((await session.execute(statement)).scalars())
+    record(
+        session,
+        actor,
+        "audit.exported",
+        field.removesuffix("_id"),
+        key,
+        referral_id=referral_id,
+        subject_id=subject_id,
+        details={field: str(key), "count": len(events)},
+    )
+    return "".join(AuditEventPublic.from_event(event).model_dump_json() + "\n" for event in events)
+
+
+def _trail_key(referral_id: uuid.UUID | None, subject_id: uuid.UUID | None) -> tuple[str, uuid.UUID]:
+    if referral_id is not None and subject_id is None:
+        return "referral_id", referral_id
+    if subject_id is not None and referral_id is None:
+        return "subject_id", subject_id
+    message = "give exactly one of referral_id and subject_id"
+    raise Unprocessable(
+        "Give exactly one of referral_id and subject_id.",
+        errors=[{"field": name, "message": message} for name in ("referral_id", "subject_id")],
+    )
+
+
+@dataclass
+class _ChainWalk:
+    """How far a walk along the chain has got: the next sequence number and the hash it links to."""
+
+    next_seq: int = 1
+    prev_hash: str = GENESIS_HASH
+    checked: int = 0
+
+    def step(self, event: AuditEvent) -> ChainProblem | None:
+        """Check one event against its position; on a problem, `next_seq` names the bad event."""
+        self.checked += 1
+        if event.seq != self.next_seq:
+            return ChainProblem.SEQUENCE_GAP
+        if compute_hash(event) != event.hash:
+            return ChainProblem.HASH_MISMATCH
+        if event.prev_hash != self.prev_hash:
+            return ChainProblem.BROKEN_LINK
+        self.next_seq, self.prev_hash = event.seq + 1, event.hash
+        return None
+
+
+async def verify_chain(session: AsyncSession, *, batch_size: int = VERIFY_BATCH_SIZE) -> ChainVerification:
+    """Recompute every hash, link and sequence number, then check the head names the last event."""
+    head, last_seq = await _chain_bounds(session)
+    walk = _ChainWalk()
+    async for event in _events_up_to(session, head.seq, batch_size):
+        if problem := walk.step(event):
+            return _verdict(walk, head, problem, walk.next_seq)
+    bad_seq = _head_mismatch(walk, head, last_seq)
+    return _verdict(walk, head, None if bad_seq is None else ChainProblem.HEAD_MISMATCH, bad_seq)
+
+
+async def verify_chain_for(session: AsyncSession, actor: AuditActor) -> ChainVerification:
+    """Verify the chain on a caller's behalf and record that they did, with the verdict."""
+    result = await verify_chain(session)
+    details: dict[str, DetailValue] = {"valid": result.valid, "events_checked": result.events_checked}
+    if result.problem:
+        details |= {"first_invalid_seq": result.first_invalid_seq, "problem": result.problem.value}
+    record(session, actor, "audit.verified", "audit_trail", details=details)
+    return result
+
+
+async def _chain_bounds(session: AsyncSession) -> tuple[ChainHeadPublic, int]:
+    """The chain head (seq 0 and no hash if its row is gone) and the highest stored seq."""
+    # One statement, so the head and the last event come from one snapshot even under
+    # READ COMMITTED while other transactions keep appending.
+    head = col(AuditChainHead.id) == 1
+    statement = select(
+        select(col(AuditChainHead.seq)).where(head).scalar_subquery(),
+        select(col(AuditChainHead.hash)).where(head).scalar_subquery(),
+        select(func.max(col(AuditEvent.seq))).scalar_subquery(),
+    )
+    seq, hash_, last = (await session.execute(statement)).one()
+    return ChainHeadPublic(seq=seq or 0, hash=hash_ or ""), last or 0
+
+
+async def _events_up_to(session: AsyncSession, last_seq: int, batch_size: int) -> AsyncIterator[AuditEvent]:
+    """Events 1..last_seq in order, a batch at a time (keyset, so each batch is an index range)."""
+    after = 0
+    while after < last_seq:
+        statement = (
+            select(AuditEvent)
+            .where(col(AuditEvent.seq) > after, col(AuditEvent.seq) <= last_seq)
+            .order_by(col(AuditEvent.seq))
+            .limit(batch_size)
+        )
+        batch = list((await session.execute(statement)).scalars())
+        if not batch:
+            return
+        for event in batch:
+            yield event
+        after = batch[-1].seq
+
+
+def _head_mismatch(walk: _ChainWalk, head: ChainHeadPublic, last_seq: int) -> int | None:
+    """The first event the head disagrees about, or None when it names the last event."""
+    if walk.next_seq <= head.seq:
+        return walk.next_seq  # the head counts events that are gone: a removed tail
+    if last_seq > head.seq:
+        return head.seq + 1  # events past the head were not appended through the chain
+    return head.seq if walk.prev_hash != head.hash else None
+
+
+def _verdict(
+    walk: _ChainWalk, head: ChainHeadPublic, problem: ChainProblem | None, bad_seq: int | None
+) -> ChainVerification:
+    return ChainVerification(
+        valid=problem is None,
+        events_checked=walk.checked,
+        head=head,
+        first_invalid_seq=bad_seq,
+        problem=problem,
+    )

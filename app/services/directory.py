@@ -24,14 +24,19 @@ from app.services import audit
 M = TypeVar("M", Agency, Service)
 
 
-async def get_agency(session: AsyncSession, agency_id: uuid.UUID, *, field: str | None = None) -> Agency:
-    """The agency, or 404 (or 422 naming `field` when the id came from a request body)."""
-    agency = await session.get(Agency, agency_id)
-    if agency is None:
+async def _get(session: AsyncSession, model: type[M], entry_id: uuid.UUID, field: str | None) -> M:
+    """The directory entry, or 404 (or 422 naming `field` when the id came from a request body)."""
+    entry = await session.get(model, entry_id)
+    if entry is None:
+        label = model.__name__.lower()
         if field:
-            raise Unprocessable.field(field, "no such agency")
-        raise NotFound(f"Agency {agency_id} not found.")
-    return agency
+            raise Unprocessable.field(field, f"no such {label}")
+        raise NotFound(f"{model.__name__} {entry_id} not found.")
+    return entry
+
+
+async def get_agency(session: AsyncSession, agency_id: uuid.UUID, *, field: str | None = None) -> Agency:
+    return await _get(session, Agency, agency_id, field)
 
 
 async def create_agency(session: AsyncSession, actor: AuditActor, body: AgencyCreate) -> Agency:
@@ -60,12 +65,7 @@ async def list_agencies(
 
 
 async def get_service(session: AsyncSession, service_id: uuid.UUID, *, field: str | None = None) -> Service:
-    service = await session.get(Service, service_id)
-    if service is None:
-        if field:
-            raise Unprocessable.field(field, "no such service")
-        raise NotFound(f"Service {service_id} not found.")
-    return service
+    return await _get(session, Service, service_id, field)
 
 
 async def create_service(session: AsyncSession, actor: AuditActor, body: ServiceCreate) -> Service:

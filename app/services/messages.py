@@ -7,8 +7,9 @@ from sqlmodel import col
 from app.db import utcnow
 from app.errors import Conflict
 from app.models.audit import AuditActor
+from app.models.events import EventType
 from app.models.referral import Message, MessageCreate, MessagePublic, ReferralStatus
-from app.services import audit, events, idempotency
+from app.services import idempotency, referrals
 from app.services.referrals import PartyAccess
 
 
@@ -35,23 +36,8 @@ async def post(
     session.add(message)
     referral.updated_at = utcnow()
     await session.flush()
-    audit.record(
-        session,
-        principal.actor,
-        "message.posted",
-        "message",
-        message.id,
-        referral_id=referral.id,
-        subject_id=referral.subject_id,
-    )
-    events.emit(
-        session,
-        "message.posted",
-        referral_id=referral.id,
-        status=referral.status.value,
-        from_agency_id=referral.from_agency_id,
-        to_agency_id=referral.to_agency_id,
-    )
+    referrals.audit_for(session, principal, "message.posted", referral, ("message", message.id))
+    referrals.emit_for(session, EventType.MESSAGE_POSTED, referral)
     public = to_public(message)
     idempotency.remember(claim, 201, public, {"Location": f"/v1/referrals/{referral.id}/messages"})
     return public
@@ -62,13 +48,5 @@ async def list_for(session: AsyncSession, access: PartyAccess) -> list[MessagePu
     referral = access.referral
     query = select(Message).where(col(Message.referral_id) == referral.id)
     rows = (await session.execute(query.order_by(col(Message.created_at), col(Message.id)))).scalars()
-    audit.record(
-        session,
-        access.principal.actor,
-        "message.listed",
-        "referral",
-        referral.id,
-        referral_id=referral.id,
-        subject_id=referral.subject_id,
-    )
+    referrals.audit_for(session, access.principal, "message.listed", referral)
     return [to_public(m) for m in rows]

@@ -6,6 +6,7 @@ from sqlmodel import col
 
 from app.db import utcnow
 from app.errors import Conflict
+from app.models.events import EventType
 from app.models.referral import (
     Outcome,
     OutcomeCreate,
@@ -14,7 +15,7 @@ from app.models.referral import (
     ReferralStatus,
     outcome_kind,
 )
-from app.services import audit, events, idempotency
+from app.services import idempotency, referrals
 from app.services.referrals import PartyAccess
 
 # Outcomes follow service delivery: after acceptance, and still long after completion.
@@ -35,45 +36,45 @@ async def record(
     referral, principal = access.referral, access.principal
     if referral.status not in RECORDABLE:
         raise Conflict(
-            f"Outcomes can be recorded once a referral is accepted; this one is {referral.status.value}."
+            f"Outcomes are recorded once a referral is accepted; this one is {referral.status.value}."
         )
+    outcome = _new_outcome(access, body)
+    session.add(outcome)
+    await _count(session, referral)
+    referrals.audit_for(
+        session,
+        principal,
+        "outcome.recorded",
+        referral,
+        ("outcome", outcome.id),
+        {"type": body.type.value, "kind": outcome.kind.value},
+    )
+    referrals.emit_for(session, EventType.OUTCOME_RECORDED, referral)
+    public = OutcomePublic.model_validate(outcome)
+    idempotency.remember(claim, 201, public, {"Location": f"/v1/referrals/{referral.id}/outcomes"})
+    return public
+
+
+def _new_outcome(access: PartyAccess, body: OutcomeCreate) -> Outcome:
+    principal = access.principal
     assert principal.agency_id is not None
-    outcome = Outcome.model_validate(
+    return Outcome.model_validate(
         body,
         update={
-            "referral_id": referral.id,
+            "referral_id": access.referral.id,
             "kind": outcome_kind(body.type),
             "recorded_by_agency_id": principal.agency_id,
             "recorded_by": principal.id,
         },
     )
-    session.add(outcome)
+
+
+async def _count(session: AsyncSession, referral: Referral) -> None:
     # Incremented in SQL so two outcomes recorded at once are both counted.
     referral.outcome_count = col(Referral.outcome_count) + 1  # type: ignore[assignment]
     referral.updated_at = utcnow()
     await session.flush()
     await session.refresh(referral, attribute_names=["outcome_count"])
-    audit.record(
-        session,
-        principal.actor,
-        "outcome.recorded",
-        "outcome",
-        outcome.id,
-        referral_id=referral.id,
-        subject_id=referral.subject_id,
-        details={"type": body.type.value, "kind": outcome.kind.value},
-    )
-    events.emit(
-        session,
-        "outcome.recorded",
-        referral_id=referral.id,
-        status=referral.status.value,
-        from_agency_id=referral.from_agency_id,
-        to_agency_id=referral.to_agency_id,
-    )
-    public = OutcomePublic.model_validate(outcome)
-    idempotency.remember(claim, 201, public, {"Location": f"/v1/referrals/{referral.id}/outcomes"})
-    return public
 
 
 async def list_for(session: AsyncSession, access: PartyAccess) -> list[OutcomePublic]:
@@ -81,13 +82,5 @@ async def list_for(session: AsyncSession, access: PartyAccess) -> list[OutcomePu
     referral = access.referral
     query = select(Outcome).where(col(Outcome.referral_id) == referral.id)
     rows = (await session.execute(query.order_by(col(Outcome.recorded_at), col(Outcome.id)))).scalars()
-    audit.record(
-        session,
-        access.principal.actor,
-        "outcome.listed",
-        "referral",
-        referral.id,
-        referral_id=referral.id,
-        subject_id=referral.subject_id,
-    )
+    referrals.audit_for(session, access.principal, "outcome.listed", referral)
     return [OutcomePublic.model_validate(o) for o in rows]

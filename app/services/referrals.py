@@ -15,6 +15,7 @@ from app.errors import Conflict, Forbidden, NotFound, PreconditionFailed, Precon
 from app.models.audit import AuditActor
 from app.models.consent import Consent, ConsentWithdrawal, ConsentWithdrawalResult
 from app.models.directory import Purpose, Service
+from app.models.events import EventType
 from app.models.identity import Scope
 from app.models.referral import (
     OPEN_STATUSES,
@@ -96,21 +97,18 @@ async def create(
     session.add(referral)
     await session.flush()
     _log_change(session, referral, principal, None)
-    audit.record(
+    audit_for(
         session,
-        principal.actor,
+        principal,
         "referral.created",
-        "referral",
-        referral.id,
-        referral_id=referral.id,
-        subject_id=subject.id,
+        referral,
         details={
             "purpose": body.purpose.value,
             "urgency": body.urgency.value,
             "to_service_id": str(service.id),
         },
     )
-    _emit(session, "referral.created", referral)
+    emit_for(session, EventType.REFERRAL_CREATED, referral)
     public = to_public(referral, principal, Party.SENDER)
     idempotency.remember(claim, 201, public, resource_headers(public))
     return public
@@ -348,15 +346,7 @@ async def view(session: AsyncSession, access: PartyAccess) -> ReferralPublic:
     referral, principal = access.referral, access.principal
     if access.party == Party.RECEIVER and referral.first_viewed_at is None:
         await _stamp_first_view(session, referral)
-    audit.record(
-        session,
-        principal.actor,
-        "referral.viewed",
-        "referral",
-        referral.id,
-        referral_id=referral.id,
-        subject_id=referral.subject_id,
-    )
+    audit_for(session, principal, "referral.viewed", referral)
     return to_public(referral, principal, access.party)
 
 
@@ -369,7 +359,7 @@ async def _stamp_first_view(session: AsyncSession, referral: Referral) -> None:
         .values(first_viewed_at=now, updated_at=now)
     )
     if getattr(result, "rowcount", 0) == 1:
-        _emit(session, "referral.viewed", referral)
+        emit_for(session, EventType.REFERRAL_VIEWED, referral)
 
 
 async def history(session: AsyncSession, access: PartyAccess) -> list[StatusChangePublic]:
@@ -377,15 +367,7 @@ async def history(session: AsyncSession, access: PartyAccess) -> list[StatusChan
     referral = access.referral
     query = select(StatusChange).where(col(StatusChange.referral_id) == referral.id)
     rows = (await session.execute(query.order_by(col(StatusChange.at), col(StatusChange.id)))).scalars()
-    audit.record(
-        session,
-        access.principal.actor,
-        "history.viewed",
-        "referral",
-        referral.id,
-        referral_id=referral.id,
-        subject_id=referral.subject_id,
-    )
+    audit_for(session, access.principal, "history.viewed", referral)
     return [_change_public(c) for c in rows]
 
 
@@ -439,17 +421,14 @@ def _move(
     if request.appointment is not None:
         referral.appointment = request.appointment.model_dump(mode="json")
     _log_change(session, referral, principal, previous, request)
-    audit.record(
+    audit_for(
         session,
-        principal.actor,
+        principal,
         "referral.transitioned",
-        "referral",
-        referral.id,
-        referral_id=referral.id,
-        subject_id=referral.subject_id,
+        referral,
         details={"from": previous.value, "to": request.to.value, "reason_code": request.reason_code},
     )
-    _emit(session, "referral.status_changed", referral)
+    emit_for(session, EventType.REFERRAL_STATUS_CHANGED, referral)
 
 
 def _log_change(
@@ -476,7 +455,30 @@ def _log_change(
     )
 
 
-def _emit(session: AsyncSession, type_: str, referral: Referral) -> None:
+def audit_for(
+    session: AsyncSession,
+    principal: Principal,
+    action: str,
+    referral: Referral,
+    entity: tuple[str, object] | None = None,
+    details: dict[str, audit.DetailValue] | None = None,
+) -> None:
+    """Audit something done to or seen of a referral, linked to it and to its subject."""
+    entity_type, entity_id = entity or ("referral", referral.id)
+    audit.record(
+        session,
+        principal.actor,
+        action,
+        entity_type,
+        entity_id,
+        referral_id=referral.id,
+        subject_id=referral.subject_id,
+        details=details,
+    )
+
+
+def emit_for(session: AsyncSession, type_: EventType, referral: Referral) -> None:
+    """Tell both agencies' systems that something happened to the referral."""
     events.emit(
         session,
         type_,
