@@ -14,8 +14,6 @@ PROBLEM_JSON = "application/problem+json"
 # The shape FastAPI wants for documented error responses on a route.
 Responses = dict[int | str, dict[str, Any]]
 PROBLEM_BASE = "https://referral-exchange.example/problems/"
-# For routes that read a JSON body: bytes that are not UTF-8 cannot even be parsed.
-UNREADABLE_BODY: Responses = {400: {"description": "The body is not readable JSON (e.g. not UTF-8)"}}
 logger = logging.getLogger("app.errors")
 
 

@@ -2,6 +2,9 @@
 
 FastAPI describes its own 422 as `application/json` with a shape this service never sends;
 every error here is `application/problem+json` (the token endpoint's are RFC 6749 JSON).
+Two answers follow from how a route is declared rather than from what it does, so they are
+added wherever they apply: 403 where the operation requires a scope the token may lack, and
+400 where it reads a JSON body, which fails to parse when the bytes are not UTF-8.
 """
 
 from typing import Any
@@ -59,10 +62,19 @@ def _error_content(path: str, method: str, code: str) -> dict[str, Any]:
     return {PROBLEM_JSON: {"schema": {"$ref": REF.format(model="Problem")}}}
 
 
+def _needs_scope(operation: dict[str, Any]) -> bool:
+    return any(scopes for requirement in operation.get("security", []) for scopes in requirement.values())
+
+
 def describe_problems(document: dict[str, Any]) -> dict[str, Any]:
     """Give every 4xx and 5xx response of `document` the problem media type and schema."""
     for path, operations in document.get("paths", {}).items():
         for method, operation in operations.items():
+            responses = operation["responses"]
+            if _needs_scope(operation):
+                responses.setdefault("403", {"description": "The token lacks a required scope"})
+            if "application/json" in operation.get("requestBody", {}).get("content", {}):
+                responses.setdefault("400", {"description": "The body is not readable JSON (e.g. not UTF-8)"})
             for code, response in operation.get("responses", {}).items():
                 if code[0] in "45":
                     response["content"] = _error_content(path, method, code)

@@ -5,7 +5,7 @@ import uuid
 from fastapi import APIRouter
 
 from app.deps import ReferralReader, ReferralWriter, SessionDep
-from app.errors import UNREADABLE_BODY, Responses
+from app.errors import Responses
 from app.models.consent import ConsentPublic, ConsentWithdrawal, ConsentWithdrawalResult
 from app.services import consents, referrals
 
@@ -22,7 +22,7 @@ async def get_consent(consent_id: uuid.UUID, session: SessionDep, principal: Ref
 @router.post(
     "/{consent_id}/withdraw",
     response_model=ConsentWithdrawalResult,
-    responses={**NOT_FOUND, 409: {"description": "Already withdrawn"}, **UNREADABLE_BODY},
+    responses={**NOT_FOUND, 409: {"description": "Already withdrawn"}},
 )
 async def withdraw_consent(
     consent_id: uuid.UUID, body: ConsentWithdrawal, session: SessionDep, principal: ReferralWriter

@@ -5,13 +5,13 @@ import uuid
 from fastapi import APIRouter, Response, status
 
 from app.deps import CurrentPrincipal, DirectoryWriter, SessionDep
-from app.errors import UNREADABLE_BODY, Responses
+from app.errors import Responses
 from app.models.directory import AgencyCreate, AgencyKind, AgencyPublic, Purpose, ServiceCreate, ServicePublic
 from app.pagination import CursorParam, LimitParam, Page
 from app.services import directory
 
 router = APIRouter(prefix="/v1", tags=["directory"])
-WRITE_PROBLEMS: Responses = {403: {"description": "Needs the directory:write scope"}, **UNREADABLE_BODY}
+WRITE_PROBLEMS: Responses = {403: {"description": "Needs the directory:write scope"}}
 
 
 @router.get("/agencies", response_model=Page[AgencyPublic])

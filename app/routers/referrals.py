@@ -13,7 +13,7 @@ from app.deps import (
     SessionDep,
     WritableReferral,
 )
-from app.errors import UNREADABLE_BODY, Responses
+from app.errors import Responses
 from app.models.directory import Purpose
 from app.models.referral import (
     MessageCreate,
@@ -46,7 +46,6 @@ PROBLEMS: Responses = {
     responses={
         409: {"description": "Duplicate open referral, or the service is not accepting"},
         **PROBLEMS,
-        **UNREADABLE_BODY,
     },
 )
 async def create_referral(
@@ -103,7 +102,6 @@ async def get_referral(access: ReadableReferral, session: SessionDep, response: 
         412: {"description": "Stale If-Match"},
         428: {"description": "If-Match missing"},
         **PROBLEMS,
-        **UNREADABLE_BODY,
     },
 )
 async def transition_referral(
@@ -138,7 +136,6 @@ async def list_outcomes(access: ReadableReferral, session: SessionDep) -> Page[O
     responses={
         409: {"description": "Not accepted yet, or closed without service"},
         **PROBLEMS,
-        **UNREADABLE_BODY,
     },
 )
 async def record_outcome(
@@ -158,7 +155,7 @@ async def list_messages(access: ReadableReferral, session: SessionDep) -> Page[M
     "/{referral_id}/messages",
     response_model=MessagePublic,
     status_code=status.HTTP_201_CREATED,
-    responses={409: {"description": "Consent withdrawn"}, **PROBLEMS, **UNREADABLE_BODY},
+    responses={409: {"description": "Consent withdrawn"}, **PROBLEMS},
 )
 async def post_message(
     body: MessageCreate, access: WritableReferral, session: SessionDep, claim: IdempotencyClaim
