@@ -6,6 +6,7 @@ from enum import StrEnum
 from typing import Any
 
 from pydantic import ConfigDict, EmailStr, field_validator
+from sqlalchemy import Index, text
 from sqlmodel import Field, SQLModel
 
 from app.db import JSONType, UTCDateTime, enum_type, utcnow
@@ -57,6 +58,10 @@ class SubjectBase(SQLModel):
 
 class Subject(SubjectBase, table=True):
     __tablename__ = "subjects"
+    # The duplicate-referral check looks people up by date of birth and names, any case.
+    __table_args__ = (
+        Index("ix_subjects_identity", "date_of_birth", text("lower(family_name)"), text("lower(given_name)")),
+    )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     circumstances: dict[str, Any] | None = Field(default=None, sa_type=JSONType)
