@@ -9,6 +9,8 @@ Bulk-seeded rows bypass the application, so they have no audit events, no status
 history and no partner events. The audit chain is left exactly as the demo seeding wrote it,
 so `referral-exchange audit verify` still passes; the chain simply does not mention them.
 
+Also times creating referrals one after another, whose duplicate check must stay fast.
+
     python -m bench.million [--referrals 1000000] [--requests 400]
 """
 
@@ -216,6 +218,22 @@ async def _inbox_samples(http: httpx.AsyncClient, demo: demo_network.Demo, n: in
     return [await _measure(http, name, f"/v1/referrals?{query}", headers, n) for name, query in pages.items()]
 
 
+async def _create_sample(http: httpx.AsyncClient, demo: demo_network.Demo, n: int) -> Sample:
+    """New referrals one after another: the duplicate check must not grow with the table."""
+    headers = {"Authorization": f"Bearer {await demo_network.token(http, demo, 'jcp')}"}
+    service, sample = demo_network.service_id(demo, "debt"), Sample("create referral")
+
+    async def call() -> bool:
+        body = demo_network.referral_body(service, "debt_advice")
+        return (await http.post("/v1/referrals", json=body, headers=headers)).status_code == 201
+
+    started = time.perf_counter()
+    for _ in range(n):
+        await timed(sample, call)
+    sample.wall = time.perf_counter() - started
+    return sample
+
+
 async def _report_sample(http: httpx.AsyncClient, demo: demo_network.Demo, n: int) -> Sample | None:
     form = {"grant_type": "password", "username": "admin", "password": _password(demo, "admin")}
     token = (await http.post("/v1/oauth/token", data=form)).raise_for_status().json()["access_token"]
@@ -257,6 +275,7 @@ async def main(args: argparse.Namespace) -> None:
             httpx.AsyncClient(base_url=running.base_url, timeout=60) as http,
         ):
             samples = await _inbox_samples(http, demo, args.requests)
+            samples.append(await _create_sample(http, demo, max(20, args.requests // 4)))
             summary = await _report_sample(http, demo, max(5, args.requests // 20))
     report(args.referrals, samples, summary)
 
