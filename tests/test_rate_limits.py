@@ -11,6 +11,7 @@ import pytest
 from fastapi import FastAPI
 
 from app.config import get_settings
+from app.errors import TooManyRequests
 from app.models.identity import Role
 from app.ratelimit import RateLimiter, get_rate_limiter
 from tests.factories import bearer, make_agency, make_user, password_token
@@ -110,7 +111,12 @@ async def test_limits_can_be_switched_off(client: httpx.AsyncClient, budgets: Se
     assert {(await client.get("/v1/me", headers=headers)).status_code for _ in range(3)} == {200}
 
 
-def test_storage_uri_accepts_sync_and_async_spellings() -> None:
+async def test_storage_uri_accepts_sync_and_async_spellings() -> None:
     for uri in ("memory://", "async+memory://"):
-        limiter = RateLimiter(get_settings().model_copy(update={"rate_limit_storage_uri": uri}))
-        assert limiter.enabled is False  # the suite's settings switch limits off
+        settings = get_settings().model_copy(
+            update={"rate_limit_storage_uri": uri, "rate_limit_per_minute": 1}
+        )
+        limiter = RateLimiter(settings)
+        await limiter.hit(limiter.general, "caller")
+        with pytest.raises(TooManyRequests):
+            await limiter.hit(limiter.general, "caller")
