@@ -7,7 +7,7 @@ from fastapi import FastAPI
 
 from app.db import dispose_engine
 from app.errors import install_error_handlers
-from app.routers import consents, directory, health, identity, oauth, referrals
+from app.routers import consents, directory, health, identity, oauth, referrals, reports
 
 DESCRIPTION = """Consented referrals between agencies that support families into work.
 
@@ -32,6 +32,7 @@ def create_app() -> FastAPI:
         directory.router,
         referrals.router,
         consents.router,
+        reports.router,
     ):
         app.include_router(router)
     return app

@@ -1,5 +1,15 @@
 """Table models; importing this package registers every table on `SQLModel.metadata`."""
 
-from app.models import audit, consent, directory, events, idempotency, identity, referral, subject
+from app.models import audit, consent, directory, events, idempotency, identity, referral, report, subject
 
-__all__ = ["audit", "consent", "directory", "events", "idempotency", "identity", "referral", "subject"]
+__all__ = [
+    "audit",
+    "consent",
+    "directory",
+    "events",
+    "idempotency",
+    "identity",
+    "referral",
+    "report",
+    "subject",
+]
