@@ -7,7 +7,7 @@ from fastapi import FastAPI
 
 from app.db import dispose_engine
 from app.errors import install_error_handlers
-from app.routers import consents, directory, health, identity, oauth, referrals, reports
+from app.routers import consents, directory, health, identity, oauth, referrals, reports, subjects
 
 DESCRIPTION = """Consented referrals between agencies that support families into work.
 
@@ -33,6 +33,7 @@ def create_app() -> FastAPI:
         referrals.router,
         consents.router,
         reports.router,
+        subjects.router,
     ):
         app.include_router(router)
     return app
