@@ -2,6 +2,7 @@
 
 import csv
 import io
+from datetime import date
 from typing import Any
 
 import httpx
@@ -11,6 +12,7 @@ from app.models.identity import Role
 from app.models.referral import OutcomeType, ReferralStatus
 from app.services.reports import CSV_COLUMNS
 from tests.factories import bearer
+from tests.referral_helpers import create_referral, make_network, move
 from tests.report_data import PERIOD, ReportNetwork, make_report_network
 
 ADMIN = bearer(None, Role.ADMIN)
@@ -241,3 +243,23 @@ async def test_report_holds_no_personal_data(client: httpx.AsyncClient, net: Rep
         for personal in ("Natalie", "Example", "LL13", "07700900123", "1994", "Rent arrears"):
             assert personal not in text
     assert net.referrals
+
+
+async def test_outcomes_recorded_through_the_api_are_counted(client: httpx.AsyncClient) -> None:
+    net = await make_network()
+    referral = await create_referral(client, net)
+    assert (await move(client, referral, net.debt_headers, "accepted")).status_code == 200
+    for headers in (net.debt_headers, net.centre_headers, net.debt_headers):
+        recorded = await client.post(
+            f"/v1/referrals/{referral['id']}/outcomes",
+            json={"type": "debt_plan_agreed", "occurred_on": date.today().isoformat()},
+            headers=headers,
+        )
+        assert recorded.status_code == 201, recorded.text
+
+    response = await client.get("/v1/reports/summary", headers=ADMIN)
+    (group,) = response.json()["groups"]
+
+    assert (group["referrals"], group["accepted_or_later"], group["with_outcome"]) == (1, 1, 1)
+    assert outcome_counts(group) == {"debt_plan_agreed": 1}
+    assert group["median_days_to_first_outcome"] == 0.0

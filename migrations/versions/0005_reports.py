@@ -16,7 +16,16 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 UNDECIDED = sa.text("status IN ('submitted', 'received')")
-REPORT_COLUMNS = ["id", "status", "purpose", "from_agency_id", "to_agency_id", "decided_at", "due_by"]
+REPORT_COLUMNS = [
+    "id",
+    "status",
+    "purpose",
+    "from_agency_id",
+    "to_agency_id",
+    "decided_at",
+    "due_by",
+    "outcome_count",
+]
 
 
 def upgrade() -> None:
