@@ -1,7 +1,7 @@
 """Time the summary report and the overdue list on PostgreSQL with a million referrals.
 
     python -m bench.reports_summary [--server postgresql+asyncpg://postgres@127.0.0.1:5432/postgres]
-        [--referrals 1000000] [--keep]
+        [--referrals 1000000] [--vacuum] [--keep] [--reuse DATABASE]
 
 Creates a private database on the server, migrates it, fills it with generated rows in SQL
 (50 agencies, a fifth of the people with more than one referral, over two years; referrals in
@@ -190,6 +190,9 @@ def main() -> None:
     parser.add_argument("--server", default="postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--referrals", type=int, default=1_000_000)
     parser.add_argument("--keep", action="store_true", help="Keep the database afterwards.")
+    parser.add_argument(
+        "--vacuum", action="store_true", help="VACUUM after filling, as autovacuum would, then time again."
+    )
     parser.add_argument("--reuse", metavar="DATABASE", help="Time a database kept by an earlier --keep run.")
     args = parser.parse_args()
     if args.reuse:
@@ -202,8 +205,12 @@ def main() -> None:
         _migrate(database_url)
         print(f"filling {name} with {args.referrals} referrals")
         asyncio.run(_fill(database_url, args.referrals))
-        print("timings (best of three, warm):")
+        print("timings (best of three, warm), freshly loaded:")
         asyncio.run(_time_reports(database_url))
+        if args.vacuum:
+            asyncio.run(_admin(database_url, "VACUUM ANALYZE"))
+            print("timings (best of three, warm), vacuumed:")
+            asyncio.run(_time_reports(database_url))
         print("done")
     finally:
         if not args.keep:
