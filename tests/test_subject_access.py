@@ -19,6 +19,7 @@ from app.models.identity import Role
 from app.models.referral import OutcomeType, Referral, ReferralStatus
 from app.security import Principal, issue_token
 from app.services import audit
+from app.services.audit import DetailValue
 from tests.factories import SYSTEM, bearer, committed, make_agency, make_service
 from tests.referral_rows import OutcomeRow, insert_referral, insert_subject
 from tests.test_retention import run as run_retention
@@ -59,7 +60,8 @@ async def person() -> Person:
 
 
 async def _trail(subject_id: uuid.UUID, first: Referral, second: Referral, stranger: Referral) -> list[int]:
-    """Audit events: two about the person, one naming only their referral, two about others."""
+    """Audit events: two about the person, one naming only their referral, a listing that showed
+    it, and three about others."""
 
     async def work(session: AsyncSession) -> None:
         audit.record(session, SYSTEM, "consent.recorded", "consent", subject_id=subject_id)
@@ -75,12 +77,22 @@ async def _trail(subject_id: uuid.UUID, first: Referral, second: Referral, stran
             subject_id=subject_id,
         )
         audit.record(session, SYSTEM, "agency.created", "agency", uuid.uuid4())
+        # Inbox listings name every referral they showed: one showed the person's, one did not.
+        for shown in ([stranger.id, first.id], [stranger.id]):
+            listed: dict[str, DetailValue] = {"box": "inbox", "referral_ids": [str(r) for r in shown]}
+            audit.record(session, SYSTEM, "referral.listed", "referral", details=listed)
 
     await committed(work)
     async with get_sessionmaker()() as session:
         events = (await session.execute(select(AuditEvent).order_by(col(AuditEvent.seq)))).scalars().all()
     wanted = {"consent.recorded", "referral.created"}
-    return [e.seq for e in events if e.action in wanted or e.referral_id == first.id]
+    return [
+        e.seq
+        for e in events
+        if e.action in wanted
+        or e.referral_id == first.id
+        or str(first.id) in e.details.get("referral_ids", [])
+    ]
 
 
 async def export(client: httpx.AsyncClient, subject_id: uuid.UUID, role: Role = Role.ADMIN) -> httpx.Response:
@@ -123,11 +135,8 @@ async def test_export_includes_the_persons_audit_trail_and_nothing_else(
     body = (await export(client, person.subject_id)).json()
 
     assert [e["seq"] for e in body["audit_events"]] == person.related_seqs
-    assert {e["action"] for e in body["audit_events"]} == {
-        "consent.recorded",
-        "referral.viewed",
-        "referral.created",
-    }
+    actions = [e["action"] for e in body["audit_events"]]
+    assert actions == ["consent.recorded", "referral.viewed", "referral.created", "referral.listed"]
     assert all(len(e["hash"]) == 64 for e in body["audit_events"])
 
 

@@ -5,7 +5,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import or_, select
+from sqlalchemy import String, and_, cast, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -23,6 +23,7 @@ from app.services import audit, consents, messages
 # Platform roles only: agency staff see a person through their own referrals, never the whole record.
 OFFICER_ROLES = frozenset({Role.ADMIN, Role.AUDITOR})
 Child = TypeVar("Child", StatusChange, Outcome, Message)
+LISTED = "referral.listed"
 
 
 async def export(session: AsyncSession, principal: Principal, subject_id: uuid.UUID) -> SubjectExport:
@@ -91,8 +92,17 @@ async def _children(
 async def _audit_trail(
     session: AsyncSession, subject_id: uuid.UUID, referral_ids: list[uuid.UUID]
 ) -> Sequence[AuditEvent]:
-    """Events naming the subject, or any of their referrals, in chain order."""
-    about = or_(col(AuditEvent.subject_id) == subject_id, col(AuditEvent.referral_id).in_(referral_ids))
+    """Events naming the subject or any of their referrals, in chain order.
+
+    Inbox and sent listings count too: they showed the person's name, and name every
+    referral shown in their details.
+    """
+    shown = [cast(col(AuditEvent.details), String).contains(str(r)) for r in referral_ids]
+    about = or_(
+        col(AuditEvent.subject_id) == subject_id,
+        col(AuditEvent.referral_id).in_(referral_ids),
+        and_(col(AuditEvent.action) == LISTED, or_(false(), *shown)),
+    )
     return (
         (await session.execute(select(AuditEvent).where(about).order_by(col(AuditEvent.seq)))).scalars().all()
     )
