@@ -41,7 +41,7 @@ from sqlmodel import col
 from app.db import UTCDateTime, utcnow
 from app.errors import Forbidden, Unprocessable
 from app.models.directory import Agency
-from app.models.referral import Outcome, OutcomeType, Referral, ReferralStatus, outcome_kind
+from app.models.referral import Outcome, OutcomeKind, OutcomeType, Referral, ReferralStatus, outcome_kind
 from app.models.report import (
     UNDECIDED_STATUSES,
     GroupBy,
@@ -135,7 +135,7 @@ async def summarise(
     await _decision_medians(session, scope, tallies)
     await _outcome_figures(session, scope, tallies)
     if scope.group_by is None:
-        tallies[None]  # an ungrouped report always has its one group, even when empty
+        tallies.setdefault(None, _Tally())  # an ungrouped report has its one group, even when empty
     labels = await _labels(session, scope.group_by, tallies.keys())
     groups = [_group(key, labels.get(key), tallies[key]) for key in sorted(tallies, key=lambda k: k or "")]
     return ReportSummary(
@@ -224,8 +224,8 @@ async def _outcome_figures(session: AsyncSession, scope: _Scope, tallies: Tallie
     )
     days = _days_between(scope, per_referral.c.created_at, per_referral.c.first)
     types = per_referral.c.types
-    having = [func.sum(case((types.op("&")(b) != 0, 1), else_=0)) for b in TYPE_BITS.values()]
-    query = _per_key(scope, per_referral, days, func.count(), *having).group_by(days)
+    with_type = [func.sum(case((types.op("&")(b) != 0, 1), else_=0)) for b in TYPE_BITS.values()]
+    query = _per_key(scope, per_referral, days, func.count(), *with_type).group_by(days)
     for key, day, referrals, *per_type in await session.execute(query):
         tally = tallies[_key(key)]
         tally.first_outcome_days[round(day)] += referrals
@@ -324,8 +324,8 @@ def _group(key: Key, label: str | None, tally: _Tally) -> ReportGroup:
         median_days_to_first_outcome=_median_of_counts(tally.first_outcome_days),
         overdue=tally.overdue,
         with_outcome=tally.with_outcome,
-        hard_outcomes=sum(o.referrals for o in outcomes if o.kind == "hard"),
-        soft_outcomes=sum(o.referrals for o in outcomes if o.kind == "soft"),
+        hard_outcomes=sum(o.referrals for o in outcomes if o.kind is OutcomeKind.HARD),
+        soft_outcomes=sum(o.referrals for o in outcomes if o.kind is OutcomeKind.SOFT),
         outcomes=outcomes,
     )
 
