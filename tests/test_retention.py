@@ -3,7 +3,7 @@
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -15,7 +15,7 @@ from sqlmodel import col
 from app.db import get_sessionmaker, utcnow
 from app.models.audit import AuditEvent
 from app.models.consent import Consent
-from app.models.directory import AgencyKind, Purpose
+from app.models.directory import Agency, AgencyKind, Purpose, Service
 from app.models.identity import Role
 from app.models.referral import Message, Outcome, OutcomeType, Referral, ReferralStatus, StatusChange
 from app.models.subject import Subject
@@ -72,7 +72,7 @@ async def people() -> People:
     return People(due.id, recent.id, mixed.id, open_only.id, alone.id)
 
 
-async def _closed_subject(centre: Any, service: Any, closed_at: Any) -> Subject:
+async def _closed_subject(centre: Agency, service: Service, closed_at: datetime) -> Subject:
     subject = await insert_subject(centre)
     await insert_referral(
         centre,
