@@ -20,11 +20,13 @@ from app.errors import AppError
 from app.models.audit import ActorKind, AuditActor
 from app.models.identity import Role, Scope
 from app.security import new_client_id, new_client_secret
-from app.services import audit, identity, seed
+from app.services import audit, identity, retention, seed
 
 cli = typer.Typer(help="Referral exchange: serve, migrate and administer.", no_args_is_help=True)
 audit_cli = typer.Typer(help="Inspect the audit trail.", no_args_is_help=True)
 cli.add_typer(audit_cli, name="audit")
+retention_cli = typer.Typer(help="Remove personal data once it is no longer needed.", no_args_is_help=True)
+cli.add_typer(retention_cli, name="retention")
 CLI_ACTOR = AuditActor(kind=ActorKind.SYSTEM, id="cli")
 T = TypeVar("T")
 
@@ -62,6 +64,25 @@ def _in_transaction(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     except AppError as exc:
         typer.echo(f"error: {exc.detail}", err=True)
         raise typer.Exit(2) from None
+
+
+def _in_batches(work: Callable[[AsyncSession], Awaitable[int]]) -> int:
+    """Run `work` in successive units of work, each committed, until one finds nothing to do."""
+
+    async def run() -> int:
+        total = 0
+        try:
+            while True:
+                async with get_sessionmaker()() as session:
+                    done = await work(session)
+                    await unit_of_work.commit(session)
+                if not done:
+                    return total
+                total += done
+        finally:
+            await dispose_engine()
+
+    return asyncio.run(run())
 
 
 @cli.command()
@@ -185,6 +206,22 @@ def worker(
 
     attempts = asyncio.run(run())
     typer.echo(f"worker stopped after {attempts} delivery attempts")
+
+
+@retention_cli.command("run")
+def retention_run(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Count who is due; change nothing.")] = False,
+    batch_size: Annotated[int, typer.Option(min=1, max=5000, help="Subjects per transaction.")] = 500,
+) -> None:
+    """Anonymise people whose referrals have all been closed longer than RETENTION_DAYS."""
+    closed_before = retention.cutoff(get_settings().retention_days)
+    if dry_run:
+        due = _in_transaction(lambda session: retention.count_eligible(session, closed_before))
+        result = {"dry_run": True, "eligible": due}
+    else:
+        done = _in_batches(lambda session: retention.anonymise_batch(session, closed_before, batch_size))
+        result = {"dry_run": False, "anonymised": done}
+    typer.echo(json.dumps({**result, "closed_before": closed_before.isoformat()}))
 
 
 @cli.command("export-openapi")

@@ -7,7 +7,19 @@ from fastapi import FastAPI
 
 from app.db import dispose_engine
 from app.errors import install_error_handlers
-from app.routers import audit, consents, directory, events, health, identity, oauth, referrals, webhooks
+from app.routers import (
+    audit,
+    consents,
+    directory,
+    events,
+    health,
+    identity,
+    oauth,
+    referrals,
+    reports,
+    subjects,
+    webhooks,
+)
 
 DESCRIPTION = """Consented referrals between agencies that support families into work.
 
@@ -33,6 +45,8 @@ def create_app() -> FastAPI:
         referrals.router,
         consents.router,
         audit.router,
+        reports.router,
+        subjects.router,
     ):
         app.include_router(router)
     app.include_router(events.router)
