@@ -47,6 +47,18 @@ def alembic_config(database_url: str | None = None) -> Config:
     return config
 
 
+def _run_async(work: Awaitable[T]) -> T:
+    """Run a coroutine to completion, then release the database connections."""
+
+    async def run() -> T:
+        try:
+            return await work
+        finally:
+            await dispose_engine()
+
+    return asyncio.run(run())
+
+
 def _in_transaction(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     """Run `work` in one unit of work, committed with its audit events, and clean up."""
 
@@ -64,25 +76,6 @@ def _in_transaction(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     except AppError as exc:
         typer.echo(f"error: {exc.detail}", err=True)
         raise typer.Exit(2) from None
-
-
-def _in_batches(work: Callable[[AsyncSession], Awaitable[int]]) -> int:
-    """Run `work` in successive units of work, each committed, until one finds nothing to do."""
-
-    async def run() -> int:
-        total = 0
-        try:
-            while True:
-                async with get_sessionmaker()() as session:
-                    done = await work(session)
-                    await unit_of_work.commit(session)
-                if not done:
-                    return total
-                total += done
-        finally:
-            await dispose_engine()
-
-    return asyncio.run(run())
 
 
 @cli.command()
@@ -214,14 +207,25 @@ def retention_run(
     batch_size: Annotated[int, typer.Option(min=1, max=5000, help="Subjects per transaction.")] = 500,
 ) -> None:
     """Anonymise people whose referrals have all been closed longer than RETENTION_DAYS."""
-    closed_before = retention.cutoff(get_settings().retention_days)
+    from app import worker as background
+
+    settings = get_settings()
     if dry_run:
+        closed_before = retention.cutoff(settings.retention_days)
         due = _in_transaction(lambda session: retention.count_eligible(session, closed_before))
-        result = {"dry_run": True, "eligible": due}
-    else:
-        done = _in_batches(lambda session: retention.anonymise_batch(session, closed_before, batch_size))
-        result = {"dry_run": False, "anonymised": done}
-    typer.echo(json.dumps({**result, "closed_before": closed_before.isoformat()}))
+        typer.echo(json.dumps({"dry_run": True, "eligible": due, "closed_before": closed_before.isoformat()}))
+        return
+    result = _run_async(background.retention_pass(settings, batch_size=batch_size))
+    typer.echo(
+        json.dumps(
+            {
+                "dry_run": False,
+                "anonymised": result.anonymised,
+                "idempotency_keys_purged": result.idempotency_keys_purged,
+                "closed_before": result.closed_before.isoformat(),
+            }
+        )
+    )
 
 
 @cli.command("export-openapi")

@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     idempotency_ttl_hours: int = 48
     # A person's details are anonymised once all their referrals have been closed this long.
     retention_days: int = Field(default=730, ge=1)
+    # How often a long-running worker applies retention and purges expired idempotency keys (0: never).
+    maintenance_interval_seconds: int = Field(default=3600, ge=0)
     max_page_size: int = 200
     default_page_size: int = 50
 

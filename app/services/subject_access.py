@@ -5,25 +5,25 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import String, and_, cast, false, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.db import utcnow
 from app.errors import Forbidden, NotFound
-from app.models.audit import AuditActor, AuditEvent, AuditEventPublic
+from app.models.audit import AuditEvent, AuditEventPublic
 from app.models.consent import Consent
 from app.models.identity import Role
-from app.models.referral import Message, Outcome, Referral, StatusChange, StatusChangePublic
+from app.models.referral import Message, Outcome, Referral, StatusChange
 from app.models.subject import Subject
 from app.models.subject_access import OutcomeRecord, ReferralRecord, SubjectExport, SubjectRecord
 from app.security import Principal
 from app.services import audit, consents, messages
+from app.services import referrals as referrals_service
 
 # Platform roles only: agency staff see a person through their own referrals, never the whole record.
 OFFICER_ROLES = frozenset({Role.ADMIN, Role.AUDITOR})
 Child = TypeVar("Child", StatusChange, Outcome, Message)
-LISTED = "referral.listed"
 
 
 async def export(session: AsyncSession, principal: Principal, subject_id: uuid.UUID) -> SubjectExport:
@@ -49,7 +49,7 @@ async def export(session: AsyncSession, principal: Principal, subject_id: uuid.U
         subject=SubjectRecord.model_validate(subject),
         consents=[consents.to_public(c) for c in await _consents(session, subject_id)],
         referrals=referrals,
-        audit_events=[_event_public(e) for e in events],
+        audit_events=[AuditEventPublic.from_event(e) for e in events],
     )
 
 
@@ -69,7 +69,7 @@ async def _referrals(session: AsyncSession, subject_id: uuid.UUID) -> list[Refer
         ReferralRecord.model_validate(
             referral,
             update={
-                "history": [_change_public(c) for c in history[referral.id]],
+                "history": [referrals_service.change_public(c) for c in history[referral.id]],
                 "outcomes": [OutcomeRecord.model_validate(o) for o in outcomes[referral.id]],
                 "messages": [messages.to_public(m) for m in thread[referral.id]],
             },
@@ -97,22 +97,7 @@ async def _audit_trail(
     Inbox and sent listings count too: they showed the person's name, and name every
     referral shown in their details.
     """
-    shown = [cast(col(AuditEvent.details), String).contains(str(r)) for r in referral_ids]
-    about = or_(
-        col(AuditEvent.subject_id) == subject_id,
-        col(AuditEvent.referral_id).in_(referral_ids),
-        and_(col(AuditEvent.action) == LISTED, or_(false(), *shown)),
-    )
+    about = or_(col(AuditEvent.subject_id) == subject_id, *(audit.referral_trail(r) for r in referral_ids))
     return (
         (await session.execute(select(AuditEvent).where(about).order_by(col(AuditEvent.seq)))).scalars().all()
     )
-
-
-def _change_public(change: StatusChange) -> StatusChangePublic:
-    actor = AuditActor(kind=change.actor_kind, id=change.actor_id, agency_id=change.actor_agency_id)
-    return StatusChangePublic.model_validate(change, update={"actor": actor})
-
-
-def _event_public(event: AuditEvent) -> AuditEventPublic:
-    actor = AuditActor(kind=event.actor_kind, id=event.actor_id, agency_id=event.actor_agency_id)
-    return AuditEventPublic.model_validate(event, update={"actor": actor})
