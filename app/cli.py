@@ -20,11 +20,13 @@ from app.errors import AppError
 from app.models.audit import ActorKind, AuditActor
 from app.models.identity import Role, Scope
 from app.security import new_client_id, new_client_secret
-from app.services import audit, identity, seed
+from app.services import audit, identity, retention, seed
 
 cli = typer.Typer(help="Referral exchange: serve, migrate and administer.", no_args_is_help=True)
 audit_cli = typer.Typer(help="Inspect the audit trail.", no_args_is_help=True)
 cli.add_typer(audit_cli, name="audit")
+retention_cli = typer.Typer(help="Remove personal data once it is no longer needed.", no_args_is_help=True)
+cli.add_typer(retention_cli, name="retention")
 CLI_ACTOR = AuditActor(kind=ActorKind.SYSTEM, id="cli")
 T = TypeVar("T")
 
@@ -43,6 +45,18 @@ def alembic_config(database_url: str | None = None) -> Config:
     config.set_main_option("sqlalchemy.url", database_url or get_settings().database_url)
     config.attributes["configure_logging"] = False
     return config
+
+
+def _run_async(work: Awaitable[T]) -> T:
+    """Run a coroutine to completion, then release the database connections."""
+
+    async def run() -> T:
+        try:
+            return await work
+        finally:
+            await dispose_engine()
+
+    return asyncio.run(run())
 
 
 def _in_transaction(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
@@ -185,6 +199,33 @@ def worker(
 
     attempts = asyncio.run(run())
     typer.echo(f"worker stopped after {attempts} delivery attempts")
+
+
+@retention_cli.command("run")
+def retention_run(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Count who is due; change nothing.")] = False,
+    batch_size: Annotated[int, typer.Option(min=1, max=5000, help="Subjects per transaction.")] = 500,
+) -> None:
+    """Anonymise people whose referrals have all been closed longer than RETENTION_DAYS."""
+    from app import worker as background
+
+    settings = get_settings()
+    if dry_run:
+        closed_before = retention.cutoff(settings.retention_days)
+        due = _in_transaction(lambda session: retention.count_eligible(session, closed_before))
+        typer.echo(json.dumps({"dry_run": True, "eligible": due, "closed_before": closed_before.isoformat()}))
+        return
+    result = _run_async(background.retention_pass(settings, batch_size=batch_size))
+    typer.echo(
+        json.dumps(
+            {
+                "dry_run": False,
+                "anonymised": result.anonymised,
+                "idempotency_keys_purged": result.idempotency_keys_purged,
+                "closed_before": result.closed_before.isoformat(),
+            }
+        )
+    )
 
 
 @cli.command("export-openapi")

@@ -3,7 +3,7 @@
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Publicly known, so usable only where nothing real is at stake.
@@ -34,6 +34,10 @@ class Settings(BaseSettings):
     password_hash_memory_kib: int = 65536
 
     idempotency_ttl_hours: int = 48
+    # A person's details are anonymised once all their referrals have been closed this long.
+    retention_days: int = Field(default=730, ge=1)
+    # How often a long-running worker applies retention and purges expired idempotency keys (0: never).
+    maintenance_interval_seconds: int = Field(default=3600, ge=0)
     max_page_size: int = 200
     default_page_size: int = 50
 

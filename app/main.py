@@ -24,6 +24,8 @@ from app.routers import (
     metrics,
     oauth,
     referrals,
+    reports,
+    subjects,
     webhooks,
 )
 
@@ -71,6 +73,8 @@ def create_app() -> FastAPI:
         referrals.router,
         consents.router,
         audit.router,
+        reports.router,
+        subjects.router,
     ):
         app.include_router(router, responses=GUARDED)
     app.include_router(events.router, responses=GUARDED)

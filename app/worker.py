@@ -1,16 +1,20 @@
-"""The webhook delivery worker process: batches of claim, send, record, each committed."""
+"""The background worker: webhook delivery (claim, send, record, each committed) and periodic retention."""
 
 import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Callable
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import unit_of_work
 from app.config import Settings
 from app.db import get_sessionmaker, utcnow
-from app.services import delivery
+from app.services import delivery, idempotency, retention
 
 logger = logging.getLogger("app.worker")
 Clock = Callable[[], datetime]
@@ -34,6 +38,43 @@ async def deliver_due(settings: Settings, *, batch_size: int | None = None, cloc
     return len(results)
 
 
+@dataclass(frozen=True, slots=True)
+class RetentionResult:
+    anonymised: int
+    idempotency_keys_purged: int
+    closed_before: datetime
+
+
+async def _committed(work: Callable[[AsyncSession], Awaitable[int]]) -> int:
+    async with get_sessionmaker()() as session:
+        done = await work(session)
+        await unit_of_work.commit(session)
+        return done
+
+
+async def retention_pass(settings: Settings, *, batch_size: int = 500) -> RetentionResult:
+    """Anonymise everyone past the retention period, batch by batch, then purge old idempotency keys."""
+    closed_before = retention.cutoff(settings.retention_days)
+    anonymised = 0
+    while done := await _committed(lambda s: retention.anonymise_batch(s, closed_before, batch_size)):
+        anonymised += done
+    purged = await _committed(idempotency.purge_expired)
+    return RetentionResult(anonymised, purged, closed_before)
+
+
+async def _maintain(settings: Settings) -> None:
+    # Like delivery, maintenance must not bring the worker down with a passing database fault.
+    try:
+        result = await retention_pass(settings)
+        logger.info(
+            "retention: %d anonymised, %d idempotency keys purged",
+            result.anonymised,
+            result.idempotency_keys_purged,
+        )
+    except Exception:
+        logger.exception("retention pass failed; it runs again at the next interval")
+
+
 async def run(
     settings: Settings,
     *,
@@ -45,8 +86,11 @@ async def run(
     """Deliver until stopped, or with `once` until nothing is due; the number of attempts made."""
     stop = stop or asyncio.Event()
     interval = settings.webhook_poll_interval_seconds if poll_interval is None else poll_interval
-    total = 0
+    total, next_maintenance = 0, 0.0
     while not stop.is_set():
+        if not once and settings.maintenance_interval_seconds and time.monotonic() >= next_maintenance:
+            await _maintain(settings)
+            next_maintenance = time.monotonic() + settings.maintenance_interval_seconds
         sent = await (
             deliver_due(settings, batch_size=batch_size) if once else _guarded(settings, batch_size)
         )

@@ -1,6 +1,17 @@
 """Table models; importing this package registers every table on `SQLModel.metadata`."""
 
-from app.models import audit, consent, directory, events, idempotency, identity, referral, subject, webhooks
+from app.models import (
+    audit,
+    consent,
+    directory,
+    events,
+    idempotency,
+    identity,
+    referral,
+    report,
+    subject,
+    webhooks,
+)
 
 __all__ = [
     "audit",
@@ -10,6 +21,7 @@ __all__ = [
     "idempotency",
     "identity",
     "referral",
+    "report",
     "subject",
     "webhooks",
 ]

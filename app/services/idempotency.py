@@ -10,7 +10,7 @@ the work.
 import hashlib
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from fastapi import Request
 from fastapi.responses import JSONResponse, Response
@@ -83,7 +83,7 @@ async def claim(
 
 
 async def _forget_expired(session: AsyncSession, owner: str, key: str) -> None:
-    cutoff = utcnow() - timedelta(hours=get_settings().idempotency_ttl_hours)
+    cutoff = _expiry_cutoff()
     await session.execute(
         delete(IdempotencyRecord).where(
             col(IdempotencyRecord.principal) == owner,
@@ -91,6 +91,17 @@ async def _forget_expired(session: AsyncSession, owner: str, key: str) -> None:
             col(IdempotencyRecord.created_at) < cutoff,
         )
     )
+
+
+def _expiry_cutoff() -> datetime:
+    return utcnow() - timedelta(hours=get_settings().idempotency_ttl_hours)
+
+
+async def purge_expired(session: AsyncSession) -> int:
+    """Delete keys past their lifetime; their stored responses can hold personal data."""
+    expired = col(IdempotencyRecord.created_at) < _expiry_cutoff()
+    result = await session.execute(delete(IdempotencyRecord).where(expired))
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def remember(claim: Claim | None, status_code: int, body: BaseModel, headers: dict[str, str]) -> None:

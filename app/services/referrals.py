@@ -144,6 +144,10 @@ async def _subject_and_consent(
     consents.check_terms(consent, body.purpose, "consent_id")
     subject = await session.get(Subject, consent.subject_id)
     assert subject is not None
+    if subject.anonymised_at is not None:
+        raise Unprocessable.field(
+            "consent_id", "the person's details were removed under the retention policy"
+        )
     if body.subject is not None:
         _refresh_subject(session, principal, subject, body.subject, consent)
     return subject, consent
@@ -368,10 +372,10 @@ async def history(session: AsyncSession, access: PartyAccess) -> list[StatusChan
     query = select(StatusChange).where(col(StatusChange.referral_id) == referral.id)
     rows = (await session.execute(query.order_by(col(StatusChange.at), col(StatusChange.id)))).scalars()
     audit_for(session, access.principal, "history.viewed", referral)
-    return [_change_public(c) for c in rows]
+    return [change_public(c) for c in rows]
 
 
-def _change_public(change: StatusChange) -> StatusChangePublic:
+def change_public(change: StatusChange) -> StatusChangePublic:
     actor = AuditActor(kind=change.actor_kind, id=change.actor_id, agency_id=change.actor_agency_id)
     return StatusChangePublic.model_validate(change, update={"actor": actor})
 

@@ -1,0 +1,69 @@
+"""A subject access export: everything held about one person, in one document."""
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import SQLModel
+
+from app.models.audit import ActorKind, AuditEventPublic
+from app.models.consent import ConsentPublic
+from app.models.directory import Purpose
+from app.models.referral import (
+    HandoverMode,
+    MessagePublic,
+    OutcomePublic,
+    ReferralStatus,
+    StatusChangePublic,
+    Urgency,
+)
+from app.models.subject import SubjectPublic
+
+
+class SubjectRecord(SubjectPublic):
+    recorded_by_agency_id: uuid.UUID
+    created_at: datetime
+    updated_at: datetime
+
+
+class OutcomeRecord(OutcomePublic):
+    recorded_by: str
+
+
+class ReferralRecord(SQLModel):
+    """One referral about the person, with its history, outcomes and messages."""
+
+    id: uuid.UUID
+    reference: str
+    status: ReferralStatus
+    purpose: Purpose
+    reason: str
+    urgency: Urgency
+    handover_mode: HandoverMode
+    from_agency_id: uuid.UUID
+    from_actor_kind: ActorKind
+    from_actor_id: str
+    to_agency_id: uuid.UUID
+    to_service_id: uuid.UUID
+    consent_id: uuid.UUID
+    created_at: datetime
+    updated_at: datetime
+    due_by: datetime
+    first_viewed_at: datetime | None
+    decided_at: datetime | None
+    closed_at: datetime | None
+    appointment: dict[str, Any] | None
+    duplicate_reason: str | None
+    outcome_count: int
+    version: int
+    history: list[StatusChangePublic]
+    outcomes: list[OutcomeRecord]
+    messages: list[MessagePublic]
+
+
+class SubjectExport(SQLModel):
+    exported_at: datetime
+    subject: SubjectRecord
+    consents: list[ConsentPublic]
+    referrals: list[ReferralRecord]
+    audit_events: list[AuditEventPublic]
