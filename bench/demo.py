@@ -34,6 +34,20 @@ async def token(http: httpx.AsyncClient, demo: Demo, slug: str) -> str:
     return str(response.json()["access_token"])
 
 
+async def client_token(http: httpx.AsyncClient, demo: Demo, slug: str) -> str:
+    """A partner system's access token (client credentials) with every scope it was granted."""
+    client = next(c for c in demo["clients"] if c["agency_id"] == agency_id(demo, slug))
+    form = {
+        "grant_type": "client_credentials",
+        "client_id": client["client_id"],
+        "client_secret": client["client_secret"],
+        "scope": " ".join(client["scopes"]),
+    }
+    response = await http.post("/v1/oauth/token", data=form)
+    response.raise_for_status()
+    return str(response.json()["access_token"])
+
+
 def referral_body(to_service_id: str, purpose: str) -> dict[str, Any]:
     """A consented referral for a person no other request has named (so never a duplicate)."""
     family = f"Bench{uuid.uuid4().hex[:12]}"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Property-based robustness check: schemathesis drives the committed OpenAPI document
-# against a live server on loopback (fresh SQLite database, demo network, a caseworker's
-# token) and fails on any 5xx or any response the document does not describe.
+# against a live server on loopback (fresh SQLite database, demo network, a partner
+# system's client-credentials token with referrals:read/write) and fails on any 5xx or any response the document does not describe.
 # Bounded: FUZZ_MAX_EXAMPLES cases per operation and FUZZ_MAX_SECONDS overall.
 set -euo pipefail
 cd "$(dirname "$0")/.."

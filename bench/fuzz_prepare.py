@@ -1,7 +1,8 @@
 """Ready the fuzzing server: one referral from Jobcentre Plus into the children's centre inbox.
 
-Prints a schemathesis configuration that pins the path identifiers to real records (so
-the fuzzer reaches the referral logic instead of a 404) and the receiving caseworker's token.
+Writes a schemathesis configuration that pins the path identifiers to real records (so the
+fuzzer reaches the referral logic instead of a 404), and prints a token for the receiving
+agency's partner system, whose scopes also open the report and webhook routes.
 """
 
 import asyncio
@@ -15,15 +16,16 @@ from bench import demo as demo_network
 
 
 async def prepare(demo: demo_network.Demo, base_url: str) -> tuple[str, dict[str, str]]:
-    """The receiving caseworker's token, and the identifiers to pin."""
+    """The receiving partner system's token, and the identifiers to pin."""
     async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
         sender = {"Authorization": f"Bearer {await demo_network.token(http, demo, 'jcp')}"}
         body = demo_network.referral_body(demo_network.service_id(demo, "cc"), "family_support")
         created = (await http.post("/v1/referrals", json=body, headers=sender)).raise_for_status().json()
-        receiver = await demo_network.token(http, demo, "cc")
+        receiver = await demo_network.client_token(http, demo, "cc")
     pins = {
         "path.referral_id": created["id"],
         "path.consent_id": created["consent_id"],
+        "path.subject_id": created["subject"]["id"],
         "path.agency_id": demo_network.agency_id(demo, "cc"),
         "path.service_id": demo_network.service_id(demo, "cc"),
     }

@@ -5,6 +5,7 @@ import uuid
 from fastapi import APIRouter, Response, status
 
 from app.deps import SessionDep, SettingsDep, WebhookManager
+from app.errors import Responses
 from app.models.webhooks import (
     DeliveryStatus,
     WebhookDeliveryPublic,
@@ -16,6 +17,7 @@ from app.pagination import CursorParam, LimitParam, Page
 from app.services import webhooks
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
+NOT_FOUND: Responses = {404: {"description": "No such subscription for the caller's agency"}}
 
 
 @router.post("", response_model=WebhookSubscriptionCreated, status_code=status.HTTP_201_CREATED)
@@ -41,7 +43,7 @@ async def list_subscriptions(
     return Page(items=[WebhookSubscriptionPublic.model_validate(s) for s in rows], next_cursor=next_cursor)
 
 
-@router.get("/{subscription_id}", response_model=WebhookSubscriptionPublic)
+@router.get("/{subscription_id}", response_model=WebhookSubscriptionPublic, responses=NOT_FOUND)
 async def get_subscription(
     subscription_id: uuid.UUID, session: SessionDep, principal: WebhookManager
 ) -> WebhookSubscriptionPublic:
@@ -50,7 +52,7 @@ async def get_subscription(
     return WebhookSubscriptionPublic.model_validate(subscription)
 
 
-@router.delete("/{subscription_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/{subscription_id}", status_code=status.HTTP_204_NO_CONTENT, responses=NOT_FOUND)
 async def delete_subscription(
     subscription_id: uuid.UUID, session: SessionDep, principal: WebhookManager
 ) -> None:
@@ -58,7 +60,7 @@ async def delete_subscription(
     await webhooks.delete_subscription(session, principal.actor, subscription_id)
 
 
-@router.get("/{subscription_id}/deliveries", response_model=Page[WebhookDeliveryPublic])
+@router.get("/{subscription_id}/deliveries", response_model=Page[WebhookDeliveryPublic], responses=NOT_FOUND)
 async def list_deliveries(
     subscription_id: uuid.UUID,
     session: SessionDep,
@@ -78,6 +80,10 @@ async def list_deliveries(
     "/{subscription_id}/deliveries/{delivery_id}/redeliver",
     response_model=WebhookDeliveryPublic,
     status_code=status.HTTP_202_ACCEPTED,
+    responses={
+        404: {"description": "No such subscription or delivery for the caller's agency"},
+        409: {"description": "The subscription is disabled, or the delivery is being sent now"},
+    },
 )
 async def redeliver(
     subscription_id: uuid.UUID, delivery_id: uuid.UUID, session: SessionDep, principal: WebhookManager
