@@ -1,7 +1,6 @@
 """Timing samples and the figures printed for them."""
 
 import os
-import statistics
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -63,7 +62,3 @@ def process_cpu(pid: int) -> float:
 def best(samples: list[Sample]) -> Sample:
     """The run with the highest throughput (the least disturbed by other work on the machine)."""
     return max(samples, key=lambda s: s.rps)
-
-
-def median_ms(values: list[float]) -> float:
-    return statistics.median(values) * 1000 if values else float("nan")
