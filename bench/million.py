@@ -24,6 +24,7 @@ import asyncpg
 import httpx
 from sqlalchemy.engine import make_url
 
+from app.services.outcomes import rollup_sql
 from bench import demo as demo_network
 from bench import server
 from bench.stats import Sample, timed
@@ -176,6 +177,7 @@ async def bulk_seed(database_url: str, demo: demo_network.Demo, count: int) -> N
                 ("consents", CONSENTS),
                 ("referrals", REFERRALS),
                 ("outcomes", OUTCOMES),
+                ("outcome rollup", rollup_sql()),
             ):
                 await _step(conn, name, statement)
         # Vacuumed now, so autovacuum does not wake up on the new rows in the middle of the

@@ -20,6 +20,8 @@ import asyncpg
 from sqlalchemy import Select, select
 from sqlalchemy.engine import make_url
 
+from app.services.outcomes import rollup_sql
+
 FILL = [
     """INSERT INTO agencies (id, name, kind, local_authority, created_at, updated_at)
        SELECT gen_random_uuid(), 'Agency ' || n, 'other', 'Wrexham', now(), now()
@@ -87,6 +89,7 @@ FILL = [
               r.created_at + (k * 9) * interval '1 day'
        FROM bench_referrals r CROSS JOIN generate_series(1, 2) k
        WHERE k <= r.outcomes""",
+    rollup_sql(),
     "ANALYZE",
 ]
 

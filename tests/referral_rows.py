@@ -16,6 +16,7 @@ from app.models.audit import ActorKind
 from app.models.consent import Consent, ConsentMethod, DataCategory, LawfulBasis
 from app.models.directory import Agency, Purpose, Service
 from app.models.referral import (
+    OUTCOME_BITS,
     TERMINAL_STATUSES,
     Message,
     Outcome,
@@ -149,6 +150,8 @@ async def insert_referral(
             appointment=_appointment(created_at) if decided_at else None,
             duplicate_reason="Natalie asked for a second referral",
             outcome_count=len(outcomes),
+            outcome_types=sum({OUTCOME_BITS[row.type] for row in outcomes}),
+            first_outcome_on=min((row.occurred_on for row in outcomes), default=None),
             created_at=created_at,
             updated_at=closed_at or decided_at or created_at,
         )

@@ -102,6 +102,11 @@ HARD_OUTCOMES = frozenset(
 )
 
 
+# One bit per outcome type, stored in `referrals.outcome_types`: new types go at the end of
+# OutcomeType so that the bits already stored keep their meaning.
+OUTCOME_BITS: dict[OutcomeType, int] = {outcome_type: 1 << i for i, outcome_type in enumerate(OutcomeType)}
+
+
 def outcome_kind(outcome_type: OutcomeType) -> OutcomeKind:
     return OutcomeKind.HARD if outcome_type in HARD_OUTCOMES else OutcomeKind.SOFT
 
@@ -147,6 +152,10 @@ class Referral(ReferralBase, table=True):
     appointment: dict[str, Any] | None = Field(default=None, sa_type=JSONType)
     duplicate_reason: str | None = Field(default=None, max_length=500)
     outcome_count: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
+    # Kept with every outcome recorded, so reports count each type once per referral, and time
+    # the first outcome, without reading the outcomes table.
+    outcome_types: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
+    first_outcome_on: date | None = None
     version: int = 1
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)

@@ -1,6 +1,7 @@
 """Outcomes: what happened for the person, recorded by either agency and returned to the referrer."""
 
-from sqlalchemy import select
+from sqlalchemy import Update, case, distinct, func, or_, select, update
+from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -8,6 +9,7 @@ from app.db import utcnow
 from app.errors import Conflict
 from app.models.events import EventType
 from app.models.referral import (
+    OUTCOME_BITS,
     Outcome,
     OutcomeCreate,
     OutcomePublic,
@@ -40,7 +42,7 @@ async def record(
         )
     outcome = _new_outcome(access, body)
     session.add(outcome)
-    await _count(session, referral)
+    await _count(session, referral, outcome)
     referrals.audit_for(
         session,
         principal,
@@ -69,12 +71,34 @@ def _new_outcome(access: PartyAccess, body: OutcomeCreate) -> Outcome:
     )
 
 
-async def _count(session: AsyncSession, referral: Referral) -> None:
-    # Incremented in SQL so two outcomes recorded at once are both counted.
+async def _count(session: AsyncSession, referral: Referral, outcome: Outcome) -> None:
+    # Updated in SQL, so two outcomes recorded at once are both counted.
+    first = col(Referral.first_outcome_on)
     referral.outcome_count = col(Referral.outcome_count) + 1  # type: ignore[assignment]
+    referral.outcome_types = col(Referral.outcome_types).op("|")(OUTCOME_BITS[outcome.type])  # type: ignore[assignment]
+    referral.first_outcome_on = case(  # type: ignore[assignment]
+        (or_(first.is_(None), first > outcome.occurred_on), outcome.occurred_on), else_=first
+    )
     referral.updated_at = utcnow()
     await session.flush()
-    await session.refresh(referral, attribute_names=["outcome_count"])
+    await session.refresh(referral, attribute_names=["outcome_count", "outcome_types", "first_outcome_on"])
+
+
+def rollup_sql() -> str:
+    """The rollup as PostgreSQL text, for bulk loaders that speak to the server directly."""
+    dialect = PGDialect_asyncpg()  # type: ignore[no-untyped-call]  # the dialect class is untyped
+    return str(rollup_statement().compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+
+
+def rollup_statement() -> Update:
+    """Recompute every referral's outcome rollup from the outcomes table (after bulk loads)."""
+    bit = case({t.value: b for t, b in OUTCOME_BITS.items()}, value=col(Outcome.type), else_=0)
+    theirs = col(Outcome.referral_id) == col(Referral.id)
+    # The sum of the distinct bits present is their bitwise OR, in SQLite as in PostgreSQL.
+    types = select(func.coalesce(func.sum(distinct(bit)), 0)).where(theirs).scalar_subquery()
+    first = select(func.min(col(Outcome.occurred_on))).where(theirs).scalar_subquery()
+    rolled_up = {"outcome_types": types, "first_outcome_on": first}
+    return update(Referral).where(col(Referral.outcome_count) > 0).values(rolled_up)
 
 
 async def list_for(session: AsyncSession, access: PartyAccess) -> list[OutcomePublic]:

@@ -26,7 +26,6 @@ from sqlalchemy import (
     bindparam,
     case,
     cast,
-    distinct,
     func,
     literal,
     null,
@@ -41,7 +40,7 @@ from sqlmodel import col
 from app.db import UTCDateTime, utcnow
 from app.errors import Forbidden, Unprocessable
 from app.models.directory import Agency
-from app.models.referral import Outcome, OutcomeKind, OutcomeType, Referral, ReferralStatus, outcome_kind
+from app.models.referral import OUTCOME_BITS, OutcomeKind, OutcomeType, Referral, ReferralStatus, outcome_kind
 from app.models.report import (
     UNDECIDED_STATUSES,
     GroupBy,
@@ -61,8 +60,6 @@ _GROUP_COLUMNS: dict[GroupBy, SQLColumnExpression[Any]] = {
     GroupBy.TO_AGENCY: col(Referral.to_agency_id),
 }
 Key = str | None
-# Bit i of a referral's set of outcome types stands for the i-th type.
-TYPE_BITS = {outcome_type: 1 << i for i, outcome_type in enumerate(OutcomeType)}
 REPORT_WORK_MEM = "64MB"
 
 
@@ -201,36 +198,25 @@ async def _decision_medians(session: AsyncSession, scope: _Scope, tallies: Talli
 
 
 async def _outcome_figures(session: AsyncSession, scope: _Scope, tallies: Tallies) -> None:
-    """Days to the first outcome, and referrals per outcome type, in one pass over the outcomes.
+    """Days to the first outcome, and referrals per outcome type, from each referral's rollup.
 
-    Each referral becomes one row holding the set of its outcome types as bits, so a type
-    recorded twice on one referral, or by both agencies, counts once. Days are whole
-    numbers, so counting referrals per day gives the exact median without a sort.
+    The rollup holds the set of a referral's outcome types as bits, so a type recorded twice
+    on one referral, or by both agencies, counts once. Days are whole numbers, so counting
+    referrals per day gives the exact median without a sort.
     """
-    bit = case({t.value: b for t, b in TYPE_BITS.items()}, value=col(Outcome.type), else_=0)
-    per_referral = (
-        scope.select(
-            col(Referral.created_at).label("created_at"),
-            func.min(col(Outcome.occurred_on)).label("first"),
-            # The sum of the distinct bits present: a bitwise OR that SQLite can also do.
-            func.sum(distinct(bit)).label("types"),
-        )
-        .join(Outcome, col(Outcome.referral_id) == col(Referral.id))
-        # The outcome counter (kept with every outcome recorded) narrows the join to
-        # referrals that have any, often a minority of the period's.
+    types, first = col(Referral.outcome_types), col(Referral.first_outcome_on)
+    days = _days_between(scope, col(Referral.created_at), first)
+    with_type = [func.sum(case((types.op("&")(b) != 0, 1), else_=0)) for b in OUTCOME_BITS.values()]
+    query = (
+        scope.select(days.label("days"), func.count(), *with_type)
         .where(col(Referral.outcome_count) > 0)
-        .group_by(col(Referral.id))
-        .subquery()
+        .group_by(*scope.group_keys(), days)
     )
-    days = _days_between(scope, per_referral.c.created_at, per_referral.c.first)
-    types = per_referral.c.types
-    with_type = [func.sum(case((types.op("&")(b) != 0, 1), else_=0)) for b in TYPE_BITS.values()]
-    query = _per_key(scope, per_referral, days, func.count(), *with_type).group_by(days)
     for key, day, referrals, *per_type in await session.execute(query):
         tally = tallies[_key(key)]
         tally.first_outcome_days[round(day)] += referrals
         tally.with_outcome += referrals
-        for outcome_type, count in zip(TYPE_BITS, per_type, strict=True):
+        for outcome_type, count in zip(OUTCOME_BITS, per_type, strict=True):
             tally.outcomes[outcome_type] += int(count)
 
 
