@@ -1,14 +1,22 @@
 """Only the two agencies see a referral; everyone else gets 404, even in listings."""
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import httpx
 import pytest
 
+from app.models.directory import Purpose
 from app.models.identity import Role
-from tests.factories import bearer
-from tests.referral_helpers import Network, create_referral, make_network, move, subject_body
+from tests.factories import bearer, make_service
+from tests.referral_helpers import (
+    Network,
+    consent_body,
+    create_referral,
+    make_network,
+    move,
+    subject_body,
+)
 
 
 @pytest.fixture
@@ -86,7 +94,7 @@ async def test_inbox_filters(client: httpx.AsyncClient, net: Network) -> None:
         net,
         subject=subject_body(given_name="Other"),
         purpose="benefits_advice",
-        consent={**first_consent(), "purposes": ["benefits_advice"]},
+        consent=consent_body(purposes=["benefits_advice"]),
     )
     await move(client, first, net.debt_headers, "accepted")
     marker = datetime.now(UTC).isoformat()
@@ -114,12 +122,6 @@ async def test_inbox_filters(client: httpx.AsyncClient, net: Network) -> None:
     assert naive.status_code == 422
 
 
-def first_consent() -> dict[str, object]:
-    from tests.referral_helpers import consent_body
-
-    return consent_body()
-
-
 async def test_paging_skips_and_repeats_nothing_while_referrals_arrive(
     client: httpx.AsyncClient, net: Network
 ) -> None:
@@ -145,29 +147,22 @@ async def test_paging_skips_and_repeats_nothing_while_referrals_arrive(
 async def test_consent_withdrawal_withdraws_every_open_referral(
     client: httpx.AsyncClient, net: Network
 ) -> None:
-    from datetime import date
-
-    from app.models.directory import Purpose
-    from tests.factories import make_service
-
     first = await create_referral(
-        client, net, consent={**first_consent(), "purposes": ["debt_advice", "benefits_advice"]}
+        client, net, consent=consent_body(purposes=["debt_advice", "benefits_advice"])
     )
     benefits = await make_service(net.debt, [Purpose.BENEFITS_ADVICE])
-    others = []
-    for service in (benefits,):
-        response = await client.post(
-            "/v1/referrals",
-            headers=net.centre_headers,
-            json={
-                "to_service_id": str(service.id),
-                "purpose": "benefits_advice",
-                "reason": "Check entitlement",
-                "consent_id": first["consent_id"],
-            },
-        )
-        assert response.status_code == 201, response.text
-        others.append(response.json())
+    response = await client.post(
+        "/v1/referrals",
+        headers=net.centre_headers,
+        json={
+            "to_service_id": str(benefits.id),
+            "purpose": "benefits_advice",
+            "reason": "Check entitlement",
+            "consent_id": first["consent_id"],
+        },
+    )
+    assert response.status_code == 201, response.text
+    others = [response.json()]
     # The second one is finished before the withdrawal and stays as it is.
     await move(client, others[0], net.debt_headers, "accepted")
     await client.post(

@@ -36,23 +36,23 @@ def to_public(consent: Consent, now: datetime | None = None) -> ConsentPublic:
 
 def check_terms(terms: Consent | ConsentCreate, purpose: Purpose, field: str) -> None:
     """Refuse terms that do not allow sharing for `purpose` now (422 naming the field)."""
+
+    def at(part: str) -> str:
+        # A stored consent is named by its id; inline terms by the member at fault.
+        return field if isinstance(terms, Consent) else f"{field}.{part}"
+
     now = utcnow()
     if isinstance(terms, Consent) and terms.withdrawn_at is not None:
         raise Unprocessable.field(field, "consent has been withdrawn")
     if terms.given_at > now:
         raise Unprocessable.field(f"{field}.given_at", "cannot be in the future")
     if terms.expires_at is not None and terms.expires_at <= now:
-        raise Unprocessable.field(
-            field if isinstance(terms, Consent) else f"{field}.expires_at", "consent has expired"
-        )
+        raise Unprocessable.field(at("expires_at"), "consent has expired")
     if purpose not in terms.purposes:
-        where = field if isinstance(terms, Consent) else f"{field}.purposes"
-        raise Unprocessable.field(where, f"consent does not cover the purpose {purpose.value}")
+        raise Unprocessable.field(at("purposes"), f"consent does not cover the purpose {purpose.value}")
     if terms.lawful_basis != LawfulBasis.CONSENT and not terms.sharing_agreement_ref:
-        where = field if isinstance(terms, Consent) else f"{field}.sharing_agreement_ref"
-        raise Unprocessable.field(
-            where, f"lawful basis {terms.lawful_basis.value} needs a sharing agreement reference"
-        )
+        message = f"lawful basis {terms.lawful_basis.value} needs a sharing agreement reference"
+        raise Unprocessable.field(at("sharing_agreement_ref"), message)
 
 
 def check_categories(subject: SubjectCreate, categories: list[DataCategory]) -> None:
