@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import unit_of_work
 from app.config import get_settings
-from app.db import dispose_engine, get_sessionmaker
+from app.db import dispose_engine
 from app.errors import AppError
 from app.models.audit import ActorKind, AuditActor
 from app.models.identity import Role, Scope
@@ -62,17 +62,8 @@ def _run_async(work: Awaitable[T]) -> T:
 def _in_transaction(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     """Run `work` in one unit of work, committed with its audit events, and clean up."""
 
-    async def run() -> T:
-        try:
-            async with get_sessionmaker()() as session:
-                result = await work(session)
-                await unit_of_work.commit(session)
-                return result
-        finally:
-            await dispose_engine()
-
     try:
-        return asyncio.run(run())
+        return _run_async(unit_of_work.committed(work))
     except AppError as exc:
         typer.echo(f"error: {exc.detail}", err=True)
         raise typer.Exit(2) from None

@@ -7,13 +7,19 @@ moment of the transaction keeps writers serialised for as short a time as possib
 makes both the chain and the outbox sequence follow commit order.
 """
 
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from app.db import get_sessionmaker
 from app.models.audit import AuditChainHead
 from app.services import audit, events, webhooks
 from app.services.journal import take_journal
+
+T = TypeVar("T")
 
 
 async def flush_journal(session: AsyncSession) -> None:
@@ -40,3 +46,11 @@ async def rollback(session: AsyncSession) -> None:
     """Roll back and drop whatever the journal had queued."""
     take_journal(session)
     await session.rollback()
+
+
+async def committed(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Run `work` in a fresh session as one unit of work and commit it (for processes, not requests)."""
+    async with get_sessionmaker()() as session:
+        result = await work(session)
+        await commit(session)
+        return result

@@ -5,11 +5,9 @@ import contextlib
 import logging
 import signal
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import unit_of_work
 from app.config import Settings
@@ -45,20 +43,15 @@ class RetentionResult:
     closed_before: datetime
 
 
-async def _committed(work: Callable[[AsyncSession], Awaitable[int]]) -> int:
-    async with get_sessionmaker()() as session:
-        done = await work(session)
-        await unit_of_work.commit(session)
-        return done
-
-
 async def retention_pass(settings: Settings, *, batch_size: int = 500) -> RetentionResult:
     """Anonymise everyone past the retention period, batch by batch, then purge old idempotency keys."""
     closed_before = retention.cutoff(settings.retention_days)
     anonymised = 0
-    while done := await _committed(lambda s: retention.anonymise_batch(s, closed_before, batch_size)):
+    while done := await unit_of_work.committed(
+        lambda s: retention.anonymise_batch(s, closed_before, batch_size)
+    ):
         anonymised += done
-    purged = await _committed(idempotency.purge_expired)
+    purged = await unit_of_work.committed(idempotency.purge_expired)
     return RetentionResult(anonymised, purged, closed_before)
 
 

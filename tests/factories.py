@@ -1,31 +1,22 @@
 """Small async factories: each creates one thing through the service layer and commits it."""
 
 import uuid
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Iterable
 from typing import TypeVar
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import unit_of_work
 from app.config import get_settings
-from app.db import get_sessionmaker
 from app.models.audit import ActorKind, AuditActor
 from app.models.directory import Agency, AgencyCreate, AgencyKind, Purpose, Service, ServiceCreate
 from app.models.identity import ROLE_SCOPES, ApiClient, Role, Scope, User
 from app.security import Principal, issue_token
 from app.services import audit, directory, identity
+from app.unit_of_work import committed
 
 T = TypeVar("T")
 SYSTEM = AuditActor(kind=ActorKind.SYSTEM, id="tests")
-
-
-async def committed(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    """Run `work` in its own unit of work and commit it."""
-    async with get_sessionmaker()() as session:
-        result = await work(session)
-        await unit_of_work.commit(session)
-        return result
 
 
 async def make_agency(

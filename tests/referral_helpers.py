@@ -10,7 +10,8 @@ import httpx
 from app.models.directory import Agency, AgencyKind, Purpose, Service
 from app.models.identity import Role
 from app.models.referral import Referral, ReferralStatus
-from tests.factories import bearer, committed, make_agency, make_service
+from app.unit_of_work import committed
+from tests.factories import bearer, make_agency, make_service
 
 
 @dataclass

@@ -27,7 +27,7 @@ from app.models.referral import (
     outcome_kind,
 )
 from app.models.subject import PreferredContact, Subject
-from tests.factories import committed
+from app.unit_of_work import committed
 
 S = ReferralStatus
 DECISIONS = {S.ACCEPTED, S.DECLINED}

@@ -6,7 +6,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.db import get_sessionmaker
 from app.models.audit import GENESIS_HASH, AuditEvent, ChainProblem, ChainVerification
 from app.services import audit
-from tests.factories import committed, record_events
+from app.unit_of_work import committed
+from tests.factories import record_events
 from tests.tampering import rewrite_with_valid_hash, tamper
 
 # Small batches, so every case also crosses batch boundaries.

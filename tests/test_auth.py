@@ -14,7 +14,8 @@ from app.db import get_sessionmaker
 from app.models.audit import AuditEvent
 from app.models.directory import AgencyKind
 from app.models.identity import Role, Scope
-from tests.factories import bearer, committed, make_agency, make_client, make_user, password_token
+from app.unit_of_work import committed
+from tests.factories import bearer, make_agency, make_client, make_user, password_token
 
 
 def claims_of(token: str) -> dict[str, object]:

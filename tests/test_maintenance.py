@@ -11,8 +11,8 @@ from app.db import get_sessionmaker, utcnow
 from app.models.idempotency import IdempotencyRecord
 from app.models.referral import ReferralStatus
 from app.models.subject import Subject
+from app.unit_of_work import committed
 from app.worker import retention_pass, run
-from tests.factories import committed
 from tests.referral_helpers import make_network, referral_body
 from tests.referral_rows import insert_referral
 

@@ -8,7 +8,7 @@ import httpx
 from app.db import get_sessionmaker
 from app.models.referral import OUTCOME_BITS, OutcomeType, Referral
 from app.services.outcomes import rollup_statement
-from tests.factories import committed
+from app.unit_of_work import committed
 from tests.referral_helpers import create_referral, make_network, move
 
 

@@ -21,7 +21,8 @@ from app.models.referral import Message, Outcome, OutcomeType, Referral, Referra
 from app.models.subject import Subject
 from app.services import retention
 from app.services.audit import compute_hash
-from tests.factories import bearer, committed, make_agency, make_service
+from app.unit_of_work import committed
+from tests.factories import bearer, make_agency, make_service
 from tests.referral_rows import OutcomeRow, insert_referral, insert_subject
 from tests.test_cli import run_cli
 

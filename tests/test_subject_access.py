@@ -20,7 +20,8 @@ from app.models.referral import OutcomeType, Referral, ReferralStatus
 from app.security import Principal, issue_token
 from app.services import audit
 from app.services.audit import DetailValue
-from tests.factories import SYSTEM, bearer, committed, make_agency, make_service
+from app.unit_of_work import committed
+from tests.factories import SYSTEM, bearer, make_agency, make_service
 from tests.referral_rows import OutcomeRow, insert_referral, insert_subject
 from tests.test_retention import run as run_retention
 

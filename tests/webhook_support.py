@@ -20,7 +20,7 @@ from app.models.directory import Agency
 from app.models.events import DomainEvent, EventType
 from app.models.webhooks import WebhookDelivery, WebhookSubscription, WebhookSubscriptionCreate
 from app.services import events, webhooks
-from tests.factories import committed
+from app.unit_of_work import committed
 
 # How the receiver answers: given the webhook-id and how many times it has been seen (1 first).
 Responder = Callable[[str, int], int]
