@@ -10,12 +10,9 @@ makes both the chain and the outbox sequence follow commit order.
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
 
 from app.db import get_sessionmaker
-from app.models.audit import AuditChainHead
 from app.services import audit, events, webhooks
 from app.services.journal import take_journal
 
@@ -27,13 +24,12 @@ async def flush_journal(session: AsyncSession) -> None:
     pending = take_journal(session)
     if not pending:
         return
-    head = (
-        await session.execute(select(AuditChainHead).where(col(AuditChainHead.id) == 1).with_for_update())
-    ).scalar_one()
-    audit.append_to_chain(session, head, pending.audit)
+    # The change itself is written first, so the lock is held only for the journal's writes.
+    await session.flush()
+    end = await audit.lock_chain(session)
+    await audit.append_to_chain(session, end, pending.audit)
     written = await events.write_outbox(session, pending.events)
     await webhooks.fan_out(session, written)
-    await session.flush()
 
 
 async def commit(session: AsyncSession) -> None:

@@ -49,8 +49,10 @@ class WebhookSubscription(WebhookSubscriptionBase, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
-    def wants(self, event_type: str) -> bool:
-        return self.event_types is None or event_type in self.event_types
+
+def wants(event_types: list[str] | None, event_type: str) -> bool:
+    """Whether a subscription to `event_types` (None: every type) receives `event_type`."""
+    return event_types is None or event_type in event_types
 
 
 class WebhookSubscriptionCreate(WebhookSubscriptionBase):

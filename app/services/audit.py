@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import rfc8785
-from sqlalchemy import ColumnElement, String, and_, cast, func, or_, select
+from sqlalchemy import ColumnElement, String, and_, cast, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -25,6 +25,7 @@ from app.models.audit import (
     ChainVerification,
 )
 from app.pagination import decode_cursor, encode_cursor
+from app.services import rows
 from app.services.journal import PendingAudit, journal_of
 
 DetailValue = str | int | bool | None | list[str]
@@ -97,28 +98,58 @@ def compute_hash(event: AuditEvent) -> str:
     return hashlib.sha256(canonical_bytes(event)).hexdigest()
 
 
-def append_to_chain(session: AsyncSession, head: AuditChainHead, pending: list[PendingAudit]) -> None:
-    """Number, time and hash each pending event after the locked chain head."""
+@dataclass(frozen=True, slots=True)
+class ChainEnd:
+    """The last link of the chain: its sequence number and hash."""
+
+    seq: int
+    hash: str
+
+
+_HEAD = rows.table_of(AuditChainHead)
+# Built once: these run in every committing unit of work.
+_LOCK_HEAD = select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == 1).with_for_update()
+_MOVE_HEAD = update(_HEAD).where(_HEAD.c.id == 1)
+
+
+async def lock_chain(session: AsyncSession) -> ChainEnd:
+    """Lock the chain head until commit: writers append (and commit) one at a time."""
+    row = (await session.execute(_LOCK_HEAD)).one()
+    return ChainEnd(row.seq, row.hash)
+
+
+async def append_to_chain(session: AsyncSession, end: ChainEnd, pending: list[PendingAudit]) -> None:
+    """Number, time and hash each pending event after the locked chain end, and move the head."""
+    if not pending:
+        return
     at = utcnow()
+    events = []
     for item in pending:
-        event = AuditEvent(
-            seq=head.seq + 1,
-            at=at,
-            actor_kind=item.actor.kind,
-            actor_id=item.actor.id,
-            actor_agency_id=item.actor.agency_id,
-            action=item.action,
-            entity_type=item.entity_type,
-            entity_id=item.entity_id,
-            referral_id=item.referral_id,
-            subject_id=item.subject_id,
-            details=item.details,
-            prev_hash=head.hash,
-            hash="",
-        )
-        event.hash = compute_hash(event)
-        session.add(event)
-        head.seq, head.hash = event.seq, event.hash
+        event = _chained(item, at, end)
+        end = ChainEnd(event.seq, event.hash)
+        events.append(event)
+    await rows.insert_rows(session, *events)
+    await session.execute(_MOVE_HEAD, {"seq": end.seq, "hash": end.hash})
+
+
+def _chained(item: PendingAudit, at: datetime, end: ChainEnd) -> AuditEvent:
+    event = AuditEvent(
+        seq=end.seq + 1,
+        at=at,
+        actor_kind=item.actor.kind,
+        actor_id=item.actor.id,
+        actor_agency_id=item.actor.agency_id,
+        action=item.action,
+        entity_type=item.entity_type,
+        entity_id=item.entity_id,
+        referral_id=item.referral_id,
+        subject_id=item.subject_id,
+        details=item.details,
+        prev_hash=end.hash,
+        hash="",
+    )
+    event.hash = compute_hash(event)
+    return event
 
 
 async def search_events(

@@ -66,7 +66,7 @@ def check_categories(subject: SubjectCreate, categories: list[DataCategory]) -> 
 
 
 def record(session: AsyncSession, principal: Principal, subject: Subject, terms: ConsentCreate) -> Consent:
-    """Store consent given by `subject`, recorded by the caller's agency."""
+    """Consent given by `subject`, recorded by the caller's agency; the caller inserts it."""
     assert principal.agency_id is not None
     consent = Consent.model_validate(
         terms,
@@ -76,7 +76,6 @@ def record(session: AsyncSession, principal: Principal, subject: Subject, terms:
             "recorded_by": principal.id,
         },
     )
-    session.add(consent)
     audit.record(
         session,
         principal.actor,

@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.db import utcnow
 from app.models.events import DomainEvent
 from app.services.journal import PendingEvent, journal_of
+from app.services.rows import insert_rows
 
 
 def emit(
@@ -23,9 +24,12 @@ def emit(
 
 
 async def write_outbox(session: AsyncSession, pending: list[PendingEvent]) -> list[DomainEvent]:
-    """Insert the pending events; called by the journal with the chain lock held."""
+    """Insert the pending events; called by the journal with the chain lock held.
+
+    The feed's sequence numbers are assigned by the database and are not read back.
+    """
     at = utcnow()
-    rows = [
+    events = [
         DomainEvent(
             type=p.type,
             occurred_at=at,
@@ -36,5 +40,5 @@ async def write_outbox(session: AsyncSession, pending: list[PendingEvent]) -> li
         )
         for p in pending
     ]
-    session.add_all(rows)
-    return rows
+    await insert_rows(session, *events)
+    return events

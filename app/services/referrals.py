@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import Select, func, select, tuple_, update
+from sqlalchemy import Select, bindparam, func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -14,7 +14,7 @@ from app.db import utcnow
 from app.errors import Conflict, Forbidden, NotFound, PreconditionFailed, PreconditionRequired, Unprocessable
 from app.models.audit import AuditActor
 from app.models.consent import Consent, ConsentWithdrawal, ConsentWithdrawalResult
-from app.models.directory import Purpose, Service
+from app.models.directory import Purpose
 from app.models.events import EventType
 from app.models.identity import Scope
 from app.models.referral import (
@@ -31,7 +31,7 @@ from app.models.referral import (
 from app.models.subject import Subject, SubjectCreate, SubjectPublic
 from app.pagination import Page, decode_cursor, encode_cursor
 from app.security import Principal
-from app.services import audit, consents, directory, events, idempotency, workflow
+from app.services import audit, consents, directory, events, idempotency, rows, workflow
 from app.services.workflow import Party
 
 REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"  # no 0/O, 1/I/L or U: easy to read aloud
@@ -94,9 +94,7 @@ async def create(
     subject, consent = await _subject_and_consent(session, principal, body)
     await _refuse_duplicate(session, agency_id, service.id, subject, body)
     referral = _new_referral(principal, agency_id, body, service, subject, consent)
-    session.add(referral)
-    await session.flush()
-    _log_change(session, referral, principal, None)
+    await rows.insert_rows(session, referral, _status_change(referral, principal, None))
     audit_for(
         session,
         principal,
@@ -114,8 +112,10 @@ async def create(
     return public
 
 
-async def _receiving_service(session: AsyncSession, body: ReferralCreate, agency_id: uuid.UUID) -> Service:
-    service = await directory.get_service(session, body.to_service_id, field="to_service_id")
+async def _receiving_service(
+    session: AsyncSession, body: ReferralCreate, agency_id: uuid.UUID
+) -> directory.ServiceTerms:
+    service = await directory.service_terms(session, body.to_service_id, field="to_service_id")
     if service.agency_id == agency_id:
         raise Unprocessable.field("to_service_id", "is your own agency's service; refer to another agency")
     if body.purpose not in service.purposes:
@@ -168,9 +168,9 @@ async def _new_subject_with_consent(
             "circumstances": _circumstances(body.subject),
         },
     )
-    session.add(subject)
-    await session.flush()
-    return subject, consents.record(session, principal, subject, body.consent)
+    consent = consents.record(session, principal, subject, body.consent)
+    await rows.insert_rows(session, subject, consent)
+    return subject, consent
 
 
 def _circumstances(subject: SubjectCreate) -> dict[str, object] | None:
@@ -208,8 +208,28 @@ def _norm(name: str) -> str:
     return " ".join(name.casefold().split())
 
 
+# Built once: every new referral runs it.
+_OPEN_DUPLICATE = (
+    select(col(Referral.id))
+    .join(Subject, col(Subject.id) == col(Referral.subject_id))
+    .where(
+        col(Referral.to_service_id) == bindparam("service_id"),
+        col(Referral.from_agency_id) == bindparam("agency_id"),
+        col(Referral.status).in_(OPEN_STATUSES),
+        col(Subject.date_of_birth) == bindparam("date_of_birth"),
+        func.lower(col(Subject.given_name)) == bindparam("given_name"),
+        func.lower(col(Subject.family_name)) == bindparam("family_name"),
+    )
+    .limit(1)
+)
+
+
 async def _refuse_duplicate(
-    session: AsyncSession, agency_id: uuid.UUID, service_id: uuid.UUID, subject: Subject, body: ReferralCreate
+    session: AsyncSession,
+    agency_id: uuid.UUID,
+    service_id: uuid.UUID,
+    subject: Subject,
+    body: ReferralCreate,
 ) -> None:
     """One open referral per person per service from the same agency, unless a reason is given.
 
@@ -218,20 +238,14 @@ async def _refuse_duplicate(
     """
     if body.allow_duplicate:
         return
-    query = (
-        select(col(Referral.id))
-        .join(Subject, col(Subject.id) == col(Referral.subject_id))
-        .where(
-            col(Referral.to_service_id) == service_id,
-            col(Referral.from_agency_id) == agency_id,
-            col(Referral.status).in_(OPEN_STATUSES),
-            col(Subject.date_of_birth) == subject.date_of_birth,
-            func.lower(col(Subject.given_name)) == subject.given_name.strip().lower(),
-            func.lower(col(Subject.family_name)) == subject.family_name.strip().lower(),
-        )
-        .limit(1)
-    )
-    existing = (await session.execute(query)).scalar_one_or_none()
+    params = {
+        "service_id": service_id,
+        "agency_id": agency_id,
+        "date_of_birth": subject.date_of_birth,
+        "given_name": subject.given_name.strip().lower(),
+        "family_name": subject.family_name.strip().lower(),
+    }
+    existing = (await session.execute(_OPEN_DUPLICATE, params)).scalar_one_or_none()
     if existing is not None:
         raise Conflict(
             "This person already has an open referral from your agency to this service.",
@@ -243,7 +257,7 @@ def _new_referral(
     principal: Principal,
     agency_id: uuid.UUID,
     body: ReferralCreate,
-    service: Service,
+    service: directory.ServiceTerms,
     subject: Subject,
     consent: Consent,
 ) -> Referral:
@@ -442,20 +456,27 @@ def _log_change(
     previous: ReferralStatus | None,
     request: TransitionRequest | None = None,
 ) -> None:
+    session.add(_status_change(referral, principal, previous, request))
+
+
+def _status_change(
+    referral: Referral,
+    principal: Principal,
+    previous: ReferralStatus | None,
+    request: TransitionRequest | None = None,
+) -> StatusChange:
     appointment = request.appointment.model_dump(mode="json") if request and request.appointment else None
-    session.add(
-        StatusChange(
-            referral_id=referral.id,
-            from_status=previous,
-            to_status=referral.status,
-            actor_kind=principal.kind,
-            actor_id=principal.id,
-            actor_agency_id=principal.agency_id,
-            at=referral.updated_at,
-            reason_code=request.reason_code if request else None,
-            note=request.note if request else None,
-            appointment=appointment,
-        )
+    return StatusChange(
+        referral_id=referral.id,
+        from_status=previous,
+        to_status=referral.status,
+        actor_kind=principal.kind,
+        actor_id=principal.id,
+        actor_agency_id=principal.agency_id,
+        at=referral.updated_at,
+        reason_code=request.reason_code if request else None,
+        note=request.note if request else None,
+        appointment=appointment,
     )
 
 

@@ -12,7 +12,7 @@ import uuid
 from datetime import datetime
 from typing import TypeVar
 
-from sqlalchemy import Select, select, tuple_, update
+from sqlalchemy import Select, bindparam, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -27,10 +27,12 @@ from app.models.webhooks import (
     WebhookDelivery,
     WebhookSubscription,
     WebhookSubscriptionCreate,
+    wants,
 )
 from app.pagination import decode_cursor, encode_cursor
 from app.services import audit, outbound
 from app.services.feed import require_agency
+from app.services.rows import table_of
 
 SECRET_PREFIX = "whsec_"  # noqa: S105  (the prefix the specification defines)
 OPEN_DELIVERIES = (DeliveryStatus.PENDING, DeliveryStatus.IN_FLIGHT)
@@ -139,6 +141,17 @@ async def _cancel_open_deliveries(session: AsyncSession, subscription_id: uuid.U
     )
 
 
+_SUBSCRIPTIONS = table_of(WebhookSubscription)
+# Built once: this runs in every unit of work that emits an event.
+_ACTIVE_FOR_AGENCIES = select(
+    _SUBSCRIPTIONS.c.id, _SUBSCRIPTIONS.c.agency_id, _SUBSCRIPTIONS.c.event_types
+).where(
+    _SUBSCRIPTIONS.c.agency_id.in_(bindparam("agencies", expanding=True)),
+    _SUBSCRIPTIONS.c.status == SubscriptionStatus.ACTIVE,
+    _SUBSCRIPTIONS.c.deleted_at.is_(None),
+)
+
+
 async def fan_out(session: AsyncSession, events: list[DomainEvent]) -> None:
     """Queue one delivery per event and active subscription of an agency it involves.
 
@@ -148,17 +161,12 @@ async def fan_out(session: AsyncSession, events: list[DomainEvent]) -> None:
     agencies = {a for e in events for a in (e.from_agency_id, e.to_agency_id) if a is not None}
     if not agencies:
         return
-    query = select(WebhookSubscription).where(
-        col(WebhookSubscription.agency_id).in_(agencies),
-        col(WebhookSubscription.status) == SubscriptionStatus.ACTIVE,
-        col(WebhookSubscription.deleted_at).is_(None),
-    )
-    subscriptions = list((await session.execute(query)).scalars())
+    subscriptions = (await session.execute(_ACTIVE_FOR_AGENCIES, {"agencies": list(agencies)})).all()
     session.add_all(
         WebhookDelivery(subscription_id=s.id, event_id=e.id, event_type=e.type)
         for e in events
         for s in subscriptions
-        if s.agency_id in (e.from_agency_id, e.to_agency_id) and s.wants(e.type)
+        if s.agency_id in (e.from_agency_id, e.to_agency_id) and wants(s.event_types, e.type)
     )
 
 
