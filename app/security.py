@@ -1,6 +1,7 @@
 """Password and secret hashing, and the signed access tokens that carry a principal."""
 
 import secrets
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -91,21 +92,39 @@ def issue_token(principal: Principal, settings: Settings, ttl_seconds: int) -> s
 
 def read_token(token: str, settings: Settings) -> Principal:
     """Verify signature, expiry, issuer and audience, and rebuild the principal."""
+    principal, expires_at = _verified(
+        token,
+        settings.jwt_secret.get_secret_value(),
+        settings.jwt_algorithm,
+        settings.jwt_audience,
+        settings.jwt_issuer,
+    )
+    if expires_at < time.time():
+        raise InvalidToken("Signature has expired.")
+    return principal
+
+
+# A client sends the same token with many requests, and checking its signature and claims
+# again each time cost more than the rest of authentication. Only tokens that passed are
+# kept (a token string always verifies the same way), and expiry is checked on every use.
+@lru_cache(maxsize=4096)
+def _verified(token: str, secret: str, algorithm: str, audience: str, issuer: str) -> tuple[Principal, int]:
     try:
         claims = jwt.decode(
             token,
-            settings.jwt_secret.get_secret_value(),
-            algorithms=[settings.jwt_algorithm],
-            audience=settings.jwt_audience,
-            issuer=settings.jwt_issuer,
+            secret,
+            algorithms=[algorithm],
+            audience=audience,
+            issuer=issuer,
             options={"require_exp": True, "require_sub": True, "require_iat": True},
         )
-        return Principal(
+        principal = Principal(
             kind=ActorKind(claims["kind"]),
             id=str(claims["sub"]),
             agency_id=uuid.UUID(claims["agency_id"]) if claims.get("agency_id") else None,
             scopes=frozenset(str(claims.get("scope", "")).split()),
             role=Role(claims["role"]) if claims.get("role") else None,
         )
-    except (JWTError, KeyError, ValueError) as exc:
+        return principal, int(claims["exp"])
+    except (JWTError, KeyError, ValueError, TypeError) as exc:
         raise InvalidToken(str(exc)) from exc

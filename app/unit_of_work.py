@@ -28,8 +28,8 @@ async def flush_journal(session: AsyncSession) -> None:
     await session.flush()
     end = await audit.lock_chain(session)
     await audit.append_to_chain(session, end, pending.audit)
-    written = await events.write_outbox(session, pending.events)
-    await webhooks.fan_out(session, written)
+    await events.write_outbox(session, pending.events)
+    await webhooks.fan_out(session, pending.events)
 
 
 async def commit(session: AsyncSession) -> None:

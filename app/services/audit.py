@@ -5,9 +5,10 @@ import uuid
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import rfc8785
-from sqlalchemy import ColumnElement, String, and_, cast, func, or_, select, update
+from sqlalchemy import ColumnElement, String, and_, cast, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -70,31 +71,49 @@ def _opt(value: object | None) -> str | None:
     return None if value is None else str(value)
 
 
-def canonical_bytes(event: AuditEvent) -> bytes:
+HASHED_FIELDS = (
+    "seq",
+    "at",
+    "actor_kind",
+    "actor_id",
+    "actor_agency_id",
+    "action",
+    "entity_type",
+    "entity_id",
+    "referral_id",
+    "subject_id",
+    "details",
+    "prev_hash",
+)
+
+
+def canonical_bytes(event: AuditEvent | Mapping[str, Any]) -> bytes:
     """RFC 8785 canonical JSON of everything the hash covers, `prev_hash` included."""
+    f = event if isinstance(event, Mapping) else {name: getattr(event, name) for name in HASHED_FIELDS}
     return bytes(
         rfc8785.dumps(
             {
-                "seq": event.seq,
-                "at": format_time(event.at),
+                "seq": f["seq"],
+                "at": format_time(f["at"]),
                 "actor": {
-                    "kind": str(event.actor_kind),
-                    "id": event.actor_id,
-                    "agency_id": _opt(event.actor_agency_id),
+                    "kind": str(f["actor_kind"]),
+                    "id": f["actor_id"],
+                    "agency_id": _opt(f["actor_agency_id"]),
                 },
-                "action": event.action,
-                "entity_type": event.entity_type,
-                "entity_id": event.entity_id,
-                "referral_id": _opt(event.referral_id),
-                "subject_id": _opt(event.subject_id),
-                "details": event.details,
-                "prev_hash": event.prev_hash,
+                "action": f["action"],
+                "entity_type": f["entity_type"],
+                "entity_id": f["entity_id"],
+                "referral_id": _opt(f["referral_id"]),
+                "subject_id": _opt(f["subject_id"]),
+                "details": f["details"],
+                "prev_hash": f["prev_hash"],
             }
         )
     )
 
 
-def compute_hash(event: AuditEvent) -> str:
+def compute_hash(event: AuditEvent | Mapping[str, Any]) -> str:
+    """The event's hash: SHA-256 of its canonical JSON, which links it to the one before."""
     return hashlib.sha256(canonical_bytes(event)).hexdigest()
 
 
@@ -106,7 +125,7 @@ class ChainEnd:
     hash: str
 
 
-_HEAD = rows.table_of(AuditChainHead)
+_HEAD, _EVENTS = rows.table_of(AuditChainHead), rows.table_of(AuditEvent)
 # Built once: these run in every committing unit of work.
 _LOCK_HEAD = select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == 1).with_for_update()
 _MOVE_HEAD = update(_HEAD).where(_HEAD.c.id == 1)
@@ -126,29 +145,28 @@ async def append_to_chain(session: AsyncSession, end: ChainEnd, pending: list[Pe
     events = []
     for item in pending:
         event = _chained(item, at, end)
-        end = ChainEnd(event.seq, event.hash)
+        end = ChainEnd(event["seq"], event["hash"])
         events.append(event)
-    await rows.insert_rows(session, *events)
+    await session.execute(insert(_EVENTS), events)
     await session.execute(_MOVE_HEAD, {"seq": end.seq, "hash": end.hash})
 
 
-def _chained(item: PendingAudit, at: datetime, end: ChainEnd) -> AuditEvent:
-    event = AuditEvent(
-        seq=end.seq + 1,
-        at=at,
-        actor_kind=item.actor.kind,
-        actor_id=item.actor.id,
-        actor_agency_id=item.actor.agency_id,
-        action=item.action,
-        entity_type=item.entity_type,
-        entity_id=item.entity_id,
-        referral_id=item.referral_id,
-        subject_id=item.subject_id,
-        details=item.details,
-        prev_hash=end.hash,
-        hash="",
-    )
-    event.hash = compute_hash(event)
+def _chained(item: PendingAudit, at: datetime, end: ChainEnd) -> dict[str, Any]:
+    event: dict[str, Any] = {
+        "seq": end.seq + 1,
+        "at": at,
+        "actor_kind": item.actor.kind,
+        "actor_id": item.actor.id,
+        "actor_agency_id": item.actor.agency_id,
+        "action": item.action,
+        "entity_type": item.entity_type,
+        "entity_id": item.entity_id,
+        "referral_id": item.referral_id,
+        "subject_id": item.subject_id,
+        "details": item.details,
+        "prev_hash": end.hash,
+    }
+    event["hash"] = compute_hash(event)
     return event
 
 

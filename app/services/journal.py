@@ -29,6 +29,7 @@ class PendingEvent:
     status: str | None
     from_agency_id: uuid.UUID | None
     to_agency_id: uuid.UUID | None
+    id: uuid.UUID = field(default_factory=uuid.uuid4)
 
 
 @dataclass

@@ -20,7 +20,6 @@ from app.config import Settings
 from app.db import utcnow
 from app.errors import Conflict, NotFound, Unprocessable
 from app.models.audit import AuditActor
-from app.models.events import DomainEvent
 from app.models.webhooks import (
     DeliveryStatus,
     SubscriptionStatus,
@@ -32,6 +31,7 @@ from app.models.webhooks import (
 from app.pagination import decode_cursor, encode_cursor
 from app.services import audit, outbound
 from app.services.feed import require_agency
+from app.services.journal import PendingEvent
 from app.services.rows import table_of
 
 SECRET_PREFIX = "whsec_"  # noqa: S105  (the prefix the specification defines)
@@ -152,7 +152,7 @@ _ACTIVE_FOR_AGENCIES = select(
 )
 
 
-async def fan_out(session: AsyncSession, events: list[DomainEvent]) -> None:
+async def fan_out(session: AsyncSession, events: list[PendingEvent]) -> None:
     """Queue one delivery per event and active subscription of an agency it involves.
 
     Runs inside the transaction that commits the events, so a rolled-back change sends
