@@ -13,7 +13,7 @@ from typing import TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import get_sessionmaker
-from app.services import audit, events, webhooks
+from app.services import audit, events, journal_store, webhooks
 from app.services.journal import take_journal
 
 T = TypeVar("T")
@@ -26,10 +26,12 @@ async def flush_journal(session: AsyncSession) -> None:
         return
     # The change itself is written first, so the lock is held only for the journal's writes.
     await session.flush()
-    end = await audit.lock_chain(session)
-    await audit.append_to_chain(session, end, pending.audit)
-    await events.write_outbox(session, pending.events)
-    await webhooks.fan_out(session, pending.events)
+    chain, end = audit.chained(await audit.lock_chain(session), pending.audit)
+    rows = journal_store.JournalRows(
+        chain, end, events.outbox_rows(pending.events), webhooks.involved_agencies(pending.events)
+    )
+    subscribers = await journal_store.write(session, rows)
+    webhooks.queue_deliveries(session, pending.events, subscribers)
 
 
 async def commit(session: AsyncSession) -> None:

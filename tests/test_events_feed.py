@@ -1,10 +1,16 @@
 """The event feed: an agency's events in commit order, resumable from a stored cursor."""
 
-import httpx
+import uuid
 
+import httpx
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db import get_sessionmaker
 from app.models.events import EventType
 from app.models.identity import Role
-from tests.factories import bearer, make_agency
+from app.services import audit, events
+from app.unit_of_work import committed
+from tests.factories import SYSTEM, bearer, make_agency
 from tests.webhook_support import emit_event, event_ids
 
 
@@ -90,3 +96,32 @@ async def test_a_forged_feed_cursor_is_a_422_naming_cursor(client: httpx.AsyncCl
         response = await client.get("/v1/events", params={"after": forged}, headers=headers)
         assert response.status_code == 422, forged
         assert response.json()["errors"][0]["field"] == "cursor"
+
+
+async def test_one_unit_of_works_events_keep_their_order_and_their_audit_chains(
+    client: httpx.AsyncClient,
+) -> None:
+    mine, partner = await make_agency(), await make_agency()
+    kinds = [EventType.REFERRAL_CREATED, EventType.REFERRAL_VIEWED, EventType.MESSAGE_POSTED] * 7
+
+    async def work(session: AsyncSession) -> None:
+        for n, kind in enumerate(kinds):
+            events.emit(
+                session,
+                kind,
+                referral_id=uuid.uuid4(),
+                status=None,
+                from_agency_id=mine.id if n % 2 else partner.id,
+                to_agency_id=partner.id if n % 2 else mine.id,
+            )
+            # Codes only in real events; the odd characters check the stored details hash alike.
+            audit.record(session, SYSTEM, "test.recorded", "test", n, details={"code": f"ñ—✓ {n}", "n": n})
+
+    await committed(work)
+    items, _ = await read_all(client, bearer(mine), None, limit=50)
+
+    assert [i["type"] for i in items] == [k.value for k in kinds]
+    async with get_sessionmaker()() as session:
+        verification = await audit.verify_chain(session)
+    assert verification.valid
+    assert verification.events_checked >= len(kinds)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import rfc8785
-from sqlalchemy import ColumnElement, String, and_, cast, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, String, and_, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -125,10 +125,9 @@ class ChainEnd:
     hash: str
 
 
-_HEAD, _EVENTS = rows.table_of(AuditChainHead), rows.table_of(AuditEvent)
-# Built once: these run in every committing unit of work.
+_HEAD = rows.table_of(AuditChainHead)
+# Built once: this runs in every committing unit of work.
 _LOCK_HEAD = select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == 1).with_for_update()
-_MOVE_HEAD = update(_HEAD).where(_HEAD.c.id == 1)
 
 
 async def lock_chain(session: AsyncSession) -> ChainEnd:
@@ -137,21 +136,18 @@ async def lock_chain(session: AsyncSession) -> ChainEnd:
     return ChainEnd(row.seq, row.hash)
 
 
-async def append_to_chain(session: AsyncSession, end: ChainEnd, pending: list[PendingAudit]) -> None:
-    """Number, time and hash each pending event after the locked chain end, and move the head."""
-    if not pending:
-        return
+def chained(end: ChainEnd, pending: list[PendingAudit]) -> tuple[list[dict[str, Any]], ChainEnd]:
+    """The pending events numbered, timed and hashed after `end`, and the chain's new end."""
     at = utcnow()
     events = []
     for item in pending:
-        event = _chained(item, at, end)
+        event = _linked(item, at, end)
         end = ChainEnd(event["seq"], event["hash"])
         events.append(event)
-    await session.execute(insert(_EVENTS), events)
-    await session.execute(_MOVE_HEAD, {"seq": end.seq, "hash": end.hash})
+    return events, end
 
 
-def _chained(item: PendingAudit, at: datetime, end: ChainEnd) -> dict[str, Any]:
+def _linked(item: PendingAudit, at: datetime, end: ChainEnd) -> dict[str, Any]:
     event: dict[str, Any] = {
         "seq": end.seq + 1,
         "at": at,

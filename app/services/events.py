@@ -1,16 +1,12 @@
 """Domain events for partners: queued with the change, written to the outbox at commit."""
 
 import uuid
+from typing import Any
 
-from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import utcnow
-from app.models.events import DomainEvent
 from app.services.journal import PendingEvent, journal_of
-from app.services.rows import table_of
-
-_OUTBOX = table_of(DomainEvent)
 
 
 def emit(
@@ -26,15 +22,10 @@ def emit(
     journal_of(session).events.append(PendingEvent(type_, referral_id, status, from_agency_id, to_agency_id))
 
 
-async def write_outbox(session: AsyncSession, pending: list[PendingEvent]) -> None:
-    """Insert the pending events; called by the journal with the chain lock held.
-
-    The feed's sequence numbers are assigned by the database and are not read back.
-    """
-    if not pending:
-        return
+def outbox_rows(pending: list[PendingEvent]) -> list[dict[str, Any]]:
+    """The outbox rows for the pending events; the feed's sequence numbers come from the database."""
     at = utcnow()
-    rows = [
+    return [
         {
             "id": p.id,
             "type": p.type,
@@ -46,4 +37,3 @@ async def write_outbox(session: AsyncSession, pending: list[PendingEvent]) -> No
         }
         for p in pending
     ]
-    await session.execute(insert(_OUTBOX), rows)

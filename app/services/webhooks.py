@@ -9,8 +9,9 @@ committed after it was deleted or disabled.
 import base64
 import secrets
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from sqlalchemy import Select, bindparam, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -143,7 +144,7 @@ async def _cancel_open_deliveries(session: AsyncSession, subscription_id: uuid.U
 
 _SUBSCRIPTIONS = table_of(WebhookSubscription)
 # Built once: this runs in every unit of work that emits an event.
-_ACTIVE_FOR_AGENCIES = select(
+ACTIVE_FOR_AGENCIES = select(
     _SUBSCRIPTIONS.c.id, _SUBSCRIPTIONS.c.agency_id, _SUBSCRIPTIONS.c.event_types
 ).where(
     _SUBSCRIPTIONS.c.agency_id.in_(bindparam("agencies", expanding=True)),
@@ -152,20 +153,31 @@ _ACTIVE_FOR_AGENCIES = select(
 )
 
 
-async def fan_out(session: AsyncSession, events: list[PendingEvent]) -> None:
-    """Queue one delivery per event and active subscription of an agency it involves.
+class Subscriber(Protocol):
+    """An active subscription as the fan-out reads it."""
 
-    Runs inside the transaction that commits the events, so a rolled-back change sends
+    id: uuid.UUID
+    agency_id: uuid.UUID
+    event_types: list[str] | None
+
+
+def involved_agencies(events: list[PendingEvent]) -> list[uuid.UUID]:
+    """The agencies whose subscriptions may receive these events."""
+    return list({a for e in events for a in (e.from_agency_id, e.to_agency_id) if a is not None})
+
+
+def queue_deliveries(
+    session: AsyncSession, events: list[PendingEvent], subscribers: Sequence[Subscriber]
+) -> None:
+    """One delivery per event and active subscription of an agency it involves.
+
+    Queued inside the transaction that commits the events, so a rolled-back change sends
     nothing and a committed one is never lost.
     """
-    agencies = {a for e in events for a in (e.from_agency_id, e.to_agency_id) if a is not None}
-    if not agencies:
-        return
-    subscriptions = (await session.execute(_ACTIVE_FOR_AGENCIES, {"agencies": list(agencies)})).all()
     session.add_all(
         WebhookDelivery(subscription_id=s.id, event_id=e.id, event_type=e.type)
         for e in events
-        for s in subscriptions
+        for s in subscribers
         if s.agency_id in (e.from_agency_id, e.to_agency_id) and wants(s.event_types, e.type)
     )
 
