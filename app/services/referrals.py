@@ -94,7 +94,9 @@ async def create(
     subject, consent = await _subject_and_consent(session, principal, body)
     await _refuse_duplicate(session, agency_id, service.id, subject, body)
     referral = _new_referral(principal, agency_id, body, service, subject, consent)
-    await rows.insert_rows(session, referral, _status_change(referral, principal, None))
+    # Written together once every check has passed; an inline consent brings a new person.
+    new_person = [subject, consent] if body.consent is not None else []
+    await rows.insert_rows(session, *new_person, referral, _status_change(referral, principal, None))
     audit_for(
         session,
         principal,
@@ -138,7 +140,7 @@ async def _subject_and_consent(
     if body.consent is None and body.consent_id is None:
         raise Unprocessable.field("consent", "a referral needs the person's consent (consent or consent_id)")
     if body.consent is not None:
-        return await _new_subject_with_consent(session, principal, body)
+        return _new_subject_with_consent(session, principal, body)
     assert body.consent_id is not None
     consent = await consents.load_own(session, principal, body.consent_id)
     consents.check_terms(consent, body.purpose, "consent_id")
@@ -153,9 +155,10 @@ async def _subject_and_consent(
     return subject, consent
 
 
-async def _new_subject_with_consent(
+def _new_subject_with_consent(
     session: AsyncSession, principal: Principal, body: ReferralCreate
 ) -> tuple[Subject, Consent]:
+    """The person and their consent from the request, checked but not yet written."""
     assert body.consent is not None
     if body.subject is None:
         raise Unprocessable.field("subject", "is required with an inline consent")
@@ -168,9 +171,7 @@ async def _new_subject_with_consent(
             "circumstances": _circumstances(body.subject),
         },
     )
-    consent = consents.record(session, principal, subject, body.consent)
-    await rows.insert_rows(session, subject, consent)
-    return subject, consent
+    return subject, consents.record(session, principal, subject, body.consent)
 
 
 def _circumstances(subject: SubjectCreate) -> dict[str, object] | None:

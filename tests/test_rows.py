@@ -1,0 +1,72 @@
+"""Rows written with plain INSERTs (several tables in one statement on PostgreSQL) read back unchanged."""
+
+from datetime import UTC, date, datetime, timedelta, timezone
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from app.db import get_sessionmaker
+from app.models.consent import Consent, ConsentMethod, DataCategory, LawfulBasis
+from app.models.directory import Purpose
+from app.models.subject import PreferredContact, Subject
+from app.services import rows
+from app.unit_of_work import committed
+from tests.factories import make_agency
+
+AWKWARD_TEXT = 'Siân O\'Brien-Łukasz "quoted" \\ back\nslash ✓'
+
+
+def people(agency_id: object) -> list[Subject]:
+    first = Subject(
+        given_name="Siân",
+        family_name=AWKWARD_TEXT,
+        date_of_birth=date(1990, 2, 3),
+        phone="07700900123",
+        preferred_contact=PreferredContact.TEXT,
+        language="cy",
+        needs_interpreter=True,
+        circumstances={"lone_parent": True, "benefits": ["universal_credit"], "note": AWKWARD_TEXT},
+        recorded_by_agency_id=agency_id,
+        created_at=datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC),
+    )
+    # No circumstances at all: stored as SQL NULL, not as JSON null.
+    second = Subject(
+        given_name="Ann", family_name="Lee", date_of_birth=date(1985, 12, 31), recorded_by_agency_id=agency_id
+    )
+    return [first, second]
+
+
+def consent_of(subject: Subject) -> Consent:
+    return Consent(
+        given_by="subject",
+        method=ConsentMethod.WRITTEN,
+        # Not in UTC: read back as the same instant.
+        given_at=datetime(2026, 3, 4, 5, 6, 7, 890123, tzinfo=timezone(timedelta(hours=1))),
+        lawful_basis=LawfulBasis.PUBLIC_TASK,
+        purposes=[Purpose.DEBT_ADVICE, Purpose.ESOL],
+        data_categories=[DataCategory.CONTACT],
+        sharing_agreement_ref="DSA-7",
+        subject_id=subject.id,
+        recorded_by_agency_id=subject.recorded_by_agency_id,
+        recorded_by="tests",
+    )
+
+
+async def test_rows_of_several_tables_read_back_unchanged() -> None:
+    agency = await make_agency()
+    written = people(agency.id)
+    consents = [consent_of(person) for person in written]
+
+    async def work(session: AsyncSession) -> None:
+        await rows.insert_rows(session, *written, *consents)
+
+    await committed(work)
+    async with get_sessionmaker()() as session:
+        for row in [*written, *consents]:
+            stored = await session.get(type(row), row.id)
+            assert stored is not None
+            table = rows.table_of(type(row))
+            assert rows.values_of(stored, table) == rows.values_of(row, table)
+        null = select(col(Subject.id)).where(col(Subject.circumstances).is_(None))
+        assert list((await session.execute(null)).scalars()) == [written[1].id]
