@@ -1,5 +1,6 @@
 """Rows written with plain INSERTs (several tables in one statement on PostgreSQL) read back unchanged."""
 
+import uuid
 from datetime import UTC, date, datetime, timedelta, timezone
 
 from sqlalchemy import select
@@ -17,7 +18,7 @@ from tests.factories import make_agency
 AWKWARD_TEXT = 'Siân O\'Brien-Łukasz "quoted" \\ back\nslash ✓'
 
 
-def people(agency_id: object) -> list[Subject]:
+def people(agency_id: uuid.UUID) -> list[Subject]:
     first = Subject(
         given_name="Siân",
         family_name=AWKWARD_TEXT,
@@ -63,7 +64,8 @@ async def test_rows_of_several_tables_read_back_unchanged() -> None:
 
     await committed(work)
     async with get_sessionmaker()() as session:
-        for row in [*written, *consents]:
+        everything: list[Subject | Consent] = [*written, *consents]
+        for row in everything:
             stored = await session.get(type(row), row.id)
             assert stored is not None
             table = rows.table_of(type(row))
