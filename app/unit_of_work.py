@@ -13,31 +13,21 @@ from typing import TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import get_sessionmaker
-from app.services import audit, events, journal_store, webhooks
+from app.services import journal_store
 from app.services.journal import take_journal
 
 T = TypeVar("T")
 
 
-async def flush_journal(session: AsyncSession) -> None:
-    """Append pending audit and domain events under the chain lock."""
-    pending = take_journal(session)
-    if not pending:
-        return
-    # The change itself is written first, so the lock is held only for the journal's writes.
-    await session.flush()
-    chain, end = audit.chained(await audit.lock_chain(session), pending.audit)
-    rows = journal_store.JournalRows(
-        chain, end, events.outbox_rows(pending.events), webhooks.involved_agencies(pending.events)
-    )
-    subscribers = await journal_store.write(session, rows)
-    webhooks.queue_deliveries(session, pending.events, subscribers)
-
-
 async def commit(session: AsyncSession) -> None:
     """Write the journal and commit: the only place a unit of work is committed."""
-    await flush_journal(session)
-    await session.commit()
+    pending = take_journal(session)
+    if not pending:
+        await session.commit()
+        return
+    # The change itself is written first, so the chain lock is held only for the journal.
+    await session.flush()
+    await journal_store.write_and_commit(session, pending)
 
 
 async def rollback(session: AsyncSession) -> None:

@@ -1,15 +1,26 @@
-"""Writing a unit of work's journal under the chain lock: audit events, the chain head, the
-outbox, and the read of the subscriptions the events fan out to.
+"""Writing a unit of work's journal and committing it: audit events chained after the head,
+the outbox, and the delivery rows for the subscriptions the events fan out to.
 
-Every writer waits for the chain lock, so each round trip made while holding it is paid by
-all of them. On PostgreSQL the four statements therefore go as one, with the rows passed as
-JSON; other databases (SQLite, a single writer anyway) run them one by one.
+Every writer serialises on the chain head's row lock, held from the journal's first write
+until commit, so each round trip made while holding it is paid by all of them.
+
+On PostgreSQL the writes go as one statement (rows passed as JSON). That statement moves the
+head only if it is still where this process last left it (a compare-and-set under the row
+lock), which saves reading it first: within a process the journals are written one at a
+time, so the head this process remembers is right unless another process wrote since. If it
+was moved, nothing was written; the head is then read under lock and the statement repeated.
+Either way the subscriptions are read after the lock is held, by a statement whose snapshot
+includes every subscription committed before: a subscription is created, deleted or
+disabled only with an audit event, which moves the head and so fails a stale compare-and-set.
+
+SQLite has a single writer anyway; there the statements run one by one after locking.
 """
 
+import asyncio
 import json
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass
+import weakref
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import insert, text, update
@@ -17,9 +28,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models.audit import AuditChainHead, AuditEvent
 from app.models.events import DomainEvent
+from app.models.webhooks import WebhookSubscription
+from app.services import audit, events, webhooks
 from app.services.audit import ChainEnd
-from app.services.rows import table_of
-from app.services.webhooks import ACTIVE_FOR_AGENCIES, Subscriber
+from app.services.journal import Journal
+from app.services.rows import json_value, table_of
+from app.services.webhooks import ACTIVE_FOR_AGENCIES
+
+PROCESS_LOCK_WAIT_SECONDS = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,34 +46,109 @@ class JournalRows:
     agencies: list[uuid.UUID]
 
 
-async def write(session: AsyncSession, rows: JournalRows) -> Sequence[Subscriber]:
-    """Write the rows; returns the active subscriptions of the agencies the events involve."""
-    if session.get_bind().dialect.name == "postgresql":
-        return await _write_at_once(session, rows)
-    return await _write_each(session, rows)
+def _rows(after: ChainEnd, pending: Journal) -> JournalRows:
+    chain, end = audit.chained(after, pending.audit)
+    outbox = events.outbox_rows(pending.events)
+    return JournalRows(chain, end, outbox, webhooks.involved_agencies(pending.events))
 
 
-_HEAD, _EVENTS, _OUTBOX = table_of(AuditChainHead), table_of(AuditEvent), table_of(DomainEvent)
-_MOVE_HEAD = update(_HEAD).where(_HEAD.c.id == 1)
+async def write_and_commit(session: AsyncSession, pending: Journal) -> None:
+    """Append the journal after the chain head and commit the unit of work."""
+    if session.get_bind().dialect.name != "postgresql":
+        await _write_each(session, pending)
+        await session.commit()
+        return
+    known = _known_head()
+    try:
+        async with asyncio.timeout(PROCESS_LOCK_WAIT_SECONDS):
+            await known.lock.acquire()
+    except TimeoutError:
+        # This transaction may hold a row lock the current holder waits for. Without the
+        # process lock it waits on the head's row lock alone, where PostgreSQL sees (and
+        # breaks) any deadlock; the head this process remembers is only a shortcut.
+        await _write_at_once(session, pending, None)
+        await session.commit()
+        return
+    try:
+        end = await _write_at_once(session, pending, known.end)
+        known.end = None  # unknown until the commit is known to have succeeded
+        await session.commit()
+        known.end = end
+    finally:
+        known.lock.release()
 
 
-async def _write_each(session: AsyncSession, rows: JournalRows) -> Sequence[Subscriber]:
+async def _write_each(session: AsyncSession, pending: Journal) -> None:
+    rows = _rows(await audit.lock_chain(session), pending)
     if rows.audit:
         await session.execute(insert(_EVENTS), rows.audit)
         await session.execute(_MOVE_HEAD, {"seq": rows.end.seq, "hash": rows.end.hash})
     if rows.outbox:
         await session.execute(insert(_OUTBOX), rows.outbox)
-    if not rows.agencies:
-        return []
-    return (await session.execute(ACTIVE_FOR_AGENCIES, {"agencies": rows.agencies})).all()
+    found = await session.execute(ACTIVE_FOR_AGENCIES, {"agencies": rows.agencies}) if rows.agencies else None
+    webhooks.queue_deliveries(session, pending.events, found.all() if found else [])
 
 
-# jsonb_to_recordset turns the JSON text back into typed rows; the outbox keeps the events'
-# order, since its sequence numbers are the feed's order.
+_HEAD, _EVENTS, _OUTBOX = table_of(AuditChainHead), table_of(AuditEvent), table_of(DomainEvent)
+_SUBSCRIPTIONS = table_of(WebhookSubscription)
+_MOVE_HEAD = update(_HEAD).where(_HEAD.c.id == 1)
+
+
+@dataclass
+class _KnownHead:
+    """The chain end this process last committed, and the lock that keeps it current."""
+
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    end: ChainEnd | None = None
+
+
+# Per event loop: an asyncio lock belongs to the loop it is used on (tests run several).
+_KNOWN: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _KnownHead]" = weakref.WeakKeyDictionary()
+
+
+def _known_head() -> _KnownHead:
+    return _KNOWN.setdefault(asyncio.get_running_loop(), _KnownHead())
+
+
+async def _write_at_once(session: AsyncSession, pending: Journal, guess: ChainEnd | None) -> ChainEnd:
+    """Write after `guess` if the head is still there, else after the head read under lock."""
+    if guess is not None:
+        rows = _rows(guess, pending)
+        found = (await session.execute(_AT_ONCE, _params(guess, rows))).all()
+        if found:
+            webhooks.queue_deliveries(session, pending.events, [s for s in found if s.id is not None])
+            return rows.end
+    locked = await audit.lock_chain(session)
+    rows = _rows(locked, pending)
+    found = (await session.execute(_AT_ONCE, _params(locked, rows))).all()
+    if not found:
+        raise RuntimeError("the audit chain head moved while locked")
+    webhooks.queue_deliveries(session, pending.events, [s for s in found if s.id is not None])
+    return rows.end
+
+
+def _params(expected: ChainEnd, rows: JournalRows) -> dict[str, Any]:
+    return {
+        "expected_seq": expected.seq,
+        "expected_hash": expected.hash,
+        "seq": rows.end.seq,
+        "hash": rows.end.hash,
+        # Timestamps keep their microseconds and offset, so the stored value is the hashed one.
+        "audit": json.dumps(rows.audit, default=json_value),
+        "outbox": json.dumps(rows.outbox, default=json_value),
+        "agencies": rows.agencies,
+    }
+
+
+# No rows back: the head was not at the expected place and nothing was written. Otherwise one
+# row per active subscription, or a single row of NULLs when there is none. The outbox keeps
+# the events' order, since its sequence numbers are the feed's order.
 _AT_ONCE = text(
     """
     WITH moved AS (
-        UPDATE audit_chain_head SET seq = :seq, hash = :hash WHERE id = 1 AND :moves
+        UPDATE audit_chain_head SET seq = :seq, hash = :hash
+        WHERE id = 1 AND seq = :expected_seq AND hash = :expected_hash
+        RETURNING id
     ), chained AS (
         INSERT INTO audit_events (seq, at, actor_kind, actor_id, actor_agency_id, action,
             entity_type, entity_id, referral_id, subject_id, details, prev_hash, hash)
@@ -67,6 +158,7 @@ _AT_ONCE = text(
             actor_kind varchar, actor_id varchar, actor_agency_id uuid, action varchar,
             entity_type varchar, entity_id varchar, referral_id uuid, subject_id uuid,
             details jsonb, prev_hash varchar, hash varchar)
+        WHERE EXISTS (SELECT FROM moved)
     ), outbox AS (
         INSERT INTO domain_events (id, type, occurred_at, referral_id, status,
             from_agency_id, to_agency_id)
@@ -76,28 +168,16 @@ _AT_ONCE = text(
             from_agency_id uuid, to_agency_id uuid))
             WITH ORDINALITY AS e(id, type, occurred_at, referral_id, status,
                 from_agency_id, to_agency_id, n)
+        WHERE EXISTS (SELECT FROM moved)
         ORDER BY n
     )
-    SELECT id, agency_id, event_types FROM webhook_subscriptions
-    WHERE agency_id = ANY(CAST(:agencies AS uuid[])) AND status = 'active' AND deleted_at IS NULL
+    SELECT s.id, s.agency_id, s.event_types FROM moved
+    LEFT JOIN webhook_subscriptions AS s
+        ON s.agency_id = ANY(CAST(:agencies AS uuid[]))
+        AND s.status = 'active' AND s.deleted_at IS NULL
     """
+).columns(
+    _SUBSCRIPTIONS.c.id,
+    _SUBSCRIPTIONS.c.agency_id,
+    _SUBSCRIPTIONS.c.event_types,
 )
-
-
-async def _write_at_once(session: AsyncSession, rows: JournalRows) -> Sequence[Subscriber]:
-    params = {
-        "seq": rows.end.seq,
-        "hash": rows.end.hash,
-        "moves": bool(rows.audit),
-        "audit": _json(rows.audit),
-        "outbox": _json(rows.outbox),
-        "agencies": rows.agencies,
-    }
-    return (await session.execute(_AT_ONCE, params)).all()
-
-
-def _json(rows: list[dict[str, Any]]) -> str:
-    # Timestamps keep their microseconds and offset, so the stored value is the hashed one.
-    return json.dumps(
-        rows, default=lambda value: value.isoformat() if hasattr(value, "isoformat") else str(value)
-    )

@@ -112,7 +112,11 @@ async def delete_subscription(session: AsyncSession, actor: AuditActor, subscrip
 
 async def disable_gone(session: AsyncSession, actor: AuditActor, subscription_id: uuid.UUID) -> None:
     """The endpoint answered 410 Gone: stop sending to it."""
-    subscription = await session.get(WebhookSubscription, subscription_id, with_for_update=True)
+    # FOR NO KEY UPDATE: deliveries being queued for it elsewhere (their foreign key check
+    # takes a key-share lock) are not held up while it is disabled.
+    subscription = await session.get(
+        WebhookSubscription, subscription_id, with_for_update={"key_share": True}
+    )
     if subscription is None or subscription.status is not SubscriptionStatus.ACTIVE:
         return
     subscription.status, subscription.disabled_reason = SubscriptionStatus.DISABLED, "gone"
