@@ -76,3 +76,23 @@ async def test_a_writer_kept_from_the_process_lock_uses_the_row_lock_alone(
     await assert_chain_is(3)
     await record_events(1)
     await assert_chain_is(4)
+
+
+async def test_after_a_failed_commit_the_head_is_read_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    await record_events(1)
+    committing = AsyncSession.commit
+
+    async def failing(session: AsyncSession) -> None:
+        await session.rollback()
+        raise ConnectionError("the database went away at commit")
+
+    monkeypatch.setattr(AsyncSession, "commit", failing)
+    with pytest.raises(ConnectionError):
+        await record_events(2)
+    monkeypatch.setattr(AsyncSession, "commit", committing)
+    reads = count_head_reads(monkeypatch)
+
+    await record_events(1)
+
+    assert [r.seq for r in reads] == [1]
+    await assert_chain_is(2)

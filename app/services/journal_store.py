@@ -6,9 +6,10 @@ until commit, so each round trip made while holding it is paid by all of them.
 
 On PostgreSQL the writes go as one statement (rows passed as JSON). That statement moves the
 head only if it is still where this process last left it (a compare-and-set under the row
-lock), which saves reading it first: within a process the journals are written one at a
-time, so the head this process remembers is right unless another process wrote since. If it
-was moved, nothing was written; the head is then read under lock and the statement repeated.
+lock), which saves reading it first: within a process the journals are written one after
+another, so the head this process remembers is right unless another process wrote since, or
+the previous writer's commit failed. If it was moved, nothing was written; the head is then
+read under lock and the statement repeated.
 Either way the subscriptions are read after the lock is held, by a statement whose snapshot
 includes every subscription committed before: a subscription is created, deleted or
 disabled only with an audit event, which moves the head and so fails a stale compare-and-set.
@@ -59,6 +60,22 @@ async def write_and_commit(session: AsyncSession, pending: Journal) -> None:
         await session.commit()
         return
     known = _known_head()
+    end = await _write_in_turn(session, pending, known)
+    try:
+        await session.commit()
+    except BaseException:
+        if known.end == end:
+            known.end = None  # it did not land: the next writer reads the head again
+        raise
+
+
+async def _write_in_turn(session: AsyncSession, pending: Journal, known: "_KnownHead") -> ChainEnd:
+    """Write after the head this process's previous writer left, once that writer has written.
+
+    The process lock is let go before the commit: the next writer's statement then waits in
+    the database for the row lock and runs the moment this commit ends. Should this commit
+    fail, the head it expects is not there, and it reads the head again.
+    """
     try:
         async with asyncio.timeout(PROCESS_LOCK_WAIT_SECONDS):
             await known.lock.acquire()
@@ -66,14 +83,10 @@ async def write_and_commit(session: AsyncSession, pending: Journal) -> None:
         # This transaction may hold a row lock the current holder waits for. Without the
         # process lock it waits on the head's row lock alone, where PostgreSQL sees (and
         # breaks) any deadlock; the head this process remembers is only a shortcut.
-        await _write_at_once(session, pending, None)
-        await session.commit()
-        return
+        return await _write_at_once(session, pending, None)
     try:
-        end = await _write_at_once(session, pending, known.end)
-        known.end = None  # unknown until the commit is known to have succeeded
-        await session.commit()
-        known.end = end
+        known.end = await _write_at_once(session, pending, known.end)
+        return known.end
     finally:
         known.lock.release()
 
