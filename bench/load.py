@@ -20,7 +20,7 @@ import httpx
 
 from bench import demo as demo_network
 from bench import server
-from bench.stats import Sample, best, process_cpu, timed
+from bench.stats import Sample, best, busy_share, machine_times, own_cpu, process_cpu, timed
 
 Call = Callable[[int], Awaitable[bool]]
 SCENARIO_SECONDS = 90.0
@@ -40,6 +40,7 @@ class Context:
 async def scenario(name: str, requests: int, concurrency: int, call: Call, pid: int = 0) -> Sample:
     """Run `requests` calls over `concurrency` workers; stops at SCENARIO_SECONDS regardless."""
     sample, numbers, cpu_before = Sample(name), iter(range(requests)), process_cpu(pid)
+    client_before, machine_before = own_cpu(), machine_times()
 
     async def worker() -> None:
         for n in numbers:
@@ -52,6 +53,8 @@ async def scenario(name: str, requests: int, concurrency: int, call: Call, pid: 
         print(f"  {name}: stopped at the {SCENARIO_SECONDS:.0f} s limit")
     sample.wall = time.perf_counter() - started
     sample.server_cpu = process_cpu(pid) - cpu_before if pid else 0.0
+    sample.client_cpu = own_cpu() - client_before
+    sample.machine_busy = busy_share(machine_before, machine_times())
     return sample
 
 

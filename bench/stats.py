@@ -15,6 +15,8 @@ class Sample:
     wall: float = 0.0
     errors: int = 0
     server_cpu: float = 0.0  # seconds of CPU the server process spent on the whole scenario
+    client_cpu: float = 0.0  # the same for the load generator
+    machine_busy: float = 0.0  # share of all CPUs' time that was not idle
 
     @property
     def rps(self) -> float:
@@ -33,6 +35,8 @@ class Sample:
         )
         if self.server_cpu and self.latencies:
             text += f"  server CPU {self.server_cpu / len(self.latencies) * 1000:>5.2f} ms/req"
+            text += f"  client CPU {self.client_cpu / len(self.latencies) * 1000:>5.2f} ms/req"
+            text += f"  CPUs {self.machine_busy:>4.0%} busy"
         if baseline is not None and baseline.rps:
             text += f"  {self.rps / baseline.rps:>6.1%} of {baseline.name} throughput"
         return text + (f"  ({self.errors} errors)" if self.errors else "")
@@ -57,6 +61,28 @@ def process_cpu(pid: int) -> float:
     except OSError:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def own_cpu() -> float:
+    """CPU seconds this process (the load generator) has used so far."""
+    times = os.times()
+    return times.user + times.system
+
+
+def machine_times() -> tuple[int, int]:
+    """Busy and total CPU time of the whole machine so far, in clock ticks (Linux /proc)."""
+    try:
+        with open("/proc/stat", encoding="ascii") as stat:
+            ticks = [int(n) for n in stat.readline().split()[1:]]
+    except OSError:
+        return 0, 0
+    idle = ticks[3] + ticks[4]  # idle and waiting for I/O
+    return sum(ticks) - idle, sum(ticks)
+
+
+def busy_share(before: tuple[int, int], after: tuple[int, int]) -> float:
+    total = after[1] - before[1]
+    return (after[0] - before[0]) / total if total else 0.0
 
 
 def best(samples: list[Sample]) -> Sample:
