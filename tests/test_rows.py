@@ -2,7 +2,9 @@
 
 import uuid
 from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Any
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -60,7 +62,7 @@ async def test_rows_of_several_tables_read_back_unchanged() -> None:
     consents = [consent_of(person) for person in written]
 
     async def work(session: AsyncSession) -> None:
-        await rows.insert_rows(session, *written, *consents)
+        await rows.insert_rows(session, *map(rows.of, written), *map(rows.of, consents))
 
     await committed(work)
     async with get_sessionmaker()() as session:
@@ -72,3 +74,25 @@ async def test_rows_of_several_tables_read_back_unchanged() -> None:
             assert rows.values_of(stored, table) == rows.values_of(row, table)
         null = select(col(Subject.id)).where(col(Subject.circumstances).is_(None))
         assert list((await session.execute(null)).scalars()) == [written[1].id]
+
+
+def test_a_new_row_has_the_models_defaults_and_refuses_unknown_or_missing_columns() -> None:
+    given: dict[str, Any] = {
+        "given_name": "Ann",
+        "family_name": "Lee",
+        "date_of_birth": date(1985, 12, 31),
+        "recorded_by_agency_id": uuid.uuid4(),
+    }
+    made, other = rows.new_row(Subject, **given), rows.new_row(Subject, **given)
+    built = rows.values_of(Subject(**given), rows.table_of(Subject))
+
+    made_fresh = {"id", "created_at", "updated_at"}  # by default factories, on each use
+    assert made.values.keys() == built.keys()
+    assert {k: v for k, v in made.values.items() if k not in made_fresh} == {
+        k: v for k, v in built.items() if k not in made_fresh
+    }
+    assert made.values["id"] != other.values["id"]
+    with pytest.raises(TypeError, match=r"unknown \['nickname'\]"):
+        rows.new_row(Subject, **given, nickname="Annie")
+    with pytest.raises(TypeError, match=r"missing \['date_of_birth'\]"):
+        rows.new_row(Subject, **{k: v for k, v in given.items() if k != "date_of_birth"})

@@ -5,6 +5,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import Select, bindparam, func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -94,23 +95,34 @@ async def create(
     subject, consent = await _subject_and_consent(session, principal, body)
     await _refuse_duplicate(session, agency_id, service.id, subject, body)
     referral = _new_referral(principal, agency_id, body, service, subject, consent)
+    public = _created(referral.values, subject, principal)
     # Written together once every check has passed; an inline consent brings a new person.
-    new_person = [subject, consent] if body.consent is not None else []
-    await rows.insert_rows(session, *new_person, referral, _status_change(referral, principal, None))
+    new_person = [rows.of(subject), rows.of(consent)] if body.consent is not None else []
+    first = rows.new_row(StatusChange, **_status_change(public, principal, None))
+    await rows.insert_rows(session, *new_person, referral, first)
     audit_for(
         session,
         principal,
         "referral.created",
-        referral,
+        public,
         details={
             "purpose": body.purpose.value,
             "urgency": body.urgency.value,
             "to_service_id": str(service.id),
         },
     )
-    emit_for(session, EventType.REFERRAL_CREATED, referral)
-    public = to_public(referral, principal, Party.SENDER)
+    emit_for(session, EventType.REFERRAL_CREATED, public)
     idempotency.remember(claim, 201, public, resource_headers(public))
+    return public
+
+
+def _created(values: dict[str, Any], subject: Subject, principal: Principal) -> ReferralPublic:
+    """The new referral as its sender sees it, from the values about to be inserted."""
+    public = ReferralPublic.model_validate(
+        values | {"subject": SubjectPublic.model_validate(subject), "allowed_actions": []}
+    )
+    can_write = principal.has(Scope.REFERRALS_WRITE)
+    public.allowed_actions = workflow.allowed_actions(public, Party.SENDER, can_write)
     return public
 
 
@@ -261,9 +273,10 @@ def _new_referral(
     service: directory.ServiceTerms,
     subject: Subject,
     consent: Consent,
-) -> Referral:
+) -> rows.NewRow:
     now = utcnow()
-    return Referral(
+    return rows.new_row(
+        Referral,
         reference=_reference(),
         purpose=body.purpose,
         reason=body.reason,
@@ -275,7 +288,6 @@ def _new_referral(
         to_agency_id=service.agency_id,
         to_service_id=service.id,
         subject_id=subject.id,
-        subject=subject,
         consent_id=consent.id,
         status=ReferralStatus.SUBMITTED,
         due_by=now + timedelta(days=service.response_target_days),
@@ -457,35 +469,35 @@ def _log_change(
     previous: ReferralStatus | None,
     request: TransitionRequest | None = None,
 ) -> None:
-    session.add(_status_change(referral, principal, previous, request))
+    session.add(StatusChange(**_status_change(referral, principal, previous, request)))
 
 
 def _status_change(
-    referral: Referral,
+    referral: Referral | ReferralPublic,
     principal: Principal,
     previous: ReferralStatus | None,
     request: TransitionRequest | None = None,
-) -> StatusChange:
+) -> dict[str, Any]:
     appointment = request.appointment.model_dump(mode="json") if request and request.appointment else None
-    return StatusChange(
-        referral_id=referral.id,
-        from_status=previous,
-        to_status=referral.status,
-        actor_kind=principal.kind,
-        actor_id=principal.id,
-        actor_agency_id=principal.agency_id,
-        at=referral.updated_at,
-        reason_code=request.reason_code if request else None,
-        note=request.note if request else None,
-        appointment=appointment,
-    )
+    return {
+        "referral_id": referral.id,
+        "from_status": previous,
+        "to_status": referral.status,
+        "actor_kind": principal.kind,
+        "actor_id": principal.id,
+        "actor_agency_id": principal.agency_id,
+        "at": referral.updated_at,
+        "reason_code": request.reason_code if request else None,
+        "note": request.note if request else None,
+        "appointment": appointment,
+    }
 
 
 def audit_for(
     session: AsyncSession,
     principal: Principal,
     action: str,
-    referral: Referral,
+    referral: Referral | ReferralPublic,
     entity: tuple[str, object] | None = None,
     details: dict[str, audit.DetailValue] | None = None,
 ) -> None:
@@ -503,7 +515,7 @@ def audit_for(
     )
 
 
-def emit_for(session: AsyncSession, type_: EventType, referral: Referral) -> None:
+def emit_for(session: AsyncSession, type_: EventType, referral: Referral | ReferralPublic) -> None:
     """Tell both agencies' systems that something happened to the referral."""
     events.emit(
         session,

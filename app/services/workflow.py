@@ -7,6 +7,7 @@ from app.models.referral import (
     CancelReason,
     DeclineReason,
     Referral,
+    ReferralPublic,
     ReferralStatus,
     TransitionRequest,
 )
@@ -52,7 +53,9 @@ def party_of(referral: Referral, principal: Principal) -> Party | None:
     return None
 
 
-def allowed_actions(referral: Referral, party: Party, can_write: bool) -> list[ReferralStatus]:
+def allowed_actions(
+    referral: Referral | ReferralPublic, party: Party, can_write: bool
+) -> list[ReferralStatus]:
     """The states this caller may move the referral to now, in the machine's order."""
     if not can_write:
         return []
