@@ -19,9 +19,9 @@ from app.models.consent import (
 )
 from app.models.directory import Purpose
 from app.models.referral import Referral
-from app.models.subject import Subject, SubjectCreate
+from app.models.subject import SubjectCreate
 from app.security import Principal
-from app.services import audit
+from app.services import audit, rows
 
 # Subject fields that may travel only when the consent covers their data category.
 CATEGORY_FIELDS = {
@@ -65,25 +65,26 @@ def check_categories(subject: SubjectCreate, categories: list[DataCategory]) -> 
                 )
 
 
-def record(session: AsyncSession, principal: Principal, subject: Subject, terms: ConsentCreate) -> Consent:
-    """Consent given by `subject`, recorded by the caller's agency; the caller inserts it."""
+def record(
+    session: AsyncSession, principal: Principal, subject_id: uuid.UUID, terms: ConsentCreate
+) -> rows.NewRow:
+    """Consent given by the person, recorded by the caller's agency; the caller inserts it."""
     assert principal.agency_id is not None
-    consent = Consent.model_validate(
-        terms,
-        update={
-            "subject_id": subject.id,
-            "recorded_by_agency_id": principal.agency_id,
-            "recorded_by": principal.id,
-        },
+    consent = rows.new_row(
+        Consent,
+        **terms.model_dump(),
+        subject_id=subject_id,
+        recorded_by_agency_id=principal.agency_id,
+        recorded_by=principal.id,
     )
     audit.record(
         session,
         principal.actor,
         "consent.recorded",
         "consent",
-        consent.id,
-        subject_id=subject.id,
-        details={"lawful_basis": consent.lawful_basis.value, "purposes": [p.value for p in consent.purposes]},
+        consent.values["id"],
+        subject_id=subject_id,
+        details={"lawful_basis": terms.lawful_basis.value, "purposes": [p.value for p in terms.purposes]},
     )
     return consent
 

@@ -92,14 +92,13 @@ async def create(
     """Send a consented referral to another agency's service."""
     agency_id = _agency_of(principal)
     service = await _receiving_service(session, body, agency_id)
-    subject, consent = await _subject_and_consent(session, principal, body)
-    await _refuse_duplicate(session, agency_id, service.id, subject, body)
-    referral = _new_referral(principal, agency_id, body, service, subject, consent)
-    public = _created(referral.values, subject, principal)
-    # Written together once every check has passed; an inline consent brings a new person.
-    new_person = [rows.of(subject), rows.of(consent)] if body.consent is not None else []
+    person = await _person(session, principal, body)
+    await _refuse_duplicate(session, agency_id, service.id, person.subject, body)
+    referral = _new_referral(principal, agency_id, body, service, person)
+    public = _created(referral.values, person.subject, principal)
     first = rows.new_row(StatusChange, **_status_change(public, principal, None))
-    await rows.insert_rows(session, *new_person, referral, first)
+    # Written together once every check has passed.
+    await rows.insert_rows(session, *person.new_rows, referral, first)
     audit_for(
         session,
         principal,
@@ -116,11 +115,9 @@ async def create(
     return public
 
 
-def _created(values: dict[str, Any], subject: Subject, principal: Principal) -> ReferralPublic:
+def _created(values: dict[str, Any], subject: SubjectPublic, principal: Principal) -> ReferralPublic:
     """The new referral as its sender sees it, from the values about to be inserted."""
-    public = ReferralPublic.model_validate(
-        values | {"subject": SubjectPublic.model_validate(subject), "allowed_actions": []}
-    )
+    public = ReferralPublic.model_validate(values | {"subject": subject, "allowed_actions": []})
     can_write = principal.has(Scope.REFERRALS_WRITE)
     public.allowed_actions = workflow.allowed_actions(public, Party.SENDER, can_write)
     return public
@@ -144,15 +141,22 @@ async def _receiving_service(
     return service
 
 
-async def _subject_and_consent(
-    session: AsyncSession, principal: Principal, body: ReferralCreate
-) -> tuple[Subject, Consent]:
+@dataclass(frozen=True, slots=True)
+class Person:
+    """Whom a new referral is about, and the consent it is sent under."""
+
+    subject: SubjectPublic
+    consent_id: uuid.UUID
+    new_rows: tuple[rows.NewRow, ...]  # the person and their consent, when given inline
+
+
+async def _person(session: AsyncSession, principal: Principal, body: ReferralCreate) -> Person:
     if body.consent is not None and body.consent_id is not None:
         raise Unprocessable.field("consent_id", "give either consent or consent_id, not both")
     if body.consent is None and body.consent_id is None:
         raise Unprocessable.field("consent", "a referral needs the person's consent (consent or consent_id)")
     if body.consent is not None:
-        return _new_subject_with_consent(session, principal, body)
+        return _new_person(session, principal, body)
     assert body.consent_id is not None
     consent = await consents.load_own(session, principal, body.consent_id)
     consents.check_terms(consent, body.purpose, "consent_id")
@@ -164,26 +168,24 @@ async def _subject_and_consent(
         )
     if body.subject is not None:
         _refresh_subject(session, principal, subject, body.subject, consent)
-    return subject, consent
+    return Person(SubjectPublic.model_validate(subject), consent.id, ())
 
 
-def _new_subject_with_consent(
-    session: AsyncSession, principal: Principal, body: ReferralCreate
-) -> tuple[Subject, Consent]:
+def _new_person(session: AsyncSession, principal: Principal, body: ReferralCreate) -> Person:
     """The person and their consent from the request, checked but not yet written."""
     assert body.consent is not None
     if body.subject is None:
         raise Unprocessable.field("subject", "is required with an inline consent")
     consents.check_terms(body.consent, body.purpose, "consent")
     consents.check_categories(body.subject, body.consent.data_categories)
-    subject = Subject.model_validate(
-        body.subject,
-        update={
-            "recorded_by_agency_id": _agency_of(principal),
-            "circumstances": _circumstances(body.subject),
-        },
+    subject = rows.new_row(
+        Subject,
+        **body.subject.model_dump(exclude={"circumstances"}),
+        circumstances=_circumstances(body.subject),
+        recorded_by_agency_id=_agency_of(principal),
     )
-    return subject, consents.record(session, principal, subject, body.consent)
+    consent = consents.record(session, principal, subject.values["id"], body.consent)
+    return Person(SubjectPublic.model_validate(subject.values), consent.values["id"], (subject, consent))
 
 
 def _circumstances(subject: SubjectCreate) -> dict[str, object] | None:
@@ -241,7 +243,7 @@ async def _refuse_duplicate(
     session: AsyncSession,
     agency_id: uuid.UUID,
     service_id: uuid.UUID,
-    subject: Subject,
+    subject: SubjectPublic,
     body: ReferralCreate,
 ) -> None:
     """One open referral per person per service from the same agency, unless a reason is given.
@@ -271,8 +273,7 @@ def _new_referral(
     agency_id: uuid.UUID,
     body: ReferralCreate,
     service: directory.ServiceTerms,
-    subject: Subject,
-    consent: Consent,
+    person: Person,
 ) -> rows.NewRow:
     now = utcnow()
     return rows.new_row(
@@ -287,8 +288,8 @@ def _new_referral(
         from_actor_id=principal.id,
         to_agency_id=service.agency_id,
         to_service_id=service.id,
-        subject_id=subject.id,
-        consent_id=consent.id,
+        subject_id=person.subject.id,
+        consent_id=person.consent_id,
         status=ReferralStatus.SUBMITTED,
         due_by=now + timedelta(days=service.response_target_days),
         duplicate_reason=body.duplicate_reason if body.allow_duplicate else None,
