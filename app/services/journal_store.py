@@ -126,16 +126,21 @@ def _known_head() -> _KnownHead:
 async def _write_at_once(session: AsyncSession, pending: Journal, guess: ChainEnd | None) -> ChainEnd:
     """Write after `guess` if the head is still there, else after the head read under lock."""
     if guess is not None:
-        rows = _rows(guess, pending)
-        found = (await session.execute(_AT_ONCE, _params(guess, rows))).all()
-        if found:
-            webhooks.queue_deliveries(session, pending.events, [s for s in found if s.id is not None])
-            return rows.end
-    locked = await audit.lock_chain(session)
-    rows = _rows(locked, pending)
-    found = (await session.execute(_AT_ONCE, _params(locked, rows))).all()
-    if not found:
+        end = await _write_after(session, pending, guess)
+        if end is not None:
+            return end
+    end = await _write_after(session, pending, await audit.lock_chain(session))
+    if end is None:
         raise RuntimeError("the audit chain head moved while locked")
+    return end
+
+
+async def _write_after(session: AsyncSession, pending: Journal, expected: ChainEnd) -> ChainEnd | None:
+    """The chain's new end, or None (and nothing written) if the head was not at `expected`."""
+    rows = _rows(expected, pending)
+    found = (await session.execute(_AT_ONCE, _params(expected, rows))).all()
+    if not found:
+        return None
     webhooks.queue_deliveries(session, pending.events, [s for s in found if s.id is not None])
     return rows.end
 
