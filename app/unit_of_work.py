@@ -27,7 +27,12 @@ async def commit(session: AsyncSession) -> None:
         return
     # The change itself is written first, so the chain lock is held only for the journal.
     await session.flush()
-    await journal_store.write_and_commit(session, pending)
+    end = await journal_store.write(session, pending)
+    try:
+        await session.commit()
+    except BaseException:
+        journal_store.forget(end)
+        raise
 
 
 async def rollback(session: AsyncSession) -> None:

@@ -1,4 +1,4 @@
-"""Writing a unit of work's journal and committing it: audit events chained after the head,
+"""Writing a unit of work's journal before its commit: audit events chained after the head,
 the outbox, and the delivery rows for the subscriptions the events fan out to.
 
 Every writer serialises on the chain head's row lock, held from the journal's first write
@@ -9,8 +9,7 @@ head only if it is still where this process last left it (a compare-and-set unde
 lock), which saves reading it first: within a process the journals are written one after
 another, so the head this process remembers is right unless another process wrote since, or
 the previous writer's commit failed. If it was moved, nothing was written; the head is then
-read under lock and the statement repeated.
-Either way the subscriptions are read after the lock is held, by a statement whose snapshot
+read under lock and the statement repeated. Either way the subscriptions are read after the lock is held, by a statement whose snapshot
 includes every subscription committed before: a subscription is created, deleted or
 disabled only with an audit event, which moves the head and so fails a stale compare-and-set.
 
@@ -53,20 +52,19 @@ def _rows(after: ChainEnd, pending: Journal) -> JournalRows:
     return JournalRows(chain, end, outbox, webhooks.involved_agencies(pending.events))
 
 
-async def write_and_commit(session: AsyncSession, pending: Journal) -> None:
-    """Append the journal after the chain head and commit the unit of work."""
+async def write(session: AsyncSession, pending: Journal) -> ChainEnd | None:
+    """Append the journal after the chain head; returns the new end the process now expects."""
     if session.get_bind().dialect.name != "postgresql":
         await _write_each(session, pending)
-        await session.commit()
-        return
+        return None
+    return await _write_in_turn(session, pending, _known_head())
+
+
+def forget(end: ChainEnd | None) -> None:
+    """The commit after `write` failed: the head is not at `end`, so the next writer reads it."""
     known = _known_head()
-    end = await _write_in_turn(session, pending, known)
-    try:
-        await session.commit()
-    except BaseException:
-        if known.end == end:
-            known.end = None  # it did not land: the next writer reads the head again
-        raise
+    if end is not None and known.end == end:
+        known.end = None
 
 
 async def _write_in_turn(session: AsyncSession, pending: Journal, known: "_KnownHead") -> ChainEnd:
