@@ -9,9 +9,10 @@ head only if it is still where this process last left it (a compare-and-set unde
 lock), which saves reading it first: within a process the journals are written one after
 another, so the head this process remembers is right unless another process wrote since, or
 the previous writer's commit failed. If it was moved, nothing was written; the head is then
-read under lock and the statement repeated. Either way the subscriptions are read after the lock is held, by a statement whose snapshot
-includes every subscription committed before: a subscription is created, deleted or
-disabled only with an audit event, which moves the head and so fails a stale compare-and-set.
+read under lock and the statement repeated. Either way the subscriptions are read after the
+lock is held, by a statement whose snapshot includes every subscription committed before: a
+subscription is created, deleted or disabled only with an audit event, which moves the head
+and so fails a stale compare-and-set.
 
 SQLite has a single writer anyway; there the statements run one by one after locking.
 """
