@@ -3,8 +3,8 @@
 Creating a referral writes a person, their consent, the referral and its first status
 change. Adding them to the session and flushing cost about three times as much CPU as the
 INSERT statements themselves: the unit of work sorts, diffs and tracks every object, although
-these rows are only ever appended and nothing in the request reads them back. Rows written
-here are not attached to the session; the objects stay usable for building the response.
+these rows are only ever appended and nothing in the request reads them back. A row here is
+its table and its values, built with the model's defaults; it is not attached to the session.
 
 On PostgreSQL, rows for several tables go in one statement (one INSERT per table inside a
 WITH, the values passed as JSON), so a request pays one round trip instead of one per table.
@@ -34,12 +34,8 @@ def table_of(model: type[SQLModel]) -> Table:
     return table
 
 
-def values_of(row: SQLModel, table: Table) -> dict[str, Any]:
-    """The row's column values; an unset primary key is left to the database (a sequence)."""
-    return _without_unset_key(table, {c.key: getattr(row, c.key) for c in table.columns})
-
-
 def _without_unset_key(table: Table, values: dict[str, Any]) -> dict[str, Any]:
+    """The values without a primary key left unset, which the database fills (a sequence)."""
     keys = table.primary_key.columns
     return {key: value for key, value in values.items() if value is not None or key not in keys}
 
@@ -50,12 +46,6 @@ class NewRow:
 
     table: Table
     values: dict[str, Any]
-
-
-def of(instance: SQLModel) -> NewRow:
-    """The row a model instance would be inserted as."""
-    table = table_of(type(instance))
-    return NewRow(table, values_of(instance, table))
 
 
 def new_row(model: type[SQLModel], **given: Any) -> NewRow:
@@ -70,11 +60,7 @@ def new_row(model: type[SQLModel], **given: Any) -> NewRow:
         raise TypeError(f"{model.__name__}: unknown {sorted(unknown)}, missing {sorted(missing)}")
     fields = model.model_fields
     values = fixed | {key: fields[key].get_default(call_default_factory=True) for key in made - given.keys()}
-    values |= given
-    keys = table.primary_key.columns
-    return NewRow(
-        table, {key: value for key, value in values.items() if value is not None or key not in keys}
-    )
+    return NewRow(table, _without_unset_key(table, values | given))
 
 
 @lru_cache(maxsize=64)
