@@ -24,7 +24,7 @@ import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import insert, text, update
+from sqlalchemy import and_, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models.audit import AuditChainHead, AuditEvent
@@ -33,8 +33,8 @@ from app.models.webhooks import WebhookSubscription
 from app.services import audit, events, webhooks
 from app.services.audit import ChainEnd
 from app.services.journal import Journal
-from app.services.rows import json_value, table_of
-from app.services.webhooks import ACTIVE_FOR_AGENCIES
+from app.services.rows import insert_from_json, json_value, table_of
+from app.services.webhooks import ACTIVE_FOR_AGENCIES, SUBSCRIBER_COLUMNS
 
 PROCESS_LOCK_WAIT_SECONDS = 2.0
 
@@ -97,13 +97,14 @@ async def _write_each(session: AsyncSession, pending: Journal) -> None:
         await session.execute(_MOVE_HEAD, {"seq": rows.end.seq, "hash": rows.end.hash})
     if rows.outbox:
         await session.execute(insert(_OUTBOX), rows.outbox)
-    found = await session.execute(ACTIVE_FOR_AGENCIES, {"agencies": rows.agencies}) if rows.agencies else None
+    found = await session.execute(_SUBSCRIBERS, {"agencies": rows.agencies}) if rows.agencies else None
     webhooks.queue_deliveries(session, pending.events, found.all() if found else [])
 
 
 _HEAD, _EVENTS, _OUTBOX = table_of(AuditChainHead), table_of(AuditEvent), table_of(DomainEvent)
 _SUBSCRIPTIONS = table_of(WebhookSubscription)
 _MOVE_HEAD = update(_HEAD).where(_HEAD.c.id == 1)
+_SUBSCRIBERS = select(*SUBSCRIBER_COLUMNS).where(*ACTIVE_FOR_AGENCIES)
 
 
 @dataclass
@@ -145,56 +146,47 @@ async def _write_after(session: AsyncSession, pending: Journal, expected: ChainE
 
 
 def _params(expected: ChainEnd, rows: JournalRows) -> dict[str, Any]:
+    # The outbox rows carry their order, which the feed's sequence numbers must follow.
+    outbox = [row | {"n": n} for n, row in enumerate(rows.outbox)]
     return {
         "expected_seq": expected.seq,
         "expected_hash": expected.hash,
-        "seq": rows.end.seq,
-        "hash": rows.end.hash,
+        "new_seq": rows.end.seq,
+        "new_hash": rows.end.hash,
         # Timestamps keep their microseconds and offset, so the stored value is the hashed one.
         "audit": json.dumps(rows.audit, default=json_value),
-        "outbox": json.dumps(rows.outbox, default=json_value),
+        "outbox": json.dumps(outbox, default=json_value),
         "agencies": rows.agencies,
     }
 
 
-# No rows back: the head was not at the expected place and nothing was written. Otherwise one
-# row per active subscription, or a single row of NULLs when there is none. The outbox keeps
-# the events' order, since its sequence numbers are the feed's order.
-_AT_ONCE = text(
-    """
-    WITH moved AS (
-        UPDATE audit_chain_head SET seq = :seq, hash = :hash
-        WHERE id = 1 AND seq = :expected_seq AND hash = :expected_hash
-        RETURNING id
-    ), chained AS (
-        INSERT INTO audit_events (seq, at, actor_kind, actor_id, actor_agency_id, action,
-            entity_type, entity_id, referral_id, subject_id, details, prev_hash, hash)
-        SELECT seq, at, actor_kind, actor_id, actor_agency_id, action,
-            entity_type, entity_id, referral_id, subject_id, details, prev_hash, hash
-        FROM jsonb_to_recordset(CAST(:audit AS jsonb)) AS r(seq bigint, at timestamptz,
-            actor_kind varchar, actor_id varchar, actor_agency_id uuid, action varchar,
-            entity_type varchar, entity_id varchar, referral_id uuid, subject_id uuid,
-            details jsonb, prev_hash varchar, hash varchar)
-        WHERE EXISTS (SELECT FROM moved)
-    ), outbox AS (
-        INSERT INTO domain_events (id, type, occurred_at, referral_id, status,
-            from_agency_id, to_agency_id)
-        SELECT id, type, occurred_at, referral_id, status, from_agency_id, to_agency_id
-        FROM ROWS FROM (jsonb_to_recordset(CAST(:outbox AS jsonb)) AS (id uuid, type varchar,
-            occurred_at timestamptz, referral_id uuid, status varchar,
-            from_agency_id uuid, to_agency_id uuid))
-            WITH ORDINALITY AS e(id, type, occurred_at, referral_id, status,
-                from_agency_id, to_agency_id, n)
-        WHERE EXISTS (SELECT FROM moved)
-        ORDER BY n
+# Moves the head only from where it is expected; the inserts happen only if it moved.
+_MOVED = (
+    update(_HEAD)
+    .where(
+        _HEAD.c.id == 1,
+        _HEAD.c.seq == bindparam("expected_seq"),
+        _HEAD.c.hash == bindparam("expected_hash"),
     )
-    SELECT s.id, s.agency_id, s.event_types FROM moved
-    LEFT JOIN webhook_subscriptions AS s
-        ON s.agency_id = ANY(CAST(:agencies AS uuid[]))
-        AND s.status = 'active' AND s.deleted_at IS NULL
-    """
-).columns(
-    _SUBSCRIPTIONS.c.id,
-    _SUBSCRIPTIONS.c.agency_id,
-    _SUBSCRIPTIONS.c.event_types,
+    .values(seq=bindparam("new_seq"), hash=bindparam("new_hash"))
+    .returning(_HEAD.c.id)
+    .cte("moved")
+)
+_IF_MOVED = (select(_MOVED.c.id).exists(),)
+_CHAINED = insert_from_json(_EVENTS, tuple(c.key for c in _EVENTS.columns), "audit", where=_IF_MOVED).cte(
+    "chained"
+)
+_OUTBOXED = insert_from_json(
+    _OUTBOX,
+    tuple(c.key for c in _OUTBOX.columns if c.key != "seq"),
+    "outbox",
+    where=_IF_MOVED,
+    order_key="n",
+).cte("outboxed")
+# No rows back: the head was not at the expected place and nothing was written. Otherwise one
+# row per active subscription, or a single row of NULLs when there is none.
+_AT_ONCE = (
+    select(*SUBSCRIBER_COLUMNS)
+    .select_from(_MOVED.outerjoin(_SUBSCRIPTIONS, and_(*ACTIVE_FOR_AGENCIES)))
+    .add_cte(_CHAINED, _OUTBOXED)
 )

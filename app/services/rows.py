@@ -18,7 +18,19 @@ from itertools import groupby
 from typing import Any
 
 from pydantic_core import PydanticUndefined
-from sqlalchemy import Insert, String, Table, bindparam, cast, column, func, insert, select
+from sqlalchemy import (
+    ColumnElement,
+    Insert,
+    Integer,
+    String,
+    Table,
+    bindparam,
+    cast,
+    column,
+    func,
+    insert,
+    select,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
@@ -103,19 +115,32 @@ def json_value(value: object) -> str:
 
 @lru_cache(maxsize=64)
 def _statement(shape: tuple[tuple[Table, tuple[str, ...]], ...]) -> Insert:
-    *first, last = [
-        _insert_from_json(table, columns, f"rows_{n}") for n, (table, columns) in enumerate(shape)
-    ]
+    *first, last = [insert_from_json(table, columns, f"rows_{n}") for n, (table, columns) in enumerate(shape)]
     return last.add_cte(*(statement.cte(f"insert_{n}") for n, statement in enumerate(first)))
 
 
-def _insert_from_json(table: Table, columns: tuple[str, ...], param: str) -> Insert:
-    """INSERT INTO table (columns) SELECT columns FROM jsonb_to_recordset(:param) AS r(typed columns)."""
+def insert_from_json(
+    table: Table,
+    columns: tuple[str, ...],
+    param: str,
+    *,
+    where: tuple[ColumnElement[bool], ...] = (),
+    order_key: str | None = None,
+) -> Insert:
+    """INSERT INTO table (columns) SELECT columns FROM jsonb_to_recordset(:param) AS r(typed columns).
+
+    `order_key` names a number each JSON row carries (and the table does not) to insert them
+    in that order, for a table whose sequence numbers must follow it.
+    """
     typed = [column(name, table.columns[name].type) for name in columns]
+    if order_key is not None:
+        typed.append(column(order_key, Integer))
     source = (
         func.jsonb_to_recordset(cast(bindparam(param, type_=String), JSONB))
         .table_valued(*typed)
         .render_derived(name="r", with_types=True)
     )
-    chosen = select(*(source.c[name] for name in columns))
+    chosen = select(*(source.c[name] for name in columns)).where(*where)
+    if order_key is not None:
+        chosen = chosen.order_by(source.c[order_key])
     return insert(table).from_select(list(columns), chosen, include_defaults=False)

@@ -147,14 +147,13 @@ async def _cancel_open_deliveries(session: AsyncSession, subscription_id: uuid.U
 
 
 _SUBSCRIPTIONS = table_of(WebhookSubscription)
-# Built once: this runs in every unit of work that emits an event.
-ACTIVE_FOR_AGENCIES = select(
-    _SUBSCRIPTIONS.c.id, _SUBSCRIPTIONS.c.agency_id, _SUBSCRIPTIONS.c.event_types
-).where(
+# Built once: the fan-out's read of the active subscriptions of the agencies in `agencies`.
+ACTIVE_FOR_AGENCIES = (
     _SUBSCRIPTIONS.c.agency_id.in_(bindparam("agencies", expanding=True)),
     _SUBSCRIPTIONS.c.status == SubscriptionStatus.ACTIVE,
     _SUBSCRIPTIONS.c.deleted_at.is_(None),
 )
+SUBSCRIBER_COLUMNS = (_SUBSCRIPTIONS.c.id, _SUBSCRIPTIONS.c.agency_id, _SUBSCRIPTIONS.c.event_types)
 
 
 class Subscriber(Protocol):
