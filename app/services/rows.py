@@ -11,6 +11,7 @@ WITH, the values passed as JSON), so a request pays one round trip instead of on
 """
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
@@ -70,26 +71,31 @@ def new_row(model: type[SQLModel], **given: Any) -> NewRow:
     unknown, missing = given.keys() - table.columns.keys(), required - given.keys()
     if unknown or missing:
         raise TypeError(f"{model.__name__}: unknown {sorted(unknown)}, missing {sorted(missing)}")
-    fields = model.model_fields
-    values = fixed | {key: fields[key].get_default(call_default_factory=True) for key in made - given.keys()}
+    values = fixed | {key: make() for key, make in made.items() if key not in given}
     return NewRow(table, _without_unset_key(table, values | given))
 
 
 @lru_cache(maxsize=64)
-def _defaults(model: type[SQLModel]) -> tuple[dict[str, Any], frozenset[str], frozenset[str]]:
-    """Per column: a fixed default, a default made on each use, or none (required)."""
+def _defaults(model: type[SQLModel]) -> tuple[dict[str, Any], dict[str, Callable[[], Any]], frozenset[str]]:
+    """Per column: a fixed default, a factory called on each use, or none (required).
+
+    The factories are taken once here: pydantic's `get_default` inspects a factory's signature
+    on every call, which cost more than a create's other defaults together.
+    """
     fixed: dict[str, Any] = {}
-    made: set[str] = set()
+    made: dict[str, Callable[[], Any]] = {}
     required: set[str] = set()
     for key in (c.key for c in table_of(model).columns):
         field = model.model_fields[key]
         if field.default_factory is not None:
-            made.add(key)
+            if field.default_factory_takes_validated_data:
+                raise TypeError(f"{model.__name__}.{key}: a default that reads other fields is not supported")
+            made[key] = field.default_factory  # type: ignore[assignment]
         elif field.default is PydanticUndefined:
             required.add(key)
         else:
             fixed[key] = field.default
-    return fixed, frozenset(made), frozenset(required)
+    return fixed, made, frozenset(required)
 
 
 async def insert_rows(session: AsyncSession, *rows: NewRow) -> None:
