@@ -188,6 +188,20 @@ async def test_second_open_referral_for_the_same_person_is_409_naming_the_first(
     assert allowed.status_code == 201
 
 
+@pytest.mark.parametrize("named", [False, True], ids=["by consent only", "by consent and details"])
+async def test_a_referral_under_a_stored_consent_is_checked_for_duplicates(
+    client: httpx.AsyncClient, net: Network, named: bool
+) -> None:
+    first = await create_referral(client, net)
+    subject = subject_body(family_name="EXAMPLE", phone="07700900999") if named else None
+    again = referral_body(net.debt_service, consent=None, consent_id=first["consent_id"], subject=subject)
+    response = await post(client, net, again)
+    assert response.status_code == 409, response.text
+    assert response.json()["existing_referral_id"] == first["id"]
+    allowed = await post(client, net, {**again, "allow_duplicate": True, "duplicate_reason": "Second debt"})
+    assert allowed.status_code == 201
+
+
 async def test_a_closed_referral_does_not_block_a_new_one(client: httpx.AsyncClient, net: Network) -> None:
     first = await create_referral(client, net)
     declined = await move(client, first, net.debt_headers, "declined", reason_code="no_capacity")

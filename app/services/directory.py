@@ -1,10 +1,11 @@
 """The directory of agencies and the services they offer."""
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import Select, bindparam, select, tuple_
+from sqlalchemy import Row, Select, bindparam, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -83,8 +84,8 @@ class ServiceTerms:
 
 _SERVICES, _PURPOSES = table_of(Service), table_of(ServicePurpose)
 # Built once, and one round trip instead of the service and then its purposes: every new
-# referral reads this.
-_TERMS = (
+# referral reads this (with more columns of its own; see `terms_from`).
+SERVICE_TERMS = (
     select(
         _SERVICES.c.id,
         _SERVICES.c.agency_id,
@@ -97,9 +98,8 @@ _TERMS = (
 )
 
 
-async def service_terms(session: AsyncSession, service_id: uuid.UUID, *, field: str) -> ServiceTerms:
-    """The receiving service's terms, or 422 naming `field` if there is no such service."""
-    found = (await session.execute(_TERMS, {"service_id": service_id})).all()
+def terms_from(found: Sequence[Row[Any]], *, field: str) -> ServiceTerms:
+    """The terms from the rows `SERVICE_TERMS` read (one per purpose), or 422 naming `field`."""
     if not found:
         raise Unprocessable.field(field, "no such service")
     first = found[0]

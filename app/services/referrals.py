@@ -3,7 +3,7 @@
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -91,9 +91,11 @@ async def create(
 ) -> ReferralPublic:
     """Send a consented referral to another agency's service."""
     agency_id = _agency_of(principal)
-    service = await _receiving_service(session, body, agency_id)
+    service, open_duplicate = await _receiving_service(session, body, agency_id)
     person = await _person(session, principal, body)
-    await _refuse_duplicate(session, agency_id, service.id, person.subject, body)
+    if body.subject is None:  # only a stored consent named the person: look them up now
+        open_duplicate = await _open_duplicate(session, agency_id, service.id, person.subject)
+    _refuse_duplicate(body, open_duplicate)
     referral = _new_referral(principal, agency_id, body, service, person)
     public = _created(referral.values, person.subject, principal)
     first = rows.new_row(StatusChange, **_status_change(public, principal, None))
@@ -125,8 +127,16 @@ def _created(values: dict[str, Any], subject: SubjectPublic, principal: Principa
 
 async def _receiving_service(
     session: AsyncSession, body: ReferralCreate, agency_id: uuid.UUID
-) -> directory.ServiceTerms:
-    service = await directory.service_terms(session, body.to_service_id, field="to_service_id")
+) -> tuple[directory.ServiceTerms, uuid.UUID | None]:
+    """The service's terms, checked, and the caller's open referral there for the person the body names."""
+    named = (
+        body.subject.model_dump(include={"given_name", "family_name", "date_of_birth"})
+        if body.subject
+        else {}
+    )
+    params = {"service_id": body.to_service_id} | _duplicate_params(agency_id, **named)
+    found = (await session.execute(_TERMS_AND_OPEN_DUPLICATE, params)).all()
+    service = directory.terms_from(found, field="to_service_id")
     if service.agency_id == agency_id:
         raise Unprocessable.field("to_service_id", "is your own agency's service; refer to another agency")
     if body.purpose not in service.purposes:
@@ -138,7 +148,7 @@ async def _receiving_service(
         )
     if body.allow_duplicate and not (body.duplicate_reason or "").strip():
         raise Unprocessable.field("duplicate_reason", "allow_duplicate needs a reason")
-    return service
+    return service, found[0].open_duplicate
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,7 +233,8 @@ def _norm(name: str) -> str:
     return " ".join(name.casefold().split())
 
 
-# Built once: every new referral runs it.
+# Built once: every new referral runs it. Only the caller's own referrals are looked at:
+# naming another agency's would tell the caller that this person is known to that service.
 _OPEN_DUPLICATE = (
     select(col(Referral.id))
     .join(Subject, col(Subject.id) == col(Referral.subject_id))
@@ -237,34 +248,42 @@ _OPEN_DUPLICATE = (
     )
     .limit(1)
 )
+# The same check read with the service's terms, saving a round trip when the request names
+# the person (it matches nothing when the names are NULL).
+_TERMS_AND_OPEN_DUPLICATE = directory.SERVICE_TERMS.add_columns(
+    _OPEN_DUPLICATE.scalar_subquery().label("open_duplicate")
+)
 
 
-async def _refuse_duplicate(
-    session: AsyncSession,
+def _duplicate_params(
     agency_id: uuid.UUID,
-    service_id: uuid.UUID,
-    subject: SubjectPublic,
-    body: ReferralCreate,
-) -> None:
-    """One open referral per person per service from the same agency, unless a reason is given.
-
-    Only the caller's own referrals are checked: naming another agency's referral would tell
-    the caller that this person is known to that service.
-    """
-    if body.allow_duplicate:
-        return
-    params = {
-        "service_id": service_id,
+    given_name: str | None = None,
+    family_name: str | None = None,
+    date_of_birth: date | None = None,
+) -> dict[str, Any]:
+    return {
         "agency_id": agency_id,
-        "date_of_birth": subject.date_of_birth,
-        "given_name": subject.given_name.strip().lower(),
-        "family_name": subject.family_name.strip().lower(),
+        "date_of_birth": date_of_birth,
+        "given_name": given_name.strip().lower() if given_name else None,
+        "family_name": family_name.strip().lower() if family_name else None,
     }
-    existing = (await session.execute(_OPEN_DUPLICATE, params)).scalar_one_or_none()
-    if existing is not None:
+
+
+async def _open_duplicate(
+    session: AsyncSession, agency_id: uuid.UUID, service_id: uuid.UUID, subject: SubjectPublic
+) -> uuid.UUID | None:
+    named = subject.model_dump(include={"given_name", "family_name", "date_of_birth"})
+    params = {"service_id": service_id} | _duplicate_params(agency_id, **named)
+    found: uuid.UUID | None = (await session.execute(_OPEN_DUPLICATE, params)).scalar_one_or_none()
+    return found
+
+
+def _refuse_duplicate(body: ReferralCreate, open_duplicate: uuid.UUID | None) -> None:
+    """One open referral per person per service from the same agency, unless a reason is given."""
+    if open_duplicate is not None and not body.allow_duplicate:
         raise Conflict(
             "This person already has an open referral from your agency to this service.",
-            existing_referral_id=str(existing),
+            existing_referral_id=str(open_duplicate),
         )
 
 
