@@ -1,14 +1,18 @@
 """Engine, session factory and the column types shared by every table."""
 
+import time
 from datetime import UTC, datetime
 from enum import StrEnum
 from functools import lru_cache
+from math import inf
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, Enum, event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
 
 from app.config import Settings, get_settings
@@ -80,6 +84,34 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+# A connection returned to the pool this recently is handed out without a test query. The
+# pool's own pre-ping costs the asyncpg driver three round trips (BEGIN, an empty query,
+# ROLLBACK) on every checkout, a third of a new referral's; a connection idle for longer,
+# which a database restart or a network timeout may have closed, is still tested and
+# replaced if dead. A connection lost in between fails one request, and the pool is
+# refreshed as the failure is seen.
+IDLE_BEFORE_PING_SECONDS = 5.0
+
+
+def _ping_when_idle(engine: AsyncEngine) -> None:
+    dialect = engine.dialect
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        record.info["returned_at"] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: Any) -> None:
+        if time.monotonic() - record.info.get("returned_at", -inf) < IDLE_BEFORE_PING_SECONDS:
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error as exc:
+            if dialect.is_disconnect(exc, dbapi_connection, None):
+                raise DisconnectionError(str(exc)) from exc  # the pool replaces the connection
+            raise
+
+
 def create_engine(settings: Settings) -> AsyncEngine:
     """An async engine for `settings.database_url`, tuned for its dialect."""
     if settings.is_sqlite:
@@ -88,13 +120,14 @@ def create_engine(settings: Settings) -> AsyncEngine:
         )
         _configure_sqlite(engine)
         return engine
-    return create_async_engine(
+    engine = create_async_engine(
         settings.database_url,
         echo=settings.database_echo,
         pool_size=settings.database_pool_size,
-        pool_pre_ping=True,
         connect_args={"server_settings": {"application_name": "referral-exchange"}},
     )
+    _ping_when_idle(engine)
+    return engine
 
 
 @lru_cache
