@@ -24,7 +24,7 @@ import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, bindparam, insert, select, update
+from sqlalchemy import ARRAY, Uuid, and_, any_, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models.audit import AuditChainHead, AuditEvent
@@ -183,10 +183,13 @@ _OUTBOXED = insert_from_json(
     where=_IF_MOVED,
     order_key="n",
 ).cte("outboxed")
+# The agencies as one array parameter: a list expanded into IN (...) would have this long
+# statement rewritten on every execution.
+_OF_AGENCIES = _SUBSCRIPTIONS.c.agency_id == any_(bindparam("agencies", type_=ARRAY(Uuid())))
 # No rows back: the head was not at the expected place and nothing was written. Otherwise one
 # row per active subscription, or a single row of NULLs when there is none.
 _AT_ONCE = (
     select(*SUBSCRIBER_COLUMNS)
-    .select_from(_MOVED.outerjoin(_SUBSCRIPTIONS, and_(*ACTIVE_FOR_AGENCIES)))
+    .select_from(_MOVED.outerjoin(_SUBSCRIPTIONS, and_(_OF_AGENCIES, *webhooks.ACTIVE)))
     .add_cte(_CHAINED, _OUTBOXED)
 )

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, select, tuple_, update
+from sqlalchemy import Select, bindparam, func, literal_column, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -233,6 +233,9 @@ def _norm(name: str) -> str:
     return " ".join(name.casefold().split())
 
 
+# The statuses are written into the SQL: as a list parameter the statement would be rewritten
+# on every execution to expand it.
+_IS_OPEN = col(Referral.status).in_([literal_column(f"'{s.value}'") for s in sorted(OPEN_STATUSES)])
 # Built once: every new referral runs it. Only the caller's own referrals are looked at:
 # naming another agency's would tell the caller that this person is known to that service.
 _OPEN_DUPLICATE = (
@@ -241,7 +244,7 @@ _OPEN_DUPLICATE = (
     .where(
         col(Referral.to_service_id) == bindparam("service_id"),
         col(Referral.from_agency_id) == bindparam("agency_id"),
-        col(Referral.status).in_(OPEN_STATUSES),
+        _IS_OPEN,
         col(Subject.date_of_birth) == bindparam("date_of_birth"),
         func.lower(col(Subject.given_name)) == bindparam("given_name"),
         func.lower(col(Subject.family_name)) == bindparam("family_name"),

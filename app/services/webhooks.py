@@ -147,12 +147,9 @@ async def _cancel_open_deliveries(session: AsyncSession, subscription_id: uuid.U
 
 
 _SUBSCRIPTIONS = table_of(WebhookSubscription)
-# Built once: the fan-out's read of the active subscriptions of the agencies in `agencies`.
-ACTIVE_FOR_AGENCIES = (
-    _SUBSCRIPTIONS.c.agency_id.in_(bindparam("agencies", expanding=True)),
-    _SUBSCRIPTIONS.c.status == SubscriptionStatus.ACTIVE,
-    _SUBSCRIPTIONS.c.deleted_at.is_(None),
-)
+# Built once: the fan-out reads the subscriptions that are active, of the agencies in `agencies`.
+ACTIVE = (_SUBSCRIPTIONS.c.status == SubscriptionStatus.ACTIVE, _SUBSCRIPTIONS.c.deleted_at.is_(None))
+ACTIVE_FOR_AGENCIES = (_SUBSCRIPTIONS.c.agency_id.in_(bindparam("agencies", expanding=True)), *ACTIVE)
 SUBSCRIBER_COLUMNS = (_SUBSCRIPTIONS.c.id, _SUBSCRIPTIONS.c.agency_id, _SUBSCRIPTIONS.c.event_types)
 
 
