@@ -1,6 +1,7 @@
 """Recording audit events, maintaining the hash chain, and reading and verifying it."""
 
 import hashlib
+import json
 import uuid
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
@@ -87,28 +88,58 @@ HASHED_FIELDS = (
 )
 
 
+_EXACT_INTEGER = 2**53 - 1  # RFC 8785 numbers are IEEE doubles
+
+
+def _plain(value: object) -> bool:
+    """Whether `json.dumps` writes `value` exactly as RFC 8785 does.
+
+    It does for text, booleans, null, integers a double holds exactly, and arrays and objects
+    of those whose keys are ASCII (where code-point order is the UTF-16 order RFC 8785 sorts
+    by). Floats are written differently.
+    """
+    if value is None or isinstance(value, str | bool):
+        return True
+    if isinstance(value, int):
+        return -_EXACT_INTEGER <= value <= _EXACT_INTEGER
+    if isinstance(value, list | tuple):
+        return all(_plain(item) for item in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and k.isascii() and _plain(v) for k, v in value.items())
+    return False
+
+
+def canonical_json(value: Any) -> bytes:
+    """RFC 8785 canonical JSON: by the standard library's C encoder where its output is the same."""
+    if _plain(value):
+        try:
+            text = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+            return text.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate: not UTF-8, refused below as before
+            pass
+    return bytes(rfc8785.dumps(value))
+
+
 def canonical_bytes(event: AuditEvent | Mapping[str, Any]) -> bytes:
     """RFC 8785 canonical JSON of everything the hash covers, `prev_hash` included."""
     f = event if isinstance(event, Mapping) else {name: getattr(event, name) for name in HASHED_FIELDS}
-    return bytes(
-        rfc8785.dumps(
-            {
-                "seq": f["seq"],
-                "at": format_time(f["at"]),
-                "actor": {
-                    "kind": str(f["actor_kind"]),
-                    "id": f["actor_id"],
-                    "agency_id": _opt(f["actor_agency_id"]),
-                },
-                "action": f["action"],
-                "entity_type": f["entity_type"],
-                "entity_id": f["entity_id"],
-                "referral_id": _opt(f["referral_id"]),
-                "subject_id": _opt(f["subject_id"]),
-                "details": f["details"],
-                "prev_hash": f["prev_hash"],
-            }
-        )
+    return canonical_json(
+        {
+            "seq": f["seq"],
+            "at": format_time(f["at"]),
+            "actor": {
+                "kind": str(f["actor_kind"]),
+                "id": f["actor_id"],
+                "agency_id": _opt(f["actor_agency_id"]),
+            },
+            "action": f["action"],
+            "entity_type": f["entity_type"],
+            "entity_id": f["entity_id"],
+            "referral_id": _opt(f["referral_id"]),
+            "subject_id": _opt(f["subject_id"]),
+            "details": f["details"],
+            "prev_hash": f["prev_hash"],
+        }
     )
 
 
