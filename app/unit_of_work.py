@@ -27,12 +27,8 @@ async def commit(session: AsyncSession) -> None:
         return
     # The change itself is written first, so the chain lock is held only for the journal.
     await session.flush()
-    end = await journal_store.write(session, pending)
-    try:
+    async with journal_store.writing(session, pending):
         await session.commit()
-    except BaseException:
-        journal_store.forget(end)
-        raise
 
 
 async def rollback(session: AsyncSession) -> None:

@@ -1,18 +1,28 @@
 """Writing a unit of work's journal before its commit: audit events chained after the head,
 the outbox, and the delivery rows for the subscriptions the events fan out to.
 
-Every writer serialises on the chain head's row lock, held from the journal's first write
-until commit, so each round trip made while holding it is paid by all of them.
+Every writer serialises on the chain head's row lock, held from the journal's write until
+commit.
 
-On PostgreSQL the writes go as one statement (rows passed as JSON). That statement moves the
-head only if it is still where this process last left it (a compare-and-set under the row
-lock), which saves reading it first: within a process the journals are written one after
-another, so the head this process remembers is right unless another process wrote since, or
-the previous writer's commit failed. If it was moved, nothing was written; the head is then
-read under lock and the statement repeated. Either way the subscriptions are read after the
-lock is held, by a statement whose snapshot includes every subscription committed before: a
-subscription is created, deleted or disabled only with an audit event, which moves the head
-and so fails a stale compare-and-set.
+On PostgreSQL the writes go as one statement (rows passed as JSON). It moves the head only if
+the head is where the writer expects (a compare-and-set), and writes nothing otherwise. The
+comparison is made in the UPDATE's SET, not in its WHERE: PostgreSQL skips a row whose
+committed version fails the WHERE without waiting for the transaction that is changing it,
+so a writer expecting the head that an uncommitted writer will leave would fail at once.
+Made in the SET, the statement waits for that commit and compares against the head it left.
+
+Within a process, writers take turns on a lock held only while their statement runs, and
+each chains after the end the writer before it left, without reading the head. The lock is
+let go before the commit, so the next writer's statement is already waiting in the database
+when that commit ends. If the head is elsewhere (the previous commit failed, or another
+process wrote), the statement has locked the head row all the same; the writer reads the
+head and writes after it.
+
+A statement reads the subscriptions as of its start, which can be before the previous
+writer's commit. So a unit of work that changes subscriptions is a fence: it keeps the
+process lock until it has committed. A change made by another process moves the head, so a
+writer here fails its compare-and-set, and its write after the head is a new statement that
+sees the change.
 
 SQLite has a single writer anyway; there the statements run one by one after locking.
 """
@@ -21,10 +31,12 @@ import asyncio
 import json
 import uuid
 import weakref
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ARRAY, Uuid, and_, any_, bindparam, insert, select, update
+from sqlalchemy import ARRAY, Uuid, and_, any_, bindparam, case, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models.audit import AuditChainHead, AuditEvent
@@ -53,41 +65,87 @@ def _rows(after: ChainEnd, pending: Journal) -> JournalRows:
     return JournalRows(chain, end, outbox, webhooks.involved_agencies(pending.events))
 
 
-async def write(session: AsyncSession, pending: Journal) -> ChainEnd | None:
-    """Append the journal after the chain head; returns the new end the process now expects."""
+@asynccontextmanager
+async def writing(session: AsyncSession, pending: Journal) -> AsyncIterator[None]:
+    """Append the journal after the chain head; the body commits the unit of work."""
     if session.get_bind().dialect.name != "postgresql":
         await _write_each(session, pending)
-        return None
-    return await _write_in_turn(session, pending, _known_head())
-
-
-def forget(end: ChainEnd | None) -> None:
-    """The commit after `write` failed: the head is not at `end`, so the next writer reads it."""
+        yield
+        return
     known = _known_head()
-    if end is not None and known.end == end:
+    if pending.fence:
+        async with _fenced(session, pending, known):
+            yield
+        return
+    end = await _write_in_turn(session, pending, known)
+    try:
+        yield
+    except BaseException:
+        _forget(known, end)
+        raise
+
+
+def _forget(known: "_KnownHead", end: ChainEnd) -> None:
+    """The commit failed: the head is not at `end`, so the writers chained after it fail too."""
+    if known.end == end:
         known.end = None
 
 
 async def _write_in_turn(session: AsyncSession, pending: Journal, known: "_KnownHead") -> ChainEnd:
-    """Write after the head this process's previous writer left, once that writer has written.
+    """Write after the end the process's previous writer left, once that writer has written.
 
     The process lock is let go before the commit: the next writer's statement then waits in
-    the database for the row lock and runs the moment this commit ends. Should this commit
-    fail, the head it expects is not there, and it reads the head again.
+    the database for the row lock and runs the moment this commit ends.
     """
+    if not await _take(known.lock):
+        return (await _write_after_head(session, pending)).end
     try:
-        async with asyncio.timeout(PROCESS_LOCK_WAIT_SECONDS):
-            await known.lock.acquire()
-    except TimeoutError:
-        # This transaction may hold a row lock the current holder waits for. Without the
-        # process lock it waits on the head's row lock alone, where PostgreSQL sees (and
-        # breaks) any deadlock; the head this process remembers is only a shortcut.
-        return await _write_at_once(session, pending, None)
-    try:
-        known.end = await _write_at_once(session, pending, known.end)
+        known.end = await _write_after(session, pending, known.end)
         return known.end
     finally:
         known.lock.release()
+
+
+async def _write_after(session: AsyncSession, pending: Journal, expected: ChainEnd | None) -> ChainEnd:
+    """Write after `expected` if the head is there, else after the head read under lock."""
+    if expected is not None:
+        rows = _rows(expected, pending)
+        if await _write_rows(session, pending, expected, rows):
+            return rows.end
+        # The previous writer's commit failed, or another process wrote; this transaction
+        # now holds the head's row lock, so the read below does not wait.
+    return (await _write_after_head(session, pending)).end
+
+
+@asynccontextmanager
+async def _fenced(session: AsyncSession, pending: Journal, known: "_KnownHead") -> AsyncIterator[None]:
+    """Write, and commit before the process's next writer sends its statement."""
+    if not await _take(known.lock):
+        await _write_after_head(session, pending)
+        yield
+        return
+    try:
+        end = await _write_after(session, pending, known.end)
+        known.end = None  # until the commit succeeds
+        yield
+        known.end = end
+    finally:
+        known.lock.release()
+
+
+async def _take(lock: asyncio.Lock) -> bool:
+    """The process lock, unless that takes over PROCESS_LOCK_WAIT_SECONDS.
+
+    A guard, not a path taken in normal running: the holder waits only for the head's row
+    lock, which no writer waiting here holds. Past the limit a writer uses the row lock
+    alone, where PostgreSQL would see (and break) a deadlock.
+    """
+    try:
+        async with asyncio.timeout(PROCESS_LOCK_WAIT_SECONDS):
+            await lock.acquire()
+    except TimeoutError:
+        return False
+    return True
 
 
 async def _write_each(session: AsyncSession, pending: Journal) -> None:
@@ -109,10 +167,10 @@ _SUBSCRIBERS = select(*SUBSCRIBER_COLUMNS).where(*ACTIVE_FOR_AGENCIES)
 
 @dataclass
 class _KnownHead:
-    """The chain end this process last committed, and the lock that keeps it current."""
+    """Where this process's last writer leaves the chain head, and the lock for reading it."""
 
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    end: ChainEnd | None = None
+    end: ChainEnd | None = None  # None: unknown, the next writer reads it under lock
 
 
 # Per event loop: an asyncio lock belongs to the loop it is used on (tests run several).
@@ -123,26 +181,22 @@ def _known_head() -> _KnownHead:
     return _KNOWN.setdefault(asyncio.get_running_loop(), _KnownHead())
 
 
-async def _write_at_once(session: AsyncSession, pending: Journal, guess: ChainEnd | None) -> ChainEnd:
-    """Write after `guess` if the head is still there, else after the head read under lock."""
-    if guess is not None:
-        end = await _write_after(session, pending, guess)
-        if end is not None:
-            return end
-    end = await _write_after(session, pending, await audit.lock_chain(session))
-    if end is None:
+async def _write_after_head(session: AsyncSession, pending: Journal) -> JournalRows:
+    """Write after the head read under its row lock."""
+    head = await audit.lock_chain(session)
+    rows = _rows(head, pending)
+    if not await _write_rows(session, pending, head, rows):
         raise RuntimeError("the audit chain head moved while locked")
-    return end
+    return rows
 
 
-async def _write_after(session: AsyncSession, pending: Journal, expected: ChainEnd) -> ChainEnd | None:
-    """The chain's new end, or None (and nothing written) if the head was not at `expected`."""
-    rows = _rows(expected, pending)
+async def _write_rows(session: AsyncSession, pending: Journal, expected: ChainEnd, rows: JournalRows) -> bool:
+    """Write the rows if the head is at `expected`; False (nothing written) if it is not."""
     found = (await session.execute(_AT_ONCE, _params(expected, rows))).all()
     if not found:
-        return None
+        return False
     webhooks.queue_deliveries(session, pending.events, [s for s in found if s.id is not None])
-    return rows.end
+    return True
 
 
 def _params(expected: ChainEnd, rows: JournalRows) -> dict[str, Any]:
@@ -160,19 +214,26 @@ def _params(expected: ChainEnd, rows: JournalRows) -> dict[str, Any]:
     }
 
 
-# Moves the head only from where it is expected; the inserts happen only if it moved.
+# The head moves only from where it is expected. The row is locked either way: the condition
+# is in the SET, not the WHERE, because PostgreSQL skips a row whose committed version fails
+# the WHERE without waiting for the transaction that holds it. So a statement chained after
+# an uncommitted writer waits for that commit, then compares against the head it left. When
+# the head is elsewhere, the row keeps its values and stays locked for the fallback's read.
+_AT_EXPECTED = and_(_HEAD.c.seq == bindparam("expected_seq"), _HEAD.c.hash == bindparam("expected_hash"))
 _MOVED = (
     update(_HEAD)
-    .where(
-        _HEAD.c.id == 1,
-        _HEAD.c.seq == bindparam("expected_seq"),
-        _HEAD.c.hash == bindparam("expected_hash"),
+    .where(_HEAD.c.id == 1)
+    .values(
+        seq=case((_AT_EXPECTED, bindparam("new_seq")), else_=_HEAD.c.seq),
+        hash=case((_AT_EXPECTED, bindparam("new_hash")), else_=_HEAD.c.hash),
     )
-    .values(seq=bindparam("new_seq"), hash=bindparam("new_hash"))
-    .returning(_HEAD.c.id)
+    .returning(
+        _HEAD.c.id,
+        and_(_HEAD.c.seq == bindparam("new_seq"), _HEAD.c.hash == bindparam("new_hash")).label("moved"),
+    )
     .cte("moved")
 )
-_IF_MOVED = (select(_MOVED.c.id).exists(),)
+_IF_MOVED = (select(_MOVED.c.id).where(_MOVED.c.moved).exists(),)
 _CHAINED = insert_from_json(_EVENTS, tuple(c.key for c in _EVENTS.columns), "audit", where=_IF_MOVED).cte(
     "chained"
 )
@@ -191,5 +252,6 @@ _OF_AGENCIES = _SUBSCRIPTIONS.c.agency_id == any_(bindparam("agencies", type_=AR
 _AT_ONCE = (
     select(*SUBSCRIBER_COLUMNS)
     .select_from(_MOVED.outerjoin(_SUBSCRIPTIONS, and_(_OF_AGENCIES, *webhooks.ACTIVE)))
+    .where(_MOVED.c.moved)
     .add_cte(_CHAINED, _OUTBOXED)
 )

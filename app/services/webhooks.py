@@ -30,7 +30,7 @@ from app.models.webhooks import (
     wants,
 )
 from app.pagination import decode_cursor, encode_cursor
-from app.services import audit, outbound
+from app.services import audit, journal, outbound
 from app.services.feed import require_agency
 from app.services.journal import PendingEvent
 from app.services.rows import table_of
@@ -55,6 +55,7 @@ async def create_subscription(
     )
     session.add(subscription)
     await session.flush()
+    journal.fence(session)
     types = [t.value for t in body.event_types] if body.event_types else None
     audit.record(
         session,
@@ -107,6 +108,7 @@ async def delete_subscription(session: AsyncSession, actor: AuditActor, subscrip
     subscription.deleted_at = subscription.updated_at = utcnow()
     await _cancel_open_deliveries(session, subscription.id)
     await session.flush()
+    journal.fence(session)
     audit.record(session, actor, "webhook.deleted", "webhook_subscription", subscription.id)
 
 
@@ -123,6 +125,7 @@ async def disable_gone(session: AsyncSession, actor: AuditActor, subscription_id
     subscription.disabled_at = subscription.updated_at = utcnow()
     await _cancel_open_deliveries(session, subscription.id)
     await session.flush()
+    journal.fence(session)
     audit.record(
         session,
         actor,
