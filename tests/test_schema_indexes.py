@@ -17,5 +17,8 @@ async def index_names(table: str) -> set[str]:
         return {str(name) for (name,) in rows}
 
 
-async def test_people_are_indexed_for_the_duplicate_referral_check() -> None:
+async def test_people_and_their_referrals_are_indexed_for_the_duplicate_referral_check() -> None:
     assert "ix_subjects_identity" in await index_names("subjects")
+    referrals = await index_names("referrals")
+    assert "ix_referrals_person" in referrals
+    assert "ix_referrals_subject_id" not in referrals  # the person index leads with the same column

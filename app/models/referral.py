@@ -130,7 +130,10 @@ class Referral(ReferralBase, table=True):
         # Inbox and sent lists: one agency's referrals, newest first.
         Index("ix_referrals_inbox", "to_agency_id", "created_at", "id"),
         Index("ix_referrals_sent", "from_agency_id", "created_at", "id"),
-        # Duplicate detection and overdue reports.
+        # A person's referrals, and the duplicate check: their open referrals from one agency
+        # to one service.
+        Index("ix_referrals_person", "subject_id", "to_service_id", "from_agency_id"),
+        # Overdue reports.
         Index("ix_referrals_service_status", "to_service_id", "status"),
         Index("ix_referrals_status_due", "status", "due_by"),
     )
@@ -142,7 +145,7 @@ class Referral(ReferralBase, table=True):
     from_actor_id: str = Field(max_length=80)
     to_agency_id: uuid.UUID = Field(foreign_key="agencies.id")
     to_service_id: uuid.UUID = Field(foreign_key="services.id")
-    subject_id: uuid.UUID = Field(foreign_key="subjects.id", index=True)
+    subject_id: uuid.UUID = Field(foreign_key="subjects.id")
     consent_id: uuid.UUID = Field(foreign_key="consents.id", index=True)
     status: ReferralStatus = Field(default=ReferralStatus.SUBMITTED, sa_type=enum_type(ReferralStatus))
     due_by: datetime = Field(sa_type=UTCDateTime)

@@ -236,21 +236,32 @@ def _norm(name: str) -> str:
 # The statuses are written into the SQL: as a list parameter the statement would be rewritten
 # on every execution to expand it.
 _IS_OPEN = col(Referral.status).in_([literal_column(f"'{s.value}'") for s in sorted(OPEN_STATUSES)])
-# Built once: every new referral runs it. Only the caller's own referrals are looked at:
+# Built once: every new referral runs it. It starts from the person (the identity index) and
+# looks up each match's open referrals from the caller's agency to the service, so its cost
+# does not grow with the service's caseload. Only the caller's own referrals are looked at:
 # naming another agency's would tell the caller that this person is known to that service.
-_OPEN_DUPLICATE = (
+_OPEN_REFERRAL_OF_PERSON = (
     select(col(Referral.id))
-    .join(Subject, col(Subject.id) == col(Referral.subject_id))
     .where(
+        col(Referral.subject_id) == col(Subject.id),
         col(Referral.to_service_id) == bindparam("service_id"),
         col(Referral.from_agency_id) == bindparam("agency_id"),
         _IS_OPEN,
+    )
+    .limit(1)
+    .correlate(Subject)
+    .scalar_subquery()
+)
+_NAMED = (
+    select(_OPEN_REFERRAL_OF_PERSON.label("open_referral"))
+    .where(
         col(Subject.date_of_birth) == bindparam("date_of_birth"),
         func.lower(col(Subject.given_name)) == bindparam("given_name"),
         func.lower(col(Subject.family_name)) == bindparam("family_name"),
     )
-    .limit(1)
+    .subquery("named")
 )
+_OPEN_DUPLICATE = select(_NAMED.c.open_referral).where(_NAMED.c.open_referral.is_not(None)).limit(1)
 # The same check read with the service's terms, saving a round trip when the request names
 # the person (it matches nothing when the names are NULL).
 _TERMS_AND_OPEN_DUPLICATE = directory.SERVICE_TERMS.add_columns(
