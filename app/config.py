@@ -19,7 +19,10 @@ class Settings(BaseSettings):
 
     environment: Environment = "development"
     database_url: str = "sqlite+aiosqlite:///./referral_exchange.db"
-    database_pool_size: int = 10
+    # Connections kept open per process. Above it, up to 10 more are opened and closed again
+    # on return; a worker serving more requests at once than this keeps reconnecting and
+    # re-preparing its statements.
+    database_pool_size: int = 20
     database_echo: bool = False
 
     jwt_secret: SecretStr = SecretStr(DEVELOPMENT_JWT_SECRET)
