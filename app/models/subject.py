@@ -1,5 +1,6 @@
 """The person referred. Only what the handover needs is stored (data minimisation)."""
 
+import re
 import uuid
 from datetime import date, datetime
 from enum import StrEnum
@@ -12,6 +13,7 @@ from sqlmodel import Field, SQLModel
 from app.db import JSONType, UTCDateTime, enum_type, utcnow
 
 CODE = r"^[a-z][a-z0-9_]{0,59}$"
+_CODE = re.compile(CODE)
 
 
 class PreferredContact(StrEnum):
@@ -34,9 +36,7 @@ class Circumstances(SQLModel):
     @field_validator("benefits", "barriers")
     @classmethod
     def _codes(cls, values: list[str]) -> list[str]:
-        import re
-
-        bad = [v for v in values if not re.fullmatch(CODE, v)]
+        bad = [v for v in values if not _CODE.fullmatch(v)]
         if bad:
             raise ValueError(f"use lower-case codes such as universal_credit, not {bad[0]!r}")
         return values
