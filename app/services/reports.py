@@ -5,11 +5,13 @@ Every figure is about referrals created in the period [from, to). The decision m
 outcome are whole numbers, counted per day, and their median is read off the counts.
 """
 
+import asyncio
 import csv
 import io
+import re
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import Enum
@@ -37,7 +39,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.db import UTCDateTime, utcnow
+from app.db import UTCDateTime, get_sessionmaker, utcnow
 from app.errors import Forbidden, Unprocessable
 from app.models.directory import Agency
 from app.models.referral import OUTCOME_BITS, OutcomeKind, OutcomeType, Referral, ReferralStatus, outcome_kind
@@ -126,11 +128,8 @@ async def summarise(
         session.get_bind().dialect.name == "postgresql",
     )
     now = now or utcnow()
-    await _prepare(session, scope)
     tallies: Tallies = defaultdict(_Tally)
-    await _count_statuses(session, scope, now, tallies)
-    await _decision_medians(session, scope, tallies)
-    await _outcome_figures(session, scope, tallies)
+    await _read_figures(session, scope, now, tallies)
     if scope.group_by is None:
         tallies.setdefault(None, _Tally())  # an ungrouped report has its one group, even when empty
     labels = await _labels(session, scope.group_by, tallies.keys())
@@ -145,16 +144,47 @@ async def summarise(
     )
 
 
-async def _prepare(session: AsyncSession, scope: _Scope) -> None:
-    """On PostgreSQL, give this transaction's sorts room and skip JIT for the report's queries.
+async def _read_figures(session: AsyncSession, scope: _Scope, now: datetime, tallies: Tallies) -> None:
+    """The report's three scans of the referrals in scope.
+
+    On PostgreSQL they run at once, each in a transaction of its own on a snapshot exported
+    by this one: they see the same referrals, and each can have a CPU of its own (the
+    medians' sorts cannot be split between parallel workers). Elsewhere they run in turn.
+    """
+    reads = (_count_statuses, _decision_medians, _outcome_figures)
+    if not scope.postgres:
+        for read in reads:
+            await read(session, scope, now, tallies)
+        return
+    snapshot = str((await session.execute(text("SELECT pg_export_snapshot()"))).scalar_one())
+    if not _SNAPSHOT_ID.fullmatch(snapshot):
+        raise RuntimeError(f"unexpected snapshot id {snapshot!r}")
+    await asyncio.gather(*(_on_snapshot(snapshot, read, scope, now, tallies) for read in reads))
+
+
+_SNAPSHOT_ID = re.compile(r"[0-9A-Fa-f-]+")
+Read = Callable[[AsyncSession, _Scope, datetime, Tallies], Awaitable[None]]
+
+
+async def _on_snapshot(snapshot: str, read: Read, scope: _Scope, now: datetime, tallies: Tallies) -> None:
+    """Run `read` in a read-only transaction that sees exactly what `snapshot` saw."""
+    async with get_sessionmaker()() as session:
+        await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        await session.execute(text(f"SET TRANSACTION SNAPSHOT '{snapshot}'"))
+        await _prepare(session)
+        await read(session, scope, now, tallies)
+        await session.rollback()
+
+
+async def _prepare(session: AsyncSession) -> None:
+    """Give this transaction's sorts room and skip JIT for the report's queries (PostgreSQL).
 
     A median sorts every value in the period (a million, for a large network): with the
     default work_mem the sort spills to disk, and JIT compilation costs more than it saves
     on scans this short.
     """
-    if scope.postgres:
-        await session.execute(text(f"SET LOCAL work_mem = '{REPORT_WORK_MEM}'"))
-        await session.execute(text("SET LOCAL jit = off"))
+    await session.execute(text(f"SET LOCAL work_mem = '{REPORT_WORK_MEM}'"))
+    await session.execute(text("SET LOCAL jit = off"))
 
 
 async def _agency_in_scope(
@@ -189,7 +219,7 @@ async def _count_statuses(session: AsyncSession, scope: _Scope, now: datetime, t
         tally.overdue += int(late or 0) if code in UNDECIDED_STATUSES else 0
 
 
-async def _decision_medians(session: AsyncSession, scope: _Scope, tallies: Tallies) -> None:
+async def _decision_medians(session: AsyncSession, scope: _Scope, _now: datetime, tallies: Tallies) -> None:
     decided_at, created_at = col(Referral.decided_at), col(Referral.created_at)
     hours = _hours_between(scope, created_at, decided_at)
     rows = scope.select(hours.label("value")).where(decided_at.is_not(None)).subquery()
@@ -197,7 +227,7 @@ async def _decision_medians(session: AsyncSession, scope: _Scope, tallies: Talli
         tallies[_key(key)].median_hours_to_decision = round(float(median), 2)
 
 
-async def _outcome_figures(session: AsyncSession, scope: _Scope, tallies: Tallies) -> None:
+async def _outcome_figures(session: AsyncSession, scope: _Scope, _now: datetime, tallies: Tallies) -> None:
     """Days to the first outcome, and referrals per outcome type, from each referral's rollup.
 
     The rollup holds the set of a referral's outcome types as bits, so a type recorded twice
