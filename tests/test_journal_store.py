@@ -125,6 +125,18 @@ def hold_first_commit(
     return reached
 
 
+async def writer_held_at_commit(
+    monkeypatch: pytest.MonkeyPatch, *, fail: bool
+) -> tuple[asyncio.Event, "asyncio.Task[None]", list[ChainEnd]]:
+    """After one event, a writer of two held at its commit: its release, its task, the head reads since."""
+    await record_events(1)
+    release = asyncio.Event()
+    reached = hold_first_commit(monkeypatch, release, fail=fail)
+    held = asyncio.create_task(record_events(2))
+    await reached.wait()
+    return release, held, count_head_reads(monkeypatch)
+
+
 async def test_concurrent_writers_chain_after_each_other_without_reading_the_head(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -141,12 +153,7 @@ async def test_concurrent_writers_chain_after_each_other_without_reading_the_hea
 async def test_a_writer_chained_after_one_whose_commit_failed_reads_the_head_and_follows_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    await record_events(1)
-    release = asyncio.Event()
-    reached = hold_first_commit(monkeypatch, release, fail=True)
-    failing = asyncio.create_task(record_events(2))
-    await reached.wait()
-    reads = count_head_reads(monkeypatch)
+    release, failing, reads = await writer_held_at_commit(monkeypatch, fail=True)
 
     following = asyncio.create_task(record_events(1))  # chained after the held journal
     await asyncio.sleep(0.2)  # its statement now waits in PostgreSQL for the held row lock
@@ -206,12 +213,7 @@ async def test_an_event_written_after_a_new_subscription_waits_for_its_commit_an
 async def test_a_writer_after_an_uncommitted_one_waits_for_that_commit_instead_of_reading_the_head(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    await record_events(1)
-    release = asyncio.Event()
-    reached = hold_first_commit(monkeypatch, release, fail=False)
-    first = asyncio.create_task(record_events(2))
-    await reached.wait()
-    reads = count_head_reads(monkeypatch)
+    release, first, reads = await writer_held_at_commit(monkeypatch, fail=False)
 
     second = asyncio.create_task(record_events(1))
     await asyncio.sleep(0.2)
