@@ -3,7 +3,7 @@
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -29,7 +29,7 @@ from app.models.referral import (
     StatusChangePublic,
     TransitionRequest,
 )
-from app.models.subject import Subject, SubjectCreate, SubjectPublic
+from app.models.subject import Subject, SubjectBase, SubjectCreate, SubjectPublic
 from app.pagination import Page, decode_cursor, encode_cursor
 from app.security import Principal
 from app.services import audit, consents, directory, events, idempotency, rows, workflow
@@ -138,12 +138,7 @@ async def _receiving_service(
     session: AsyncSession, body: ReferralCreate, agency_id: uuid.UUID
 ) -> tuple[directory.ServiceTerms, uuid.UUID | None]:
     """The service's terms, checked, and the caller's open referral there for the person the body names."""
-    named = (
-        body.subject.model_dump(include={"given_name", "family_name", "date_of_birth"})
-        if body.subject
-        else {}
-    )
-    params = {"service_id": body.to_service_id} | _duplicate_params(agency_id, **named)
+    params = _duplicate_params(body.to_service_id, agency_id, body.subject)
     found = (await session.execute(_TERMS_AND_OPEN_DUPLICATE, params)).all()
     service = directory.terms_from(found, field="to_service_id")
     if service.agency_id == agency_id:
@@ -279,24 +274,22 @@ _TERMS_AND_OPEN_DUPLICATE = directory.SERVICE_TERMS.add_columns(
 
 
 def _duplicate_params(
-    agency_id: uuid.UUID,
-    given_name: str | None = None,
-    family_name: str | None = None,
-    date_of_birth: date | None = None,
+    service_id: uuid.UUID, agency_id: uuid.UUID, person: SubjectBase | None
 ) -> dict[str, Any]:
+    """The duplicate check's parameters; with no person named, they match nothing."""
     return {
+        "service_id": service_id,
         "agency_id": agency_id,
-        "date_of_birth": date_of_birth,
-        "given_name": given_name.strip().lower() if given_name else None,
-        "family_name": family_name.strip().lower() if family_name else None,
+        "date_of_birth": person.date_of_birth if person else None,
+        "given_name": person.given_name.strip().lower() if person else None,
+        "family_name": person.family_name.strip().lower() if person else None,
     }
 
 
 async def _open_duplicate(
     session: AsyncSession, agency_id: uuid.UUID, service_id: uuid.UUID, subject: SubjectPublic
 ) -> uuid.UUID | None:
-    named = subject.model_dump(include={"given_name", "family_name", "date_of_birth"})
-    params = {"service_id": service_id} | _duplicate_params(agency_id, **named)
+    params = _duplicate_params(service_id, agency_id, subject)
     found: uuid.UUID | None = (await session.execute(_OPEN_DUPLICATE, params)).scalar_one_or_none()
     return found
 
