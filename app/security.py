@@ -14,6 +14,7 @@ from jose import JWTError, jwt
 
 from app.config import Settings, get_settings
 from app.db import utcnow
+from app.errors import Forbidden
 from app.models.audit import ActorKind, AuditActor
 from app.models.identity import Role, Scope
 
@@ -66,6 +67,13 @@ class Principal:
 
     def has(self, scope: Scope) -> bool:
         return scope.value in self.scopes
+
+
+def agency_of(who: "Principal | AuditActor") -> uuid.UUID:
+    """The caller's agency; 403 for platform accounts, which act for none."""
+    if who.agency_id is None:
+        raise Forbidden("This operation is for accounts that act for an agency; this one acts for none.")
+    return who.agency_id
 
 
 class InvalidToken(Exception):

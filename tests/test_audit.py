@@ -339,7 +339,12 @@ async def test_cursor_pages_neither_repeat_nor_skip(
 
 @pytest.mark.parametrize(
     "params",
-    [{"cursor": "not-a-cursor"}, {"cursor": encode_cursor("seven")}, {"limit": 0}, {"limit": 201}],
+    [
+        {"cursor": "not-a-cursor"},
+        {"cursor": encode_cursor("audit-events", ["seven"])},
+        {"limit": 0},
+        {"limit": 201},
+    ],
 )
 async def test_bad_cursor_or_limit_is_422(
     client: httpx.AsyncClient, auditor: dict[str, str], params: dict[str, Any]

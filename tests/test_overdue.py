@@ -2,7 +2,7 @@
 
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -131,9 +131,8 @@ async def test_platform_accounts_have_no_overdue_list(client: httpx.AsyncClient,
     "cursor",
     [
         "not-a-cursor",
-        encode_cursor("x", "y"),
-        encode_cursor("2025-01-01T00:00:00", uuid.UUID(int=1)),
-        encode_cursor("0001-01-01T00:00:00+14:00", uuid.UUID(int=1)),
+        encode_cursor("overdue", ["x", "y"]),
+        encode_cursor("referrals", [datetime(2025, 1, 1, tzinfo=UTC), uuid.UUID(int=1)]),
     ],
 )
 async def test_a_forged_cursor_is_422(client: httpx.AsyncClient, overdue: Overdue, cursor: str) -> None:

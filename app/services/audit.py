@@ -26,13 +26,14 @@ from app.models.audit import (
     ChainProblem,
     ChainVerification,
 )
-from app.pagination import decode_cursor, encode_cursor
+from app.pagination import Keyset, keyset_page
 from app.services import rows
 from app.services.journal import PendingAudit, journal_of
 
 DetailValue = str | int | bool | None | list[str]
 # Rows held in memory at once while verifying; the chain itself may run to millions.
 VERIFY_BATCH_SIZE = 1000
+EVENT_ORDER = Keyset("audit-events", (col(AuditEvent.seq),), (int,))
 
 
 def record(
@@ -201,13 +202,12 @@ async def search_events(
     session: AsyncSession, actor: AuditActor, query: AuditQuery, *, cursor: str | None, limit: int
 ) -> tuple[list[AuditEvent], str | None]:
     """Events matching every filter, in sequence order; the search is itself audited."""
-    after = _after_seq(cursor)
-    statement = select(AuditEvent).where(*_conditions(query), col(AuditEvent.seq) > after)
-    rows = list((await session.execute(statement.order_by(col(AuditEvent.seq)).limit(limit + 1))).scalars())
-    more, rows = len(rows) > limit, rows[:limit]
+    statement = select(AuditEvent).where(*_conditions(query))
+    rows, next_cursor = await keyset_page(session, statement, EVENT_ORDER, cursor, limit)
     details: dict[str, DetailValue] = {**_filter_details(query), "count": len(rows)}
-    if after:
-        details["after_seq"] = after
+    after = EVENT_ORDER.decode(cursor)
+    if after and isinstance(after[0], int):
+        details["after_seq"] = after[0]
     record(
         session,
         actor,
@@ -217,7 +217,7 @@ async def search_events(
         subject_id=query.subject_id,
         details=details,
     )
-    return rows, encode_cursor(rows[-1].seq) if more else None
+    return rows, next_cursor
 
 
 def _conditions(query: AuditQuery) -> list[ColumnElement[bool]]:
@@ -250,15 +250,6 @@ def referral_trail(referral_id: uuid.UUID) -> ColumnElement[bool]:
 
 def _filter_details(query: AuditQuery) -> dict[str, DetailValue]:
     return {name: str(value) for name, value in query.model_dump(mode="json", exclude_none=True).items()}
-
-
-def _after_seq(cursor: str | None) -> int:
-    values = decode_cursor(cursor, 1)
-    if values is None:
-        return 0
-    if type(values[0]) is not int:
-        raise Unprocessable.field("cursor", "is not a cursor this service issued")
-    return values[0]
 
 
 async def export_trail(

@@ -20,7 +20,7 @@ from app.models.consent import (
 from app.models.directory import Purpose
 from app.models.referral import Referral
 from app.models.subject import SubjectCreate
-from app.security import Principal
+from app.security import Principal, agency_of
 from app.services import audit, rows
 
 # Subject fields that may travel only when the consent covers their data category.
@@ -69,12 +69,11 @@ def record(
     session: AsyncSession, principal: Principal, subject_id: uuid.UUID, terms: ConsentCreate
 ) -> rows.NewRow:
     """Consent given by the person, recorded by the caller's agency; the caller inserts it."""
-    assert principal.agency_id is not None
     consent = rows.new_row(
         Consent,
         **terms.model_dump(),
         subject_id=subject_id,
-        recorded_by_agency_id=principal.agency_id,
+        recorded_by_agency_id=agency_of(principal),
         recorded_by=principal.id,
     )
     audit.record(

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import Row, Select, bindparam, select, tuple_
+from sqlalchemy import Row, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -20,11 +20,13 @@ from app.models.directory import (
     ServiceCreate,
     ServicePurpose,
 )
-from app.pagination import decode_cursor, encode_cursor
+from app.pagination import Keyset, keyset_page
 from app.services import audit
 from app.services.rows import table_of
 
 M = TypeVar("M", Agency, Service)
+AGENCY_ORDER = Keyset("agencies", (col(Agency.name), col(Agency.id)), (str, uuid.UUID))
+SERVICE_ORDER = Keyset("services", (col(Service.name), col(Service.id)), (str, uuid.UUID))
 
 
 async def _get(session: AsyncSession, model: type[M], entry_id: uuid.UUID, field: str | None) -> M:
@@ -64,7 +66,7 @@ async def list_agencies(
         query = query.where(col(Agency.kind) == kind)
     if local_authority:
         query = query.where(col(Agency.local_authority) == local_authority)
-    return await _page_by_name(session, query, Agency, cursor, limit)
+    return await keyset_page(session, query, AGENCY_ORDER, cursor, limit)
 
 
 async def get_service(session: AsyncSession, service_id: uuid.UUID, *, field: str | None = None) -> Service:
@@ -146,25 +148,4 @@ async def list_services(
         query = query.where(col(Service.agency_id) == agency_id)
     if accepting_referrals is not None:
         query = query.where(col(Service.accepting_referrals) == accepting_referrals)
-    return await _page_by_name(session, query, Service, cursor, limit)
-
-
-async def _page_by_name(
-    session: AsyncSession, query: Select[M], model: type[M], cursor: str | None, limit: int
-) -> tuple[list[M], str | None]:
-    after = decode_cursor(cursor, 2)
-    if after is not None:
-        query = query.where(tuple_(col(model.name), col(model.id)) > tuple_(after[0], _uuid(after[1])))
-    rows = list(
-        (await session.execute(query.order_by(col(model.name), col(model.id)).limit(limit + 1))).scalars()
-    )
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, encode_cursor(rows[-1].name, rows[-1].id) if more else None
-
-
-def _uuid(value: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        raise Unprocessable.field("cursor", "is not a cursor this service issued") from None
+    return await keyset_page(session, query, SERVICE_ORDER, cursor, limit)

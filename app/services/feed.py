@@ -1,27 +1,21 @@
 """An agency's feed of domain events: the polling alternative to webhooks."""
 
-import uuid
-
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.errors import Forbidden, Unprocessable
 from app.models.audit import AuditActor
 from app.models.events import DomainEvent, DomainEventPublic, EventFeedPage
-from app.pagination import decode_cursor, encode_cursor
+from app.pagination import Keyset, encode_cursor
+from app.security import agency_of
 
-
-def require_agency(actor: AuditActor) -> uuid.UUID:
-    """The caller's agency; partner events and webhooks belong to an agency, not to the platform."""
-    if actor.agency_id is None:
-        raise Forbidden("This operation is for callers who act for an agency.")
-    return actor.agency_id
+# The feed's cursor is handed back even at its end, so a poller can store it and ask again.
+FEED_ORDER = Keyset("events", (col(DomainEvent.seq),), (int,))
 
 
 async def read_feed(session: AsyncSession, actor: AuditActor, after: str | None, limit: int) -> EventFeedPage:
     """The agency's events after the cursor, in commit order."""
-    agency_id = require_agency(actor)
+    agency_id = agency_of(actor)
     after_seq = _seq(after)
     involved = or_(col(DomainEvent.from_agency_id) == agency_id, col(DomainEvent.to_agency_id) == agency_id)
     query = select(DomainEvent).where(involved, col(DomainEvent.seq) > after_seq)
@@ -31,15 +25,11 @@ async def read_feed(session: AsyncSession, actor: AuditActor, after: str | None,
     last = rows[-1].seq if rows else after_seq
     return EventFeedPage(
         items=[DomainEventPublic.model_validate(r) for r in rows],
-        next_cursor=encode_cursor(last),
+        next_cursor=encode_cursor(FEED_ORDER.name, [last or 0]),
         has_more=more,
     )
 
 
 def _seq(cursor: str | None) -> int:
-    values = decode_cursor(cursor, 1)
-    if values is None:
-        return 0
-    if not isinstance(values[0], int) or values[0] < 0:
-        raise Unprocessable.field("cursor", "is not a cursor this service issued")
-    return values[0]
+    values = FEED_ORDER.decode(cursor)
+    return values[0] if values and isinstance(values[0], int) else 0

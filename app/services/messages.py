@@ -9,6 +9,7 @@ from app.errors import Conflict
 from app.models.audit import AuditActor
 from app.models.events import EventType
 from app.models.referral import Message, MessageCreate, MessagePublic, ReferralStatus
+from app.security import agency_of
 from app.services import idempotency, referrals
 from app.services.referrals import PartyAccess
 
@@ -25,10 +26,9 @@ async def post(
     referral, principal = access.referral, access.principal
     if referral.status == ReferralStatus.WITHDRAWN:
         raise Conflict("Consent for this referral was withdrawn; no further messages can be added.")
-    assert principal.agency_id is not None
     message = Message(
         referral_id=referral.id,
-        from_agency_id=principal.agency_id,
+        from_agency_id=agency_of(principal),
         author_kind=principal.kind,
         author_id=principal.id,
         body=body.body,

@@ -17,6 +17,7 @@ from app.models.referral import (
     ReferralStatus,
     outcome_kind,
 )
+from app.security import agency_of
 from app.services import idempotency, referrals
 from app.services.referrals import PartyAccess
 
@@ -59,13 +60,12 @@ async def record(
 
 def _new_outcome(access: PartyAccess, body: OutcomeCreate) -> Outcome:
     principal = access.principal
-    assert principal.agency_id is not None
     return Outcome.model_validate(
         body,
         update={
             "referral_id": access.referral.id,
             "kind": outcome_kind(body.type),
-            "recorded_by_agency_id": principal.agency_id,
+            "recorded_by_agency_id": agency_of(principal),
             "recorded_by": principal.id,
         },
     )

@@ -7,12 +7,12 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, literal_column, select, tuple_, update
+from sqlalchemy import Select, bindparam, func, literal_column, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.db import utcnow
-from app.errors import Conflict, Forbidden, NotFound, PreconditionFailed, PreconditionRequired, Unprocessable
+from app.errors import Conflict, NotFound, PreconditionFailed, PreconditionRequired, Unprocessable
 from app.models.audit import AuditActor
 from app.models.consent import Consent, ConsentWithdrawal, ConsentWithdrawalResult
 from app.models.directory import Purpose
@@ -30,8 +30,8 @@ from app.models.referral import (
     TransitionRequest,
 )
 from app.models.subject import Subject, SubjectBase, SubjectCreate, SubjectPublic
-from app.pagination import Page, decode_cursor, encode_cursor
-from app.security import Principal
+from app.pagination import Keyset, Page, keyset_page
+from app.security import Principal, agency_of
 from app.services import audit, consents, directory, events, idempotency, rows, workflow
 from app.services.workflow import Party
 
@@ -77,12 +77,6 @@ def to_public(referral: Referral, principal: Principal, party: Party) -> Referra
     return ReferralPublic.model_validate(values)
 
 
-def _agency_of(principal: Principal) -> uuid.UUID:
-    if principal.agency_id is None:
-        raise Forbidden("Referrals are sent and received by agencies; this account belongs to none.")
-    return principal.agency_id
-
-
 async def load_for_party(session: AsyncSession, principal: Principal, referral_id: uuid.UUID) -> PartyAccess:
     """The referral if the caller's agency sent or received it; 404 otherwise (existence is not leaked)."""
     referral = await session.get(Referral, referral_id)
@@ -99,7 +93,7 @@ async def create(
     session: AsyncSession, principal: Principal, body: ReferralCreate, claim: idempotency.Claim | None
 ) -> ReferralPublic:
     """Send a consented referral to another agency's service."""
-    agency_id = _agency_of(principal)
+    agency_id = agency_of(principal)
     service, open_duplicate = await _receiving_service(session, body, agency_id)
     person = await _person(session, principal, body)
     if body.subject is None:  # only a stored consent named the person: look them up now
@@ -196,7 +190,7 @@ def _new_person(session: AsyncSession, principal: Principal, body: ReferralCreat
         Subject,
         **body.subject.model_dump(exclude={"circumstances"}),
         circumstances=_circumstances(body.subject),
-        recorded_by_agency_id=_agency_of(principal),
+        recorded_by_agency_id=agency_of(principal),
     )
     consent = consents.record(session, principal, subject.values["id"], body.consent)
     return Person(SubjectPublic.model_validate(subject.values), consent.values["id"], (subject, consent))
@@ -354,12 +348,12 @@ async def list_box(
     limit: int,
 ) -> Page[ReferralPublic]:
     """The agency's inbox or sent referrals, newest first; audited with the ids shown."""
-    agency_id = _agency_of(principal)
+    agency_id = agency_of(principal)
     party = Party.RECEIVER if box == Box.INBOX else Party.SENDER
     owner = col(Referral.to_agency_id) if box == Box.INBOX else col(Referral.from_agency_id)
     query = select(Referral).where(owner == agency_id)
     query = _filtered(query, statuses, purpose, updated_after)
-    rows, next_cursor = await _page(session, query, cursor, limit)
+    rows, next_cursor = await keyset_page(session, query, BOX_ORDER, cursor, limit)
     audit.record(
         session,
         principal.actor,
@@ -386,26 +380,11 @@ def _filtered(
     return query
 
 
-async def _page(
-    session: AsyncSession, query: Select[Referral], cursor: str | None, limit: int
-) -> tuple[list[Referral], str | None]:
-    # Keyed on (created_at, id), which never change: referrals arriving while a client pages
-    # land before its cursor, so no row is skipped or repeated.
-    after = decode_cursor(cursor, 2)
-    if after is not None:
-        created, ident = _cursor_key(after)
-        query = query.where(tuple_(col(Referral.created_at), col(Referral.id)) < tuple_(created, ident))
-    query = query.order_by(col(Referral.created_at).desc(), col(Referral.id).desc()).limit(limit + 1)
-    rows = list((await session.execute(query)).scalars())
-    more, rows = len(rows) > limit, rows[:limit]
-    return rows, encode_cursor(rows[-1].created_at.isoformat(), rows[-1].id) if more else None
-
-
-def _cursor_key(values: list[str]) -> tuple[datetime, uuid.UUID]:
-    try:
-        return datetime.fromisoformat(values[0]), uuid.UUID(values[1])
-    except (TypeError, ValueError):
-        raise Unprocessable.field("cursor", "is not a cursor this service issued") from None
+# Keyed on (created_at, id), which never change: referrals arriving while a client pages land
+# before its cursor.
+BOX_ORDER = Keyset(
+    "referrals", (col(Referral.created_at), col(Referral.id)), (datetime, uuid.UUID), descending=True
+)
 
 
 async def view(session: AsyncSession, access: PartyAccess) -> ReferralPublic:

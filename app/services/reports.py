@@ -13,7 +13,7 @@ import uuid
 from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import Enum
 from typing import Any
 
@@ -24,23 +24,20 @@ from sqlalchemy import (
     Select,
     SQLColumnExpression,
     Subquery,
-    Uuid,
     bindparam,
     case,
     cast,
     func,
-    literal,
     null,
     or_,
     select,
     text,
-    tuple_,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.db import UTCDateTime, get_sessionmaker, utcnow
-from app.errors import Forbidden, Unprocessable
+from app.db import get_sessionmaker, utcnow
+from app.errors import Forbidden
 from app.models.directory import Agency
 from app.models.referral import OUTCOME_BITS, OutcomeKind, OutcomeType, Referral, ReferralStatus, outcome_kind
 from app.models.report import (
@@ -52,8 +49,8 @@ from app.models.report import (
     ReportQuery,
     ReportSummary,
 )
-from app.pagination import Page, decode_cursor, encode_cursor
-from app.security import Principal
+from app.pagination import Keyset, Page, keyset_page
+from app.security import Principal, agency_of
 from app.services import directory
 
 _GROUP_COLUMNS: dict[GroupBy, SQLColumnExpression[Any]] = {
@@ -425,6 +422,8 @@ _OVERDUE_COLUMNS = [
     )
 ]
 
+OVERDUE_ORDER = Keyset("overdue", (col(Referral.due_by), col(Referral.id)), (datetime, uuid.UUID))
+
 
 async def list_overdue(
     session: AsyncSession,
@@ -435,36 +434,16 @@ async def list_overdue(
     now: datetime | None = None,
 ) -> Page[OverdueReferral]:
     """The caller's agency's referrals awaiting its decision past due_by, most overdue first."""
-    if principal.agency_id is None:
-        raise Forbidden("The overdue list belongs to an agency; this account belongs to none.")
+    agency_id = agency_of(principal)
     now = now or utcnow()
-    due_by, referral_id = col(Referral.due_by), col(Referral.id)
+    due_by = col(Referral.due_by)
     # Statuses inline, not as parameters, so a cached generic plan can still use the partial index.
     undecided: BindParameter[Any] = bindparam(
         "undecided", list(UNDECIDED_STATUSES), expanding=True, literal_execute=True
     )
     query = select(*_OVERDUE_COLUMNS).where(
-        col(Referral.to_agency_id) == principal.agency_id, col(Referral.status).in_(undecided), due_by < now
+        col(Referral.to_agency_id) == agency_id, col(Referral.status).in_(undecided), due_by < now
     )
-    after = _overdue_cursor(cursor)
-    if after is not None:
-        query = query.where(tuple_(due_by, referral_id) > tuple_(*after))
-    rows = list(await session.execute(query.order_by(due_by, referral_id).limit(limit + 1)))
-    items = [OverdueReferral(**row._mapping, days_overdue=(now - row.due_by).days) for row in rows[:limit]]
-    more = len(rows) > limit
-    return Page(
-        items=items, next_cursor=encode_cursor(items[-1].due_by.isoformat(), items[-1].id) if more else None
-    )
-
-
-def _overdue_cursor(cursor: str | None) -> tuple[SQLColumnExpression[Any], SQLColumnExpression[Any]] | None:
-    after = decode_cursor(cursor, 2)
-    if after is None:
-        return None
-    try:
-        due_by = datetime.fromisoformat(after[0])
-        if due_by.tzinfo is None:
-            raise ValueError("a cursor's time has an offset")
-        return literal(due_by.astimezone(UTC), UTCDateTime()), literal(uuid.UUID(after[1]), Uuid())
-    except (TypeError, ValueError, OverflowError):
-        raise Unprocessable.field("cursor", "is not a cursor this service issued") from None
+    rows, next_cursor = await keyset_page(session, query, OVERDUE_ORDER, cursor, limit, scalars=False)
+    items = [OverdueReferral(**row._mapping, days_overdue=(now - row.due_by).days) for row in rows]
+    return Page(items=items, next_cursor=next_cursor)

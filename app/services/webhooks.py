@@ -11,9 +11,9 @@ import secrets
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Protocol, TypeVar
+from typing import Protocol
 
-from sqlalchemy import Select, bindparam, select, tuple_, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -29,15 +29,25 @@ from app.models.webhooks import (
     WebhookSubscriptionCreate,
     wants,
 )
-from app.pagination import decode_cursor, encode_cursor
+from app.pagination import Keyset, keyset_page
+from app.security import agency_of
 from app.services import audit, journal, outbound
-from app.services.feed import require_agency
 from app.services.journal import PendingEvent
 from app.services.rows import table_of
 
 SECRET_PREFIX = "whsec_"  # noqa: S105  (the prefix the specification defines)
 OPEN_DELIVERIES = (DeliveryStatus.PENDING, DeliveryStatus.IN_FLIGHT)
-M = TypeVar("M", WebhookSubscription, WebhookDelivery)
+SUBSCRIPTION_ORDER = Keyset(
+    "webhook-subscriptions",
+    (col(WebhookSubscription.created_at), col(WebhookSubscription.id)),
+    (datetime, uuid.UUID),
+)
+DELIVERY_ORDER = Keyset(
+    "webhook-deliveries",
+    (col(WebhookDelivery.created_at), col(WebhookDelivery.id)),
+    (datetime, uuid.UUID),
+    descending=True,
+)
 
 
 def new_secret() -> str:
@@ -48,7 +58,7 @@ def new_secret() -> str:
 async def create_subscription(
     session: AsyncSession, settings: Settings, actor: AuditActor, body: WebhookSubscriptionCreate
 ) -> WebhookSubscription:
-    agency_id = require_agency(actor)
+    agency_id = agency_of(actor)
     await check_url(body.url, settings)
     subscription = WebhookSubscription.model_validate(
         body, update={"agency_id": agency_id, "secret": new_secret()}
@@ -81,7 +91,7 @@ async def get_subscription(
 ) -> WebhookSubscription:
     """The caller's agency's subscription, or 404 (another agency's is not revealed)."""
     found = await session.get(WebhookSubscription, subscription_id)
-    if found is None or found.agency_id != require_agency(actor) or found.deleted_at is not None:
+    if found is None or found.agency_id != agency_of(actor) or found.deleted_at is not None:
         raise NotFound(f"Webhook subscription {subscription_id} not found.")
     return found
 
@@ -91,15 +101,10 @@ async def list_subscriptions(
 ) -> tuple[list[WebhookSubscription], str | None]:
     """The agency's subscriptions, oldest first."""
     query = select(WebhookSubscription).where(
-        col(WebhookSubscription.agency_id) == require_agency(actor),
+        col(WebhookSubscription.agency_id) == agency_of(actor),
         col(WebhookSubscription.deleted_at).is_(None),
     )
-    after = decode_cursor(cursor, 2)
-    if after is not None:
-        key = tuple_(col(WebhookSubscription.created_at), col(WebhookSubscription.id))
-        query = query.where(key > tuple_(_time(after[0]), _uuid(after[1])))
-    order = (col(WebhookSubscription.created_at), col(WebhookSubscription.id))
-    return await _page(session, query.order_by(*order), limit)
+    return await keyset_page(session, query, SUBSCRIPTION_ORDER, cursor, limit)
 
 
 async def delete_subscription(session: AsyncSession, actor: AuditActor, subscription_id: uuid.UUID) -> None:
@@ -199,12 +204,7 @@ async def list_deliveries(
     query = select(WebhookDelivery).where(col(WebhookDelivery.subscription_id) == subscription.id)
     if status is not None:
         query = query.where(col(WebhookDelivery.status) == status)
-    after = decode_cursor(cursor, 2)
-    if after is not None:
-        key = tuple_(col(WebhookDelivery.created_at), col(WebhookDelivery.id))
-        query = query.where(key < tuple_(_time(after[0]), _uuid(after[1])))
-    order = (col(WebhookDelivery.created_at).desc(), col(WebhookDelivery.id).desc())
-    return await _page(session, query.order_by(*order), limit)
+    return await keyset_page(session, query, DELIVERY_ORDER, cursor, limit)
 
 
 async def redeliver(
@@ -238,26 +238,3 @@ async def redeliver(
         details={"subscription_id": str(subscription.id), "event_id": str(delivery.event_id)},
     )
     return delivery
-
-
-async def _page(session: AsyncSession, query: Select[M], limit: int) -> tuple[list[M], str | None]:
-    rows = list((await session.execute(query.limit(limit + 1))).scalars())
-    more, rows = len(rows) > limit, rows[:limit]
-    return rows, encode_cursor(rows[-1].created_at.isoformat(), rows[-1].id) if more else None
-
-
-def _time(value: object) -> datetime:
-    try:
-        at = datetime.fromisoformat(str(value))
-    except ValueError:
-        at = None
-    if at is None or at.tzinfo is None:
-        raise Unprocessable.field("cursor", "is not a cursor this service issued")
-    return at
-
-
-def _uuid(value: object) -> uuid.UUID:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        raise Unprocessable.field("cursor", "is not a cursor this service issued") from None
