@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PG_TEST_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/postgres
 PG_BENCH_URL ?= $(PG_TEST_URL)
 
-.PHONY: run test test-postgres lint typecheck openapi openapi-check fuzz bench bench-million check install clean
+.PHONY: run test test-postgres lint typecheck openapi openapi-check fuzz bench bench-million chaos check install clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,10 @@ bench: $(STAMP)
 
 bench-million: $(STAMP)
 	PG_BENCH_URL=$(PG_BENCH_URL) $(BIN)/python -m bench.million
+
+# Faults under load against a PostgreSQL instance of its own (initdb in a temporary directory).
+chaos: $(STAMP)
+	$(BIN)/python -m bench.chaos
 
 check: lint typecheck openapi-check test test-postgres fuzz
 
