@@ -23,7 +23,12 @@ class Settings(BaseSettings):
     # on return; a worker serving more requests at once than this keeps reconnecting and
     # re-preparing its statements.
     database_pool_size: int = 20
+    database_max_overflow: int = Field(default=10, ge=0)
+    # The longest a request waits for a database connection, pooled or new; then it is 503.
+    database_pool_timeout_seconds: float = Field(default=5.0, gt=0)
     database_echo: bool = False
+    # Sent as Retry-After with every 503 for a database that is down, stalled or busy.
+    unavailable_retry_after_seconds: int = Field(default=5, ge=1)
 
     jwt_secret: SecretStr = SecretStr(DEVELOPMENT_JWT_SECRET)
     jwt_algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"

@@ -9,13 +9,14 @@ from typing import Any
 
 from sqlalchemy import JSON, DateTime, Enum, event
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Dialect, ExceptionContext
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
 
 from app.config import Settings, get_settings
+from app.unavailable import BROKEN, cause_of
 
 # JSONB on PostgreSQL (indexable, compact); plain JSON text elsewhere. Python None is SQL NULL.
 JSONType = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
@@ -112,21 +113,47 @@ def _ping_when_idle(engine: AsyncEngine) -> None:
             raise
 
 
+def _discard_broken_connections(engine: AsyncEngine) -> None:
+    """Invalidate a connection whose error shows it dead or its protocol out of step.
+
+    The pool keeps a connection after an error unless the driver reports it closed; such a
+    connection must never go back, whatever the driver's view of its socket at that moment.
+    A server shutting down ends every connection at once, so the pool's others are replaced
+    as they are next checked out.
+    """
+
+    @event.listens_for(engine.sync_engine, "handle_error")
+    def _on_error(context: ExceptionContext) -> None:
+        if cause_of(context.original_exception) in BROKEN:
+            context.is_disconnect = True
+
+
 def create_engine(settings: Settings) -> AsyncEngine:
     """An async engine for `settings.database_url`, tuned for its dialect."""
     if settings.is_sqlite:
         engine = create_async_engine(
-            settings.database_url, echo=settings.database_echo, connect_args={"timeout": 30}
+            settings.database_url,
+            echo=settings.database_echo,
+            hide_parameters=True,
+            pool_timeout=settings.database_pool_timeout_seconds,
+            connect_args={"timeout": 30},
         )
         _configure_sqlite(engine)
         return engine
     engine = create_async_engine(
         settings.database_url,
         echo=settings.database_echo,
+        hide_parameters=True,  # errors are logged; the values may be personal data
         pool_size=settings.database_pool_size,
-        connect_args={"server_settings": {"application_name": "referral-exchange"}},
+        max_overflow=settings.database_max_overflow,
+        pool_timeout=settings.database_pool_timeout_seconds,
+        connect_args={
+            "server_settings": {"application_name": "referral-exchange"},
+            "timeout": settings.database_pool_timeout_seconds,
+        },
     )
     _ping_when_idle(engine)
+    _discard_broken_connections(engine)
     return engine
 
 

@@ -11,7 +11,7 @@ from app.config import get_settings
 from app.db import dispose_engine
 from app.errors import Responses, install_error_handlers
 from app.metrics import RequestMetrics
-from app.middleware import BodySizeLimit
+from app.middleware import BodySizeLimit, ErrorBoundary
 from app.ratelimit import RESPONSES as RATE_LIMITED
 from app.ratelimit import enforce_rate_limit
 from app.routers import (
@@ -62,8 +62,10 @@ def create_app() -> FastAPI:
     )
     install_error_handlers(app)
     openapi.install(app)
+    # The last added runs first: metrics see every answer, the error boundary's too.
     app.add_middleware(BodySizeLimit, max_bytes=get_settings().max_body_bytes)
-    app.add_middleware(RequestMetrics)  # outermost, so refused bodies are counted too
+    app.add_middleware(ErrorBoundary)
+    app.add_middleware(RequestMetrics)
     app.include_router(health.router)
     app.include_router(metrics.router)
     for router in (

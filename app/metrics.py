@@ -23,6 +23,13 @@ LATENCY = Histogram(
 )
 
 
+UNAVAILABLE = Counter(
+    "http_unavailable_total",
+    "Requests answered 503 because the database was down, stalled or out of connections; by cause.",
+    ("cause",),
+)
+
+
 def exposition() -> tuple[bytes, str]:
     """The current metrics in the Prometheus text format, with its content type."""
     return generate_latest(REGISTRY), CONTENT_TYPE_LATEST

@@ -1,9 +1,15 @@
-"""ASGI middleware that has to see every request before routing: the request body size limit."""
+"""ASGI middleware that has to see every request outside routing: the request body size limit,
+and the answer to any error the routes did not answer themselves."""
+
+import logging
 
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.errors import PayloadTooLarge
+from app.errors import AppError, PayloadTooLarge
+from app.unavailable import cause_of, unavailable
+
+logger = logging.getLogger("app.errors")
 
 
 class _Counter:
@@ -81,3 +87,50 @@ class BodySizeLimit:
         response = _too_large(self.max_bytes).render(request)
         response.headers["Connection"] = "close"
         await response(scope, receive, send)
+
+
+class ErrorBoundary:
+    """Answer whatever error escaped the routes: 503 when the database is unavailable, else 500.
+
+    Answered here, inside the application, the error goes no further: Starlette's own last
+    handler would send the same answer and then re-raise, and the server, seeing the
+    exception, logs it a second time and closes the connection under the client, whose next
+    request on it fails although the server never saw it. Once a response has started it
+    is too late to answer, and the error goes on to the server.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            if started:
+                raise
+            request = Request(scope, receive)
+            await _problem_for(exc, request).render(request)(scope, receive, send)
+
+
+def _problem_for(exc: Exception, request: Request) -> AppError:
+    """The error to answer with, logged once: the database unavailable, or an unexpected fault."""
+    if isinstance(exc, AppError):
+        return exc
+    cause = cause_of(exc)
+    if cause is not None:
+        # A line, not a traceback: while the database is away every request ends here.
+        logger.warning("database unavailable (%s) on %s %s", cause.value, request.method, request.url.path)
+        return unavailable(cause)
+    # Details go to the log only: the client never sees a stack trace or SQL.
+    logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return AppError("An unexpected error occurred; it has been logged.")
