@@ -1,12 +1,14 @@
 """Engine, session factory and the column types shared by every table."""
 
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import StrEnum
 from functools import lru_cache
 from math import inf
 from typing import Any
 
+import asyncpg
 from sqlalchemy import JSON, DateTime, Enum, event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect, ExceptionContext
@@ -16,6 +18,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
 
 from app.config import Settings, get_settings
+from app.deadline import remaining
 from app.unavailable import BROKEN, cause_of
 
 # JSONB on PostgreSQL (indexable, compact); plain JSON text elsewhere. Python None is SQL NULL.
@@ -62,12 +65,25 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def _configure_sqlite(engine: AsyncEngine) -> None:
+# How long a transaction outside any request (the worker, the command line) waits for SQLite's
+# write lock; a request waits no longer than its deadline.
+SQLITE_BUSY_TIMEOUT_MS = 30000
+
+
+def _milliseconds_left(otherwise: int) -> int:
+    """The current request's time left in whole milliseconds (at least 1), or `otherwise`."""
+    left = remaining()
+    return otherwise if left is None else max(1, int(left * 1000))
+
+
+def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: Callable[[], int]) -> None:
     """Make SQLite safe for concurrent writers: WAL, foreign keys, and BEGIN IMMEDIATE.
 
     A deferred transaction that later tries to write fails at once with "database is
     locked" when another writer is active; taking the write lock at BEGIN makes writers
-    queue on the busy timeout instead, so read-check-write sequences are serialised.
+    queue on the busy timeout instead, so read-check-write sequences are serialised. The
+    busy timeout is set as each transaction begins: in a request, the time left before its
+    deadline.
     """
 
     @event.listens_for(engine.sync_engine, "connect")
@@ -76,12 +92,13 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql(f"PRAGMA busy_timeout={busy_timeout_ms()}")
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
@@ -113,6 +130,34 @@ def _ping_when_idle(engine: AsyncEngine) -> None:
             raise
 
 
+# A lock wait is cut a little before the statement would be, so that it is reported as what
+# it is (lock_timeout, not statement_timeout).
+LOCK_MARGIN_MS = 100
+
+
+def _transaction_limits() -> str:
+    """SET LOCAL statements that end the transaction's statements and lock waits at the deadline."""
+    left = _milliseconds_left(0)
+    if not left:
+        return ""
+    lock = max(1, left - LOCK_MARGIN_MS)
+    return f" SET LOCAL statement_timeout = {left}; SET LOCAL lock_timeout = {lock};"
+
+
+class DeadlineConnection(asyncpg.Connection):
+    """An asyncpg connection whose transactions begun in a request end at the request's deadline.
+
+    The limits ride on the driver's own BEGIN, in the same round trip, as SET LOCAL: they cost
+    nothing extra, and end with the transaction. Outside a request nothing is added.
+    """
+
+    async def execute(self, query: str, *args: Any, timeout: float | None = None) -> str:  # noqa: ASYNC109
+        if not args and query.startswith("BEGIN"):
+            query += _transaction_limits()
+        status: str = await super().execute(query, *args, timeout=timeout)
+        return status
+
+
 def _discard_broken_connections(engine: AsyncEngine) -> None:
     """Invalidate a connection whose error shows it dead or its protocol out of step.
 
@@ -136,9 +181,9 @@ def create_engine(settings: Settings) -> AsyncEngine:
             echo=settings.database_echo,
             hide_parameters=True,
             pool_timeout=settings.database_pool_timeout_seconds,
-            connect_args={"timeout": 30},
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
         )
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, lambda: _milliseconds_left(SQLITE_BUSY_TIMEOUT_MS))
         return engine
     engine = create_async_engine(
         settings.database_url,
@@ -150,6 +195,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
         connect_args={
             "server_settings": {"application_name": "referral-exchange"},
             "timeout": settings.database_pool_timeout_seconds,
+            "connection_class": DeadlineConnection,
         },
     )
     _ping_when_idle(engine)

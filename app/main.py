@@ -9,6 +9,7 @@ from fastapi import Depends, FastAPI
 from app import openapi
 from app.config import get_settings
 from app.db import dispose_engine
+from app.deadline import RequestDeadline
 from app.errors import Responses, install_error_handlers
 from app.metrics import RequestMetrics
 from app.middleware import BodySizeLimit, ErrorBoundary
@@ -62,8 +63,10 @@ def create_app() -> FastAPI:
     )
     install_error_handlers(app)
     openapi.install(app)
-    # The last added runs first: metrics see every answer, the error boundary's too.
+    # The last added runs first: metrics see every answer, the error boundary answers the
+    # deadline's expiry too, and the deadline runs from before the body is read.
     app.add_middleware(BodySizeLimit, max_bytes=get_settings().max_body_bytes)
+    app.add_middleware(RequestDeadline)
     app.add_middleware(ErrorBoundary)
     app.add_middleware(RequestMetrics)
     app.include_router(health.router)

@@ -25,7 +25,8 @@ LATENCY = Histogram(
 
 UNAVAILABLE = Counter(
     "http_unavailable_total",
-    "Requests answered 503 because the database was down, stalled or out of connections; by cause.",
+    "Requests answered 503 because the database was down, stalled or out of connections, "
+    "or the request ran past its deadline; by cause.",
     ("cause",),
 )
 

@@ -12,6 +12,7 @@ import asyncpg
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from app.config import get_settings
+from app.deadline import DeadlineExceeded
 from app.errors import ServiceUnavailable
 from app.metrics import UNAVAILABLE
 
@@ -29,6 +30,7 @@ class Cause(StrEnum):
     STATEMENT_TIMEOUT = "statement_timeout"  # the server cancelled a statement at the deadline
     LOCK_TIMEOUT = "lock_timeout"  # a lock the request needed was held past the deadline
     BUSY = "busy"  # SQLite: another writer held the database past the busy timeout
+    DEADLINE = "deadline"  # the request was not answered by its deadline
 
 
 # The connection is unusable after these: it is discarded instead of going back to the pool.
@@ -53,10 +55,13 @@ _BROKEN_CONNECTION = ("connection is closed", "connection was closed", "cannot s
 def cause_of(exc: BaseException) -> Cause | None:
     """Why the database could not serve the request, if that is what `exc` (or its causes) says.
 
-    The first failure decides: the one found deepest in the chain, since an error raised while
-    handling it (a rollback on the dead connection, say) says less about what went wrong.
+    A request past its deadline is that, whatever it was waiting for. Otherwise the first
+    failure decides: the one found deepest in the chain, since an error raised while handling
+    it (a rollback on the dead connection, say) says less about what went wrong.
     """
     links = list(_chain(exc))
+    if any(isinstance(link, DeadlineExceeded) for link in links):
+        return Cause.DEADLINE
     return next((cause for cause in map(_cause, reversed(links)) if cause is not None), None)
 
 

@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from app.deadline import DeadlineExceeded
 from app.unavailable import Cause, cause_of
 
 
@@ -53,6 +54,7 @@ def sqlite_busy() -> sqlite3.OperationalError:
         (TimeoutError(), Cause.CONNECT_TIMEOUT),
         (PoolTimeout("QueuePool limit of size 20 overflow 10 reached"), Cause.POOL_TIMEOUT),
         (OperationalError("BEGIN IMMEDIATE", None, sqlite_busy()), Cause.BUSY),
+        (DeadlineExceeded("no answer within 10 s"), Cause.DEADLINE),
     ],
 )
 def test_unavailability_is_recognised_by_cause(error: BaseException, cause: Cause) -> None:
@@ -78,3 +80,8 @@ def test_the_first_failure_decides_not_the_rollback_that_failed_after_it() -> No
         wrapped(asyncpg.InterfaceError("connection is closed")),
     )
     assert cause_of(rollback_failed) is Cause.SHUTDOWN
+
+
+def test_a_request_past_its_deadline_is_that_whatever_it_was_waiting_for() -> None:
+    expired = raised_while_handling(TimeoutError(), DeadlineExceeded("no answer within 10 s"))
+    assert cause_of(expired) is Cause.DEADLINE
