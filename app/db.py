@@ -14,7 +14,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect, ExceptionContext
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.pool import ConnectionPoolEntry, NullPool
 from sqlalchemy.types import TypeDecorator
 
 from app.config import Settings, get_settings
@@ -203,6 +203,29 @@ def create_engine(settings: Settings) -> AsyncEngine:
     return engine
 
 
+# The readiness probe's limits: connecting, waiting for a lock a write needs, any one statement.
+PROBE_CONNECT_SECONDS, PROBE_LOCK_WAIT_MS, PROBE_STATEMENT_MS = 1.0, 500, 1000
+
+
+def create_probe_engine(settings: Settings) -> AsyncEngine:
+    """An engine for the readiness probe: a new connection each time, never one from the pool."""
+    if settings.is_sqlite:
+        engine = create_async_engine(
+            settings.database_url, poolclass=NullPool, connect_args={"timeout": PROBE_LOCK_WAIT_MS / 1000}
+        )
+        _configure_sqlite(engine, lambda: PROBE_LOCK_WAIT_MS)
+        return engine
+    limits = {"lock_timeout": str(PROBE_LOCK_WAIT_MS), "statement_timeout": str(PROBE_STATEMENT_MS)}
+    return create_async_engine(
+        settings.database_url,
+        poolclass=NullPool,
+        connect_args={
+            "timeout": PROBE_CONNECT_SECONDS,
+            "server_settings": {"application_name": "referral-exchange readiness", **limits},
+        },
+    )
+
+
 @lru_cache
 def get_engine() -> AsyncEngine:
     """The process-wide engine."""
@@ -215,9 +238,16 @@ def get_sessionmaker() -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(get_engine(), expire_on_commit=False)
 
 
+@lru_cache
+def get_probe_engine() -> AsyncEngine:
+    """The process-wide readiness probe engine (it holds no connections)."""
+    return create_probe_engine(get_settings())
+
+
 async def dispose_engine() -> None:
-    """Close pooled connections and forget the cached engine (shutdown and tests)."""
+    """Close pooled connections and forget the cached engines (shutdown and tests)."""
     if get_engine.cache_info().currsize:
         await get_engine().dispose()
     get_sessionmaker.cache_clear()
     get_engine.cache_clear()
+    get_probe_engine.cache_clear()
