@@ -29,6 +29,7 @@ from app.routers import (
     subjects,
     webhooks,
 )
+from app.unavailable import RESPONSES as UNAVAILABLE
 
 DESCRIPTION = """Consented referrals between agencies that support families into work.
 
@@ -39,6 +40,7 @@ GUARDED: Responses = {
     401: {"description": "No bearer token, or an invalid or expired one"},
     413: {"description": "Request body over the size limit"},
     **RATE_LIMITED,
+    **UNAVAILABLE,
 }
 
 

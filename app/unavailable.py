@@ -13,7 +13,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from app.config import get_settings
 from app.deadline import DeadlineExceeded
-from app.errors import ServiceUnavailable
+from app.errors import Responses, ServiceUnavailable
 from app.metrics import UNAVAILABLE
 
 
@@ -32,6 +32,13 @@ class Cause(StrEnum):
     BUSY = "busy"  # SQLite: another writer held the database past the busy timeout
     DEADLINE = "deadline"  # the request was not answered by its deadline
 
+
+RESPONSES: Responses = {
+    503: {
+        "description": "The database is unavailable or stalled, or the request ran past its deadline; "
+        "`Retry-After` says when to try again"
+    }
+}
 
 # The connection is unusable after these: it is discarded instead of going back to the pool.
 BROKEN = frozenset({Cause.SHUTDOWN, Cause.DISCONNECTED})
