@@ -17,8 +17,9 @@ from app.models.referral import (
     ReferralStatus,
     outcome_kind,
 )
+from app.persistence import idempotency
 from app.security import agency_of
-from app.services import idempotency, referrals
+from app.services import referrals
 from app.services.referrals import PartyAccess
 
 # Outcomes follow service delivery: after acceptance, and still long after completion.
