@@ -69,9 +69,9 @@ def check_move(referral: Referral, party: Party, request: TransitionRequest) -> 
     """Refuse a move the machine forbids (409), another party's (403), or one missing its details (422)."""
     target, allowed = request.to, allowed_actions(referral, party, can_write=True)
     if target not in TRANSITIONS[referral.status]:
-        raise Conflict(
-            f"A {referral.status.value} referral cannot move to {target.value}.", allowed_actions=allowed
-        )
+        status = referral.status.value
+        article = "An" if status[0] in "aeiou" else "A"
+        raise Conflict(f"{article} {status} referral cannot move to {target.value}.", allowed_actions=allowed)
     if target not in PARTY_MOVES[party]:
         who = "only by withdrawing consent" if target == S.WITHDRAWN else "only by the other agency"
         raise Forbidden(f"Moving to {target.value} is done {who}.", allowed_actions=allowed)
