@@ -56,7 +56,7 @@ async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
 
 def create_app() -> FastAPI:
     """Build the application with every router and the problem-details error handlers."""
-    app = FastAPI(
+    app = openapi.DocumentedAPI(
         title="Referral exchange",
         version="1.0.0",
         description=DESCRIPTION,
@@ -64,7 +64,6 @@ def create_app() -> FastAPI:
         dependencies=[Depends(enforce_rate_limit)],
     )
     install_error_handlers(app)
-    openapi.install(app)
     # The last added runs first: metrics see every answer, the error boundary answers the
     # deadline's expiry too, and the deadline runs from before the body is read.
     app.add_middleware(BodySizeLimit, max_bytes=get_settings().max_body_bytes)
