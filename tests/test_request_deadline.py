@@ -12,9 +12,10 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app import deadline
+from app import deadline, unit_of_work
 from app.db import get_engine, get_sessionmaker
 from app.deps import SessionDep
 from app.main import create_app
@@ -84,11 +85,17 @@ async def test_a_request_still_running_after_its_deadline_is_cancelled_and_answe
     assert unavailable_count("deadline") == expired + 1
 
 
-async def test_a_request_that_has_reached_its_commit_is_not_cut_off() -> None:
-    app = with_route(create_app(), "/test/committing", _slow_after_disarming)
+async def test_a_request_that_has_reached_its_commit_is_not_cut_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    app = with_route(create_app(), "/test/writes", _uses_the_session)
+    commit = unit_of_work.commit
 
+    async def slow_commit(session: AsyncSession) -> None:
+        await asyncio.sleep(0.3 + deadline.GRACE_SECONDS + 0.3)  # past where it would be cut off
+        await commit(session)
+
+    monkeypatch.setattr(unit_of_work, "commit", slow_commit)
     async with reconfigured(REQUEST_TIMEOUT_SECONDS="0.3", DATABASE_POOL_TIMEOUT_SECONDS="0.2"):
-        answer = await served_by(app).get("/test/committing")
+        answer = await served_by(app).get("/test/writes")
 
     assert answer.status_code == 200
 
@@ -123,10 +130,8 @@ async def _slow() -> None:
     await asyncio.sleep(30)
 
 
-async def _slow_after_disarming() -> dict[str, bool]:
-    deadline.disarm()
-    await asyncio.sleep(0.6)
-    return {"done": True}
+async def _uses_the_session(session: SessionDep) -> None:
+    await session.execute(text("SELECT 1"))
 
 
 async def _postgres_limits(session: SessionDep) -> dict[str, int]:
