@@ -61,7 +61,7 @@ class KeepAliveConnection:
         while True:
             event = self.http.next_event()
             if event is h11.NEED_DATA:
-                self.http.receive_data(await self.reader.read(65536))
+                self._receive(await self.reader.read(65536))
             elif isinstance(event, h11.Response):
                 answer.status = event.status_code
                 answer.headers = {k.decode().lower(): v.decode() for k, v in event.headers}
@@ -69,8 +69,11 @@ class KeepAliveConnection:
                 answer.body += event.data
             elif isinstance(event, h11.EndOfMessage):
                 return answer
-            elif isinstance(event, h11.ConnectionClosed):
-                raise ConnectionResetError("the server closed the connection")
+
+    def _receive(self, data: bytes) -> None:
+        if not data:
+            raise ConnectionResetError("the server closed the connection before answering")
+        self.http.receive_data(data)
 
 
 @contextlib.asynccontextmanager
