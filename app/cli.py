@@ -126,10 +126,10 @@ def _print_logins(result: dict[str, Any]) -> None:
 def create_admin(
     username: Annotated[str, typer.Option(help="Login name.")],
     password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
-    role: Annotated[Role, typer.Option(help="admin or auditor (platform roles).")] = Role.ADMIN,
+    role: Annotated[Role, typer.Option(help="admin or auditor (platform roles).")] = Role.PLATFORM_ADMIN,
 ) -> None:
     """Create a platform admin (or auditor) account."""
-    if role not in {Role.ADMIN, Role.AUDITOR}:
+    if role not in {Role.PLATFORM_ADMIN, Role.AUDITOR}:
         raise typer.BadParameter("create-admin makes platform accounts: admin or auditor")
 
     async def work(session: AsyncSession) -> None:

@@ -17,17 +17,18 @@ from app.errors import AppError, InsufficientScope, NotAuthenticated
 from app.models.identity import Scope
 from app.persistence import idempotency
 from app.security import InvalidToken, Principal, read_token
-from app.services import referrals
+from app.services import accounts, referrals
 from app.services.referrals import PartyAccess
 
 TOKEN_URL = "/v1/oauth/token"  # noqa: S105
 SCOPE_DESCRIPTIONS = {
     Scope.REFERRALS_READ.value: "Read the agency's inbox and sent referrals",
     Scope.REFERRALS_WRITE.value: "Create referrals, change their status, record outcomes and messages",
-    Scope.DIRECTORY_WRITE.value: "Manage agencies and services (platform admin)",
+    Scope.DIRECTORY_WRITE.value: "Manage agencies and services (an agency admin: their own services)",
     Scope.AUDIT_READ.value: "Read and verify the audit trail",
     Scope.REPORTS_READ.value: "Read management information",
     Scope.WEBHOOKS_MANAGE.value: "Manage the agency's webhook subscriptions",
+    Scope.USERS_MANAGE.value: "Manage staff accounts (an agency admin: their own agency's)",
 }
 
 
@@ -85,14 +86,17 @@ async def get_principal(
     security_scopes: SecurityScopes,
     token: Annotated[str | None, Depends(bearer_token)],
     settings: SettingsDep,
+    session: SessionDep,
 ) -> Principal:
-    """The verified caller, refused with 401 (no or bad token) or 403 (missing scope)."""
+    """The verified caller, refused with 401 (no, bad or revoked token) or 403 (missing scope)."""
     if token is None:
         raise NotAuthenticated()
     try:
         principal = read_token(token, settings)
     except InvalidToken:
         raise NotAuthenticated("The bearer token is invalid or has expired.", error="invalid_token") from None
+    if not await accounts.still_active(session, principal.kind, principal.id, principal.version):
+        raise NotAuthenticated("The account is disabled or its tokens were revoked.", error="invalid_token")
     missing = [s for s in security_scopes.scopes if s not in principal.scopes]
     if missing:
         raise InsufficientScope(missing)
@@ -106,6 +110,7 @@ DirectoryWriter = Annotated[Principal, Security(get_principal, scopes=[Scope.DIR
 AuditReader = Annotated[Principal, Security(get_principal, scopes=[Scope.AUDIT_READ.value])]
 ReportsReader = Annotated[Principal, Security(get_principal, scopes=[Scope.REPORTS_READ.value])]
 WebhookManager = Annotated[Principal, Security(get_principal, scopes=[Scope.WEBHOOKS_MANAGE.value])]
+UserManager = Annotated[Principal, Security(get_principal, scopes=[Scope.USERS_MANAGE.value])]
 
 
 async def _idempotency_claim(

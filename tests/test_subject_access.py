@@ -96,11 +96,13 @@ async def _trail(subject_id: uuid.UUID, first: Referral, second: Referral, stran
     ]
 
 
-async def export(client: httpx.AsyncClient, subject_id: uuid.UUID, role: Role = Role.ADMIN) -> httpx.Response:
+async def export(
+    client: httpx.AsyncClient, subject_id: uuid.UUID, role: Role = Role.PLATFORM_ADMIN
+) -> httpx.Response:
     return await client.get(f"/v1/subjects/{subject_id}/export", headers=bearer(None, role))
 
 
-@pytest.mark.parametrize("role", [Role.ADMIN, Role.AUDITOR])
+@pytest.mark.parametrize("role", [Role.PLATFORM_ADMIN, Role.AUDITOR])
 async def test_export_holds_everything_about_the_person(
     client: httpx.AsyncClient, person: Person, role: Role
 ) -> None:
