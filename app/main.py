@@ -26,6 +26,7 @@ from app.routers import (
     referrals,
     reports,
     subjects,
+    users,
     webhooks,
 )
 
@@ -75,6 +76,7 @@ def create_app() -> FastAPI:
         audit.router,
         reports.router,
         subjects.router,
+        users.router,
     ):
         app.include_router(router, responses=GUARDED)
     app.include_router(events.router, responses=GUARDED)

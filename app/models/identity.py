@@ -138,6 +138,14 @@ class UserUpdate(SQLModel):
     notification_preferences: dict[NotificationKind, NotificationChoice] | None = None
 
 
+class MeUpdate(SQLModel):
+    """What staff change about themselves: their name, absence and notification preferences."""
+
+    display_name: str | None = Field(default=None, max_length=200)
+    away_until: AwareDatetime | None = None
+    notification_preferences: dict[NotificationKind, NotificationChoice] | None = None
+
+
 class UserPublic(SQLModel):
     id: uuid.UUID
     username: str
