@@ -123,4 +123,3 @@ async def test_the_one_check_tells_web_sessions_whether_the_account_is_still_act
     assert await active()
     await client.patch(f"/v1/users/{caseworker.user.id}", json={"active": False}, headers=admin.headers)
     assert not await active()
-

@@ -12,7 +12,7 @@ from app.models.referral import Message, MessageCreate, MessagePublic, ReferralS
 from app.persistence import idempotency
 from app.security import agency_of
 from app.services import referrals
-from app.services.referrals import PartyAccess
+from app.services.referrals import PartyAccess, read_state
 
 
 def to_public(message: Message) -> MessagePublic:
@@ -36,6 +36,7 @@ async def post(
     )
     session.add(message)
     referral.updated_at = utcnow()
+    read_state.touch(referral, principal.agency_id, referral.updated_at)
     await session.flush()
     referrals.audit_for(session, principal, "message.posted", referral, ("message", message.id))
     referrals.emit_for(session, EventType.MESSAGE_POSTED, referral)

@@ -20,7 +20,7 @@ from app.models.referral import (
 from app.persistence import idempotency
 from app.security import agency_of
 from app.services import referrals
-from app.services.referrals import PartyAccess
+from app.services.referrals import PartyAccess, read_state
 
 # Outcomes follow service delivery: after acceptance, and still long after completion.
 RECORDABLE = frozenset(
@@ -81,6 +81,7 @@ async def _count(session: AsyncSession, referral: Referral, outcome: Outcome) ->
         (or_(first.is_(None), first > outcome.occurred_on), outcome.occurred_on), else_=first
     )
     referral.updated_at = utcnow()
+    read_state.touch(referral, outcome.recorded_by_agency_id, referral.updated_at)
     await session.flush()
     await session.refresh(referral, attribute_names=["outcome_count", "outcome_types", "first_outcome_on"])
 

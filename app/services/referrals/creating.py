@@ -202,6 +202,7 @@ def _new_referral(
         duplicate_reason=body.duplicate_reason if body.allow_duplicate else None,
         created_at=now,
         updated_at=now,
+        changed_by_sender_at=now,
     )
 
 
