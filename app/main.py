@@ -22,6 +22,7 @@ from app.routers import (
     health,
     identity,
     metrics,
+    notifications,
     oauth,
     referrals,
     reports,
@@ -77,6 +78,7 @@ def create_app() -> FastAPI:
         reports.router,
         subjects.router,
         users.router,
+        notifications.router,
     ):
         app.include_router(router, responses=GUARDED)
     app.include_router(events.router, responses=GUARDED)

@@ -54,11 +54,19 @@ async def make_user(
     role: Role = Role.CASEWORKER,
     password: str = "correct horse",
     username: str | None = None,
+    email: str | None = None,
 ) -> User:
     name = username or f"user-{uuid.uuid4().hex[:8]}"
     return await committed(
         lambda s: identity.create_user(
-            s, SYSTEM, username=name, password=password, role=role, agency_id=agency.id if agency else None
+            s,
+            SYSTEM,
+            username=name,
+            password=password,
+            role=role,
+            agency_id=agency.id if agency else None,
+            display_name=name.title(),
+            email=email,
         )
     )
 

@@ -29,8 +29,9 @@ async def make_staff(
     agency: Agency | None,
     role: Role = Role.CASEWORKER,
     username: str | None = None,
+    email: str | None = None,
 ) -> Staff:
-    user = await make_user(agency, role, password=PASSWORD, username=username)
+    user = await make_user(agency, role, password=PASSWORD, username=username, email=email)
     return Staff(user, await sign_in(client, user.username))
 
 

@@ -19,7 +19,7 @@ from app.models.referral import (
 )
 from app.persistence import idempotency
 from app.security import agency_of
-from app.services import referrals
+from app.services import notifications, referrals
 from app.services.referrals import PartyAccess, read_state
 
 # Outcomes follow service delivery: after acceptance, and still long after completion.
@@ -54,6 +54,7 @@ async def record(
         {"type": body.type.value, "kind": outcome.kind.value},
     )
     referrals.emit_for(session, EventType.OUTCOME_RECORDED, referral)
+    await notifications.outcome_recorded(session, referral, principal, body.type.value)
     public = OutcomePublic.model_validate(outcome)
     idempotency.remember(claim, 201, public, {"Location": f"/v1/referrals/{referral.id}/outcomes"})
     return public

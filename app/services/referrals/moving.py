@@ -20,7 +20,7 @@ from app.models.referral import (
 )
 from app.persistence import rows
 from app.security import Principal
-from app.services import workflow
+from app.services import notifications, workflow
 from app.services.referrals import read_state
 from app.services.referrals.access import PartyAccess, ReferralFacts, audit_for, emit_for, etag, to_public
 
@@ -74,6 +74,7 @@ async def move(
     details = {"from": previous.value, "to": request.to.value, "reason_code": request.reason_code}
     audit_for(session, principal, "referral.transitioned", referral, details=dict(details))
     emit_for(session, EventType.REFERRAL_STATUS_CHANGED, referral)
+    await notifications.referral_moved(session, referral, principal, request)
 
 
 def status_change(
