@@ -5,7 +5,9 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Header, Request, Security
+from fastapi.dependencies.models import Dependant
 from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlowPassword, OAuthFlows
+from fastapi.routing import APIRoute
 from fastapi.security import OAuth2, SecurityScopes
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import HTTPConnection
@@ -13,7 +15,7 @@ from starlette.requests import HTTPConnection
 from app import unit_of_work
 from app.config import Settings, get_settings
 from app.db import get_sessionmaker
-from app.errors import AppError, InsufficientScope, NotAuthenticated
+from app.errors import AppError, InsufficientScope, NotAuthenticated, Unprocessable
 from app.models.identity import Scope
 from app.persistence import idempotency
 from app.security import InvalidToken, Principal, read_token
@@ -148,3 +150,28 @@ async def _writable_referral(
 # A referral loaded for one of its two parties (404 for anyone else), with the scope checked.
 ReadableReferral = Annotated[PartyAccess, Depends(_readable_referral)]
 WritableReferral = Annotated[PartyAccess, Depends(_writable_referral)]
+
+
+def _query_names(dependant: Dependant) -> set[str]:
+    names = {param.alias for param in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names
+
+
+async def known_query_only(request: Request) -> None:
+    """Refuse query parameters the route does not declare (422), instead of ignoring a typo."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return
+    unknown = sorted(set(request.query_params) - _query_names(route.dependant))
+    if unknown:
+        message = "is not a parameter of this endpoint"
+        raise Unprocessable(
+            f"Unknown query parameter(s): {', '.join(unknown)}.",
+            errors=[{"field": name, "in": "query", "message": message} for name in unknown],
+        )
+
+
+# Route dependency for lists whose filters must not be silently ignored when misspelt.
+KnownQueryOnly = Depends(known_query_only)
