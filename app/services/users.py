@@ -182,9 +182,15 @@ def _check_role(principal: Principal, user: User, role: Role | None) -> None:
         raise Forbidden("An agency admin gives agency roles only.")
 
 
+# Fields a PATCH may set to null; for the others null is refused rather than stored.
+NULLABLE = frozenset({"email", "away_until"})
+
+
 def apply_changes(user: User, changes: dict[str, Any]) -> None:
     """Copy validated changes onto the user (preferences are merged, not replaced)."""
     for name, value in changes.items():
+        if value is None and name not in NULLABLE:
+            raise Unprocessable.field(name, "cannot be null")
         if name == "active":
             user.is_active = bool(value)
         elif name == "notification_preferences":
