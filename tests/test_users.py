@@ -167,3 +167,24 @@ async def test_the_old_platform_role_is_gone(client: httpx.AsyncClient) -> None:
     me = (await client.get("/v1/me", headers=platform.headers)).json()
     assert me["role"] == "platform_admin"
     assert sorted(me["scopes"]) == ["directory:write", "reports:read", "users:manage"]
+
+
+async def test_a_new_link_replaces_the_old_one(client: httpx.AsyncClient) -> None:
+    admin = await make_staff(client, await make_agency(), Role.AGENCY_ADMIN)
+    created = (
+        await client.post(
+            "/v1/users", json={"username": "forgetful", "role": "caseworker"}, headers=admin.headers
+        )
+    ).json()
+
+    issued = await client.post(f"/v1/users/{created['id']}/set-password-link", headers=admin.headers)
+
+    assert issued.status_code == 200, issued.text
+    old, new = link_token(created["set_password_link"]), link_token(issued.json()["set_password_link"])
+    assert (
+        await client.post("/v1/set-password", json={"token": old, "password": PASSWORD})
+    ).status_code == 422
+    assert (
+        await client.post("/v1/set-password", json={"token": new, "password": PASSWORD})
+    ).status_code == 204
+    await sign_in(client, "forgetful")

@@ -175,9 +175,13 @@ class UserPublic(SQLModel):
         )
 
 
-class UserCreated(UserPublic):
+class PasswordLinkIssued(SQLModel):
     set_password_link: str = Field(description="Single use, valid 72 hours; shown only in this response.")
     set_password_expires_at: datetime
+
+
+class UserCreated(UserPublic, PasswordLinkIssued):
+    pass
 
 
 class PasswordLink(SQLModel, table=True):

@@ -6,7 +6,15 @@ from fastapi import APIRouter, Response, status
 
 from app.deps import SessionDep, SettingsDep, UserManager
 from app.errors import Responses
-from app.models.identity import Role, SetPassword, UserCreate, UserCreated, UserPublic, UserUpdate
+from app.models.identity import (
+    PasswordLinkIssued,
+    Role,
+    SetPassword,
+    UserCreate,
+    UserCreated,
+    UserPublic,
+    UserUpdate,
+)
 from app.pagination import CursorParam, LimitParam, Page
 from app.services import users
 
@@ -60,6 +68,14 @@ async def update_user(
 ) -> UserPublic:
     """Change a user's status, role, details, absence or notification preferences."""
     return await users.update_user(session, principal, user_id, body)
+
+
+@router.post("/users/{user_id}/set-password-link", response_model=PasswordLinkIssued, responses=PROBLEMS)
+async def reissue_link(
+    user_id: uuid.UUID, session: SessionDep, settings: SettingsDep, principal: UserManager
+) -> PasswordLinkIssued:
+    """Issue a new single-use set-password link for a user (earlier links stop working)."""
+    return await users.reissue_link(session, settings, principal, user_id)
 
 
 @router.post(

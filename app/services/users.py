@@ -26,6 +26,7 @@ from app.models.identity import (
     AGENCY_ROLES,
     MeUpdate,
     PasswordLink,
+    PasswordLinkIssued,
     Role,
     SetPassword,
     User,
@@ -105,6 +106,18 @@ async def create(
     return UserCreated.model_validate(
         public | {"set_password_link": link, "set_password_expires_at": expires_at}
     )
+
+
+async def reissue_link(
+    session: AsyncSession, settings: Settings, principal: Principal, user_id: uuid.UUID
+) -> PasswordLinkIssued:
+    """A fresh set-password link for a user the caller manages (a forgotten or expired one)."""
+    user = await get_managed(session, principal, user_id)
+    if not user.is_active:
+        raise Unprocessable.field("active", "the account is disabled; enable it first")
+    link, expires_at = await issue_link(session, settings, user)
+    audit.record(session, principal.actor, "user.password_link_issued", "user", user.id)
+    return PasswordLinkIssued(set_password_link=link, set_password_expires_at=expires_at)
 
 
 def _token_hash(token: str) -> str:
