@@ -214,13 +214,13 @@ def create_client(
 
 @cli.command()
 def worker(
-    once: Annotated[bool, typer.Option("--once", help="Deliver what is due now, then exit.")] = False,
+    once: Annotated[bool, typer.Option("--once", help="Send what is due now, then exit.")] = False,
     batch_size: Annotated[int | None, typer.Option(min=1, help="Deliveries claimed per batch.")] = None,
     poll_interval: Annotated[
         float | None, typer.Option(min=0, help="Seconds between polls when idle.")
     ] = None,
 ) -> None:
-    """Deliver webhooks: claim due deliveries, send them signed, retry failures with backoff."""
+    """Deliver webhooks and notifications (claim, send, retry with backoff) and make the daily digests."""
     from app import worker as delivery_worker
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")

@@ -217,3 +217,38 @@ async def test_a_decline_tells_the_referrer_with_the_reason_and_nobody_else(
     outsider_log = await client.get("/v1/notifications", headers=outsider_admin.headers)
     assert outsider_log.json()["items"] == []
     assert (await client.get("/v1/notifications", headers=receiver.headers)).status_code == 403
+
+
+async def test_a_service_with_a_team_address_is_told_there(client: httpx.AsyncClient) -> None:
+    net = await make_network()
+    admin = await make_staff(client, net.debt, Role.AGENCY_ADMIN, email="admin@debt.example")
+    await make_staff(client, net.debt, email="ann@debt.example")
+    patch = {"contact_email": "money-team@debt.example"}
+    assert (
+        await client.patch(f"/v1/services/{net.debt_service.id}", json=patch, headers=admin.headers)
+    ).status_code == 200
+
+    await create_referral(client, net)
+
+    assert [n.recipient_email for n in await notifications()] == ["money-team@debt.example"]
+
+
+async def test_a_withdrawal_tells_the_other_party_and_names_nobody(client: httpx.AsyncClient) -> None:
+    net = await make_network()
+    referrer = await make_staff(client, net.centre, email="referrer@centre.example")
+    receiver = await make_staff(client, net.debt, email="ann@debt.example")
+    await make_staff(client, net.outsider, email="someone@jcp.example")
+    referral = (
+        await client.post("/v1/referrals", json=referral_body(net.debt_service), headers=referrer.headers)
+    ).json()
+
+    withdrawn = await client.post(
+        f"/v1/consents/{referral['consent_id']}/withdraw", json={}, headers=referrer.headers
+    )
+
+    assert withdrawn.status_code == 200, withdrawn.text
+    told = [n for n in await notifications() if n.kind == NotificationKind.REFERRAL_UPDATE]
+    assert [n.recipient_email for n in told] == ["ann@debt.example"]
+    assert "withdrawn" in told[0].body
+    assert {n.recipient_email for n in await notifications()} == {"ann@debt.example"}
+    assert receiver.user.agency_id == net.debt.id

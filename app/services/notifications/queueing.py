@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import utcnow
+from app.models.audit import ActorKind
 from app.models.identity import NotificationChoice, NotificationKind
 from app.models.notification import Notification, NotificationStatus
 from app.models.referral import Referral, ReferralPublic, ReferralStatus, TransitionRequest
@@ -78,7 +79,7 @@ async def _other_party(
     """The agency (or both, for a change neither made) that did not make the change."""
     now, to = utcnow(), []
     if by_agency_id != referral.from_agency_id:
-        sender = uuid.UUID(referral.from_actor_id) if referral.from_actor_kind == "user" else None
+        sender = uuid.UUID(referral.from_actor_id) if referral.from_actor_kind == ActorKind.USER else None
         to += await recipients.person_or_team(session, sender, referral.from_agency_id, kind, now)
     if by_agency_id != referral.to_agency_id:
         to += await recipients.person_or_team(
