@@ -1,5 +1,6 @@
 """Staff management: agency admins keep their own agency's staff, set-password links, and `/v1/me`."""
 
+import asyncio
 from datetime import datetime, timedelta
 
 import httpx
@@ -9,6 +10,7 @@ from app.db import get_sessionmaker, utcnow
 from app.models.identity import PasswordLink, Role
 from tests.factories import make_agency, password_token
 from tests.staff import PASSWORD, link_token, make_staff, sign_in
+from tests.test_cli import run_cli
 
 
 async def test_an_agency_admin_adds_staff_who_set_their_own_password(client: httpx.AsyncClient) -> None:
@@ -188,3 +190,25 @@ async def test_a_new_link_replaces_the_old_one(client: httpx.AsyncClient) -> Non
         await client.post("/v1/set-password", json={"token": new, "password": PASSWORD})
     ).status_code == 204
     await sign_in(client, "forgetful")
+
+
+async def test_create_user_prints_a_set_password_link(client: httpx.AsyncClient) -> None:
+    agency = await make_agency()
+
+    result = await asyncio.to_thread(
+        run_cli,
+        "create-user",
+        "--agency-id",
+        str(agency.id),
+        "--username",
+        "cli.person",
+        "--email",
+        "p@example.org",
+    )
+
+    assert result.returncode == 0, result.stderr
+    link = result.stdout.strip().splitlines()[-1]
+    assert "/set-password?token=" in link
+    spent = await client.post("/v1/set-password", json={"token": link_token(link), "password": PASSWORD})
+    assert spent.status_code == 204
+    await sign_in(client, "cli.person")
