@@ -151,10 +151,7 @@ async def run(
             next_maintenance = time.monotonic() + settings.maintenance_interval_seconds
         if not once:
             await _guarded(daily.run_if_due, "daily digests")
-        sent = 0
-        for step in (deliver_due, notify_due):
-            work = functools.partial(step, settings, batch_size=batch_size)
-            sent += await (work() if once else _guarded(work, f"{step.__name__} batch"))
+        sent = await _send_due(settings, batch_size, once)
         total += sent
         if sent:
             continue
@@ -162,6 +159,15 @@ async def run(
             break
         await _sleep(stop, interval)
     return total
+
+
+async def _send_due(settings: Settings, batch_size: int | None, once: bool) -> int:
+    """One batch of webhook deliveries and one of notifications; how many were tried."""
+    sent = 0
+    for step in (deliver_due, notify_due):
+        work = functools.partial(step, settings, batch_size=batch_size)
+        sent += await (work() if once else _guarded(work, f"{step.__name__} batch"))
+    return sent
 
 
 async def _guarded(work: Callable[[], Awaitable[int]], what: str) -> int:

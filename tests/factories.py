@@ -5,7 +5,8 @@ from collections.abc import Iterable
 from typing import TypeVar
 
 import httpx
-from sqlalchemy import insert, select
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -118,17 +119,18 @@ async def back_minted_token(request: httpx.Request) -> None:
     async with get_engine().begin() as conn:
         if await conn.scalar(select(col(User.id)).where(col(User.id) == user_id)) is not None:
             return
-        await conn.execute(
-            insert(User).values(
-                id=user_id,
-                username=f"minted-{user_id.hex}",
-                role=principal.role,
-                agency_id=principal.agency_id,
-                is_active=True,
-                token_version=0,
-                created_at=utcnow(),
-            )
+        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+        # Requests sent at once with one new token race to make its account: the first wins.
+        statement = dialect.insert(User).values(
+            id=user_id,
+            username=f"minted-{user_id.hex}",
+            role=principal.role,
+            agency_id=principal.agency_id,
+            is_active=True,
+            token_version=0,
+            created_at=utcnow(),
         )
+        await conn.execute(statement.on_conflict_do_nothing())
 
 
 async def password_token(client: httpx.AsyncClient, username: str, password: str) -> httpx.Response:

@@ -128,12 +128,7 @@ async def create_user(
     email: str | None = None,
 ) -> User:
     """Add a staff account; agency roles need an agency, platform roles must not have one."""
-    if (role in AGENCY_ROLES) != (agency_id is not None):
-        raise Unprocessable.field(
-            "agency_id", f"role {role.value} {'needs' if role in AGENCY_ROLES else 'takes no'} agency"
-        )
-    if agency_id is not None:
-        await directory.get_agency(session, agency_id, field="agency_id")
+    await _check_agency(session, role, agency_id)
     name = username.strip().lower()
     if await session.scalar(select(col(User.id)).where(col(User.username) == name)):
         raise Conflict(f"A user named {name!r} already exists.")
@@ -149,6 +144,15 @@ async def create_user(
     await session.flush()
     audit.record(session, actor, "user.created", "user", user.id, details={"role": role.value})
     return user
+
+
+async def _check_agency(session: AsyncSession, role: Role, agency_id: uuid.UUID | None) -> None:
+    if (role in AGENCY_ROLES) != (agency_id is not None):
+        raise Unprocessable.field(
+            "agency_id", f"role {role.value} {'needs' if role in AGENCY_ROLES else 'takes no'} agency"
+        )
+    if agency_id is not None:
+        await directory.get_agency(session, agency_id, field="agency_id")
 
 
 async def create_client(
