@@ -252,3 +252,21 @@ async def test_a_withdrawal_tells_the_other_party_and_names_nobody(client: httpx
     assert "withdrawn" in told[0].body
     assert {n.recipient_email for n in await notifications()} == {"ann@debt.example"}
     assert receiver.user.agency_id == net.debt.id
+
+
+async def test_the_worker_makes_the_days_digests_once_from_the_digest_hour(client: httpx.AsyncClient) -> None:
+    net = await make_network()
+    await make_staff(client, net.debt, email="ann@debt.example")
+    await create_referral(client, net)
+    async with get_sessionmaker()() as session:
+        await session.execute(update(Referral).values(due_by=utcnow() - timedelta(days=1)))
+        await session.commit()
+    settings = get_settings().model_copy(update={"notify_digest_hour": 7})
+    early, on_time = utcnow().replace(hour=6, minute=59), utcnow().replace(hour=7, minute=5)
+
+    assert await worker.Daily(settings, clock=lambda: early).run_if_due() == 0
+    daily = worker.Daily(settings, clock=lambda: on_time)
+    assert await daily.run_if_due() == 1
+    assert await daily.run_if_due() == 0
+    overdue = [n for n in await notifications() if n.kind == NotificationKind.OVERDUE_DIGEST]
+    assert [n.recipient_email for n in overdue] == ["ann@debt.example"]

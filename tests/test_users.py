@@ -212,3 +212,15 @@ async def test_create_user_prints_a_set_password_link(client: httpx.AsyncClient)
     spent = await client.post("/v1/set-password", json={"token": link_token(link), "password": PASSWORD})
     assert spent.status_code == 204
     await sign_in(client, "cli.person")
+
+
+async def test_null_is_refused_for_fields_that_cannot_be_empty(client: httpx.AsyncClient) -> None:
+    admin = await make_staff(client, await make_agency(), Role.AGENCY_ADMIN)
+
+    for body in ({"display_name": None}, {"notification_preferences": None}):
+        assert (await client.patch("/v1/me", json=body, headers=admin.headers)).status_code == 422
+    for body in ({"active": None}, {"role": None}):
+        url = f"/v1/users/{admin.user.id}"
+        assert (await client.patch(url, json=body, headers=admin.headers)).status_code == 422
+    cleared = await client.patch("/v1/me", json={"away_until": None}, headers=admin.headers)
+    assert cleared.status_code == 200
