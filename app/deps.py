@@ -28,6 +28,7 @@ SCOPE_DESCRIPTIONS = {
     Scope.AUDIT_READ.value: "Read and verify the audit trail",
     Scope.REPORTS_READ.value: "Read management information",
     Scope.WEBHOOKS_MANAGE.value: "Manage the agency's webhook subscriptions",
+    Scope.SUBJECTS_EXPORT.value: "Export everything held about one person (platform admin or auditor)",
 }
 
 
@@ -106,6 +107,7 @@ DirectoryWriter = Annotated[Principal, Security(get_principal, scopes=[Scope.DIR
 AuditReader = Annotated[Principal, Security(get_principal, scopes=[Scope.AUDIT_READ.value])]
 ReportsReader = Annotated[Principal, Security(get_principal, scopes=[Scope.REPORTS_READ.value])]
 WebhookManager = Annotated[Principal, Security(get_principal, scopes=[Scope.WEBHOOKS_MANAGE.value])]
+SubjectExporter = Annotated[Principal, Security(get_principal, scopes=[Scope.SUBJECTS_EXPORT.value])]
 
 
 async def _idempotency_claim(

@@ -16,6 +16,7 @@ class Scope(StrEnum):
     AUDIT_READ = "audit:read"
     REPORTS_READ = "reports:read"
     WEBHOOKS_MANAGE = "webhooks:manage"
+    SUBJECTS_EXPORT = "subjects:export"
 
 
 class Role(StrEnum):
@@ -31,8 +32,8 @@ ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
         {Scope.REFERRALS_READ, Scope.REFERRALS_WRITE, Scope.REPORTS_READ, Scope.WEBHOOKS_MANAGE}
     ),
     # Auditors read trails and figures but can never change a referral.
-    Role.AUDITOR: frozenset({Scope.AUDIT_READ, Scope.REPORTS_READ}),
-    Role.ADMIN: frozenset({Scope.DIRECTORY_WRITE, Scope.REPORTS_READ}),
+    Role.AUDITOR: frozenset({Scope.AUDIT_READ, Scope.REPORTS_READ, Scope.SUBJECTS_EXPORT}),
+    Role.ADMIN: frozenset({Scope.DIRECTORY_WRITE, Scope.REPORTS_READ, Scope.SUBJECTS_EXPORT}),
 }
 
 # Roles that work inside one agency; the others are platform-wide.
