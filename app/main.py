@@ -28,6 +28,7 @@ from app.routers import (
     subjects,
     webhooks,
 )
+from app.text_guard import refuse_control_characters
 
 DESCRIPTION = """Consented referrals between agencies that support families into work.
 
@@ -58,7 +59,7 @@ def create_app() -> FastAPI:
         version="1.0.0",
         description=DESCRIPTION,
         lifespan=_lifespan,
-        dependencies=[Depends(enforce_rate_limit)],
+        dependencies=[Depends(enforce_rate_limit), Depends(refuse_control_characters)],
     )
     install_error_handlers(app)
     openapi.install(app)
