@@ -3,12 +3,12 @@
 import uuid
 from datetime import datetime
 from enum import StrEnum
-from urllib.parse import urlsplit
 
 from pydantic import field_validator
 from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, Relationship, SQLModel
 
+from app import outbound
 from app.db import JSONType, UTCDateTime, enum_type, utcnow
 from app.models.events import EventType
 
@@ -61,12 +61,15 @@ class WebhookSubscriptionCreate(WebhookSubscriptionBase):
     @field_validator("url")
     @classmethod
     def _absolute_http_url(cls, value: str) -> str:
-        parts = urlsplit(value)
-        if parts.scheme not in {"http", "https"} or not parts.hostname:
+        try:
+            url = outbound.parse(value)
+        except outbound.UnsafeTarget as exc:
+            raise ValueError(str(exc)) from None
+        if url.scheme not in {"http", "https"} or not url.host:
             raise ValueError("must be an absolute https URL")
-        if parts.username or parts.password:
+        if url.userinfo:
             raise ValueError("must not carry credentials; receivers authenticate deliveries by signature")
-        if parts.fragment:
+        if url.fragment:
             raise ValueError("must not have a fragment")
         return value
 
