@@ -14,7 +14,7 @@ from alembic.config import Config
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import unit_of_work
-from app.config import get_settings
+from app.config import Settings, get_settings
 from app.db import dispose_engine
 from app.errors import AppError
 from app.models.audit import ActorKind, AuditActor
@@ -84,9 +84,19 @@ def serve(
         host=host,
         port=port,
         workers=workers,
-        proxy_headers=True,
         access_log=False,
+        **proxy_options(get_settings()),
     )
+
+
+def proxy_options(settings: Settings) -> dict[str, Any]:
+    """Believe X-Forwarded-For only from the proxies FORWARDED_ALLOW_IPS names (none by default).
+
+    Uvicorn's own default believes it from any local address, so that anything running on the
+    host could choose the client address the rate limits count by.
+    """
+    trusted = settings.forwarded_allow_ips.strip()
+    return {"proxy_headers": bool(trusted), "forwarded_allow_ips": trusted or None}
 
 
 @cli.command()

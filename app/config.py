@@ -53,6 +53,14 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = 600
     token_rate_limit_per_minute: int = 20
     rate_limit_storage_uri: str = "memory://"
+    # Password sign-in for one account name is refused for LOGIN_LOCK_SECONDS once it has failed
+    # LOGIN_LOCK_FAILURES times within LOGIN_LOCK_WINDOW_SECONDS, whatever address the tries came from.
+    login_lock_failures: int = Field(default=10, ge=2)
+    login_lock_window_seconds: int = Field(default=15 * 60, ge=1)
+    login_lock_seconds: int = Field(default=15 * 60, ge=1)
+    # Proxies whose X-Forwarded-For `serve` believes (comma-separated addresses or networks, `*`
+    # for any). Empty: none, and the client address is the connection's.
+    forwarded_allow_ips: str = ""
 
     # Outbound webhooks. Private and loopback targets, and plain http outside development, are
     # refused unless allowed here (for tests and closed networks).
