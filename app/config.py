@@ -62,6 +62,12 @@ class Settings(BaseSettings):
     # for any). Empty: none, and the client address is the connection's.
     forwarded_allow_ips: str = ""
 
+    # In production /docs, /redoc and /openapi.json are served only when this says so.
+    public_api_docs: bool = False
+    # The bearer token Prometheus sends to GET /metrics. Required in production (unset, every
+    # scrape is refused there); elsewhere, unset leaves the endpoint open.
+    metrics_token: SecretStr | None = None
+
     # Outbound webhooks. Private and loopback targets, and plain http outside development, are
     # refused unless allowed here (for tests and closed networks).
     webhook_allow_private_targets: bool = False
@@ -91,6 +97,17 @@ class Settings(BaseSettings):
         if len(secret) < 32:
             raise ValueError("JWT_SECRET must be at least 32 characters outside development")
         return self
+
+    @model_validator(mode="after")
+    def _metrics_token_long_enough(self) -> "Settings":
+        token = self.metrics_token.get_secret_value() if self.metrics_token else None
+        if token is not None and self.environment != "development" and len(token) < 32:
+            raise ValueError("METRICS_TOKEN must be at least 32 characters outside development")
+        return self
+
+    @property
+    def api_docs_served(self) -> bool:
+        return self.environment != "production" or self.public_api_docs
 
     @property
     def webhook_http_allowed(self) -> bool:
