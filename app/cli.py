@@ -20,13 +20,15 @@ from app.errors import AppError
 from app.models.audit import ActorKind, AuditActor
 from app.models.identity import Role, Scope
 from app.security import new_client_id, new_client_secret
-from app.services import audit, identity, retention, seed
+from app.services import audit, identity, retention, seed, webhooks
 
 cli = typer.Typer(help="Referral exchange: serve, migrate and administer.", no_args_is_help=True)
 audit_cli = typer.Typer(help="Inspect the audit trail.", no_args_is_help=True)
 cli.add_typer(audit_cli, name="audit")
 retention_cli = typer.Typer(help="Remove personal data once it is no longer needed.", no_args_is_help=True)
 cli.add_typer(retention_cli, name="retention")
+secrets_cli = typer.Typer(help="Secrets kept encrypted at rest (SECRETS_KEY).", no_args_is_help=True)
+cli.add_typer(secrets_cli, name="secrets")
 CLI_ACTOR = AuditActor(kind=ActorKind.SYSTEM, id="cli")
 T = TypeVar("T")
 
@@ -227,6 +229,13 @@ def retention_run(
             }
         )
     )
+
+
+@secrets_cli.command("rotate")
+def secrets_rotate() -> None:
+    """Re-encrypt every stored secret under the first key in SECRETS_KEY; then older keys can go."""
+    count = _in_transaction(lambda session: webhooks.rotate_secrets(session, CLI_ACTOR))
+    typer.echo(json.dumps({"re_encrypted": count}))
 
 
 @cli.command("export-openapi")

@@ -3,11 +3,14 @@
 from functools import lru_cache
 from typing import Literal
 
+from cryptography.fernet import Fernet
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Publicly known, so usable only where nothing real is at stake.
 DEVELOPMENT_JWT_SECRET = "development-only-secret-change-me-0123456789"  # noqa: S105
+# A Fernet key (base64 of "development-only-key-change-me!!"), as public as the one above.
+DEVELOPMENT_SECRETS_KEY = "ZGV2ZWxvcG1lbnQtb25seS1rZXktY2hhbmdlLW1lISE="
 
 Environment = Literal["development", "test", "production"]
 
@@ -29,6 +32,8 @@ class Settings(BaseSettings):
     jwt_algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
     jwt_issuer: str = "referral-exchange"
     jwt_audience: str = "referral-exchange"
+    # Fernet keys, comma-separated, for secrets kept encrypted at rest: the first encrypts, all decrypt.
+    secrets_key: SecretStr = SecretStr(DEVELOPMENT_SECRETS_KEY)
     user_token_ttl_seconds: int = 15 * 60
     client_token_ttl_seconds: int = 60 * 60
 
@@ -99,6 +104,15 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _usable_secrets_key(self) -> "Settings":
+        keys = [key.strip() for key in self.secrets_key.get_secret_value().split(",") if key.strip()]
+        if not keys or not all(_is_fernet_key(key) for key in keys):
+            raise ValueError("SECRETS_KEY must be Fernet keys (Fernet.generate_key()), comma-separated")
+        if self.environment != "development" and DEVELOPMENT_SECRETS_KEY in keys:
+            raise ValueError("SECRETS_KEY must be set outside development; the default is public")
+        return self
+
+    @model_validator(mode="after")
     def _metrics_token_long_enough(self) -> "Settings":
         token = self.metrics_token.get_secret_value() if self.metrics_token else None
         if token is not None and self.environment != "development" and len(token) < 32:
@@ -116,6 +130,14 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+
+def _is_fernet_key(key: str) -> bool:
+    try:
+        Fernet(key)
+    except ValueError:
+        return False
+    return True
 
 
 @lru_cache

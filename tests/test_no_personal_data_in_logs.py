@@ -10,9 +10,9 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from app.db import get_engine
+from tests import test_warm_handover
 from tests.factories import make_agency, make_user, password_token
 from tests.referral_helpers import Network, create_referral, make_network, referral_body, subject_body
-from tests.test_warm_handover import test_children_centre_refers_a_parent_to_debt_advice_and_sees_the_outcome
 
 # The person of the story, as the request bodies give their details and as they are stored.
 PERSONAL = ["Natalie", "Example", "07700900123", "1994-03-02", "1994, 3, 2", "LL13 9AA", "LL13"]
@@ -55,7 +55,7 @@ async def failing_requests(client: httpx.AsyncClient, net: Network) -> None:
 async def test_the_story_and_failing_requests_log_no_personal_data(
     client: httpx.AsyncClient, everything_logged: pytest.LogCaptureFixture
 ) -> None:
-    await test_children_centre_refers_a_parent_to_debt_advice_and_sees_the_outcome(client)
+    await test_warm_handover.test_children_centre_refers_a_parent_to_debt_advice_and_sees_the_outcome(client)
     await failing_requests(client, await make_network())
     await make_user(await make_agency(), username="natalie.example")
 

@@ -10,6 +10,7 @@ from sqlmodel import Field, Relationship, SQLModel
 
 from app import outbound
 from app.db import JSONType, UTCDateTime, enum_type, utcnow
+from app.encryption import EncryptedText
 from app.models.events import EventType
 
 
@@ -38,7 +39,8 @@ class WebhookSubscription(WebhookSubscriptionBase, table=True):
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     agency_id: uuid.UUID = Field(foreign_key="agencies.id", index=True)
-    secret: str = Field(max_length=100)
+    # Encrypted at rest: it is needed again to sign every delivery, so it cannot be hashed.
+    secret: str = Field(sa_type=EncryptedText)
     status: SubscriptionStatus = Field(
         default=SubscriptionStatus.ACTIVE, sa_type=enum_type(SubscriptionStatus)
     )

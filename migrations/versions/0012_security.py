@@ -1,4 +1,4 @@
-"""Security hardening: a per-account password throttle
+"""Security hardening: a per-account password throttle; webhook signing secrets encrypted
 
 Revision ID: 0012
 Revises: 0008
@@ -6,12 +6,18 @@ Create Date: 2026-11-26 09:00:00.000000
 
 Failed password sign-ins are counted per account name (a keyed hash of it), shared by every
 process, so that guessing one account's password is bounded whatever addresses it comes from.
+
+Webhook signing secrets are encrypted at rest under SECRETS_KEY: run this migration with the
+key the service will use. Secrets already stored are encrypted here (the column becomes text,
+since a Fernet token is longer than the secret); downgrading decrypts them again.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import sqlalchemy as sa
 from alembic import op
+
+from app.encryption import decrypt, encrypt
 
 revision: str = "0012"
 down_revision: str | None = "0008"
@@ -19,7 +25,33 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+SUBSCRIPTIONS = sa.table("webhook_subscriptions", sa.column("id", sa.Uuid()), sa.column("secret", sa.Text()))
+PLAIN_PREFIX = "whsec_"
+
+
 def upgrade() -> None:
+    _create_login_throttles()
+    if op.get_bind().dialect.name == "postgresql":  # SQLite does not enforce a length
+        op.alter_column("webhook_subscriptions", "secret", type_=sa.Text(), existing_nullable=False)
+    _rewrite_secrets(lambda secret: encrypt(secret) if secret.startswith(PLAIN_PREFIX) else secret)
+
+
+def downgrade() -> None:
+    _rewrite_secrets(lambda secret: secret if secret.startswith(PLAIN_PREFIX) else decrypt(secret))
+    if op.get_bind().dialect.name == "postgresql":
+        op.alter_column("webhook_subscriptions", "secret", type_=sa.String(length=100), existing_nullable=False)
+    op.drop_table("login_throttles")
+
+
+def _rewrite_secrets(change: Callable[[str], str]) -> None:
+    connection = op.get_bind()
+    for row in connection.execute(sa.select(SUBSCRIPTIONS.c.id, SUBSCRIPTIONS.c.secret)).all():
+        connection.execute(
+            SUBSCRIPTIONS.update().where(SUBSCRIPTIONS.c.id == row.id).values(secret=change(row.secret))
+        )
+
+
+def _create_login_throttles() -> None:
     op.create_table(
         "login_throttles",
         sa.Column("account_key", sa.String(length=64), nullable=False),
@@ -28,7 +60,3 @@ def upgrade() -> None:
         sa.Column("locked_until", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("account_key"),
     )
-
-
-def downgrade() -> None:
-    op.drop_table("login_throttles")
