@@ -1,4 +1,5 @@
-"""Security hardening: a per-account password throttle; webhook signing secrets encrypted
+"""Security hardening: a per-account password throttle; webhook signing secrets encrypted; one
+open referral per person, agency and service enforced by a unique index
 
 Revision ID: 0012
 Revises: 0008
@@ -10,6 +11,11 @@ process, so that guessing one account's password is bounded whatever addresses i
 Webhook signing secrets are encrypted at rest under SECRETS_KEY: run this migration with the
 key the service will use. Secrets already stored are encrypted here (the column becomes text,
 since a Fernet token is longer than the secret); downgrading decrypts them again.
+
+A new open referral carries a hash of its sending agency, receiving service and person
+(`open_key`), unique among open referrals, so that two creates at the same moment cannot both
+pass the duplicate check. Referrals already open keep no key: the check still finds them, and
+only creates racing each other need the index.
 """
 
 from collections.abc import Callable, Sequence
@@ -27,10 +33,15 @@ depends_on: str | Sequence[str] | None = None
 
 SUBSCRIPTIONS = sa.table("webhook_subscriptions", sa.column("id", sa.Uuid()), sa.column("secret", sa.Text()))
 PLAIN_PREFIX = "whsec_"
+OPEN_KEY_INDEX = "ux_referrals_open_key"
+OPEN_ONLY = {f"{dialect}_where": sa.text("open_key IS NOT NULL") for dialect in ("postgresql", "sqlite")}
 
 
 def upgrade() -> None:
     _create_login_throttles()
+    with op.batch_alter_table("referrals", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("open_key", sa.String(length=64), nullable=True))
+        batch_op.create_index(OPEN_KEY_INDEX, ["open_key"], unique=True, **OPEN_ONLY)
     if op.get_bind().dialect.name == "postgresql":  # SQLite does not enforce a length
         op.alter_column("webhook_subscriptions", "secret", type_=sa.Text(), existing_nullable=False)
     _rewrite_secrets(lambda secret: encrypt(secret) if secret.startswith(PLAIN_PREFIX) else secret)
@@ -40,6 +51,9 @@ def downgrade() -> None:
     _rewrite_secrets(lambda secret: secret if secret.startswith(PLAIN_PREFIX) else decrypt(secret))
     if op.get_bind().dialect.name == "postgresql":
         op.alter_column("webhook_subscriptions", "secret", type_=sa.String(length=100), existing_nullable=False)
+    with op.batch_alter_table("referrals", schema=None) as batch_op:
+        batch_op.drop_index(OPEN_KEY_INDEX)
+        batch_op.drop_column("open_key")
     op.drop_table("login_throttles")
 
 

@@ -71,7 +71,7 @@ async def move(
     if request.to in {ReferralStatus.ACCEPTED, ReferralStatus.DECLINED} and referral.decided_at is None:
         referral.decided_at = now
     if request.to in TERMINAL_STATUSES:
-        referral.closed_at = now
+        referral.closed_at, referral.open_key = now, None
     if request.appointment is not None:
         referral.appointment = request.appointment.model_dump(mode="json")
     change = status_change(referral, now, principal, previous, request)
