@@ -16,5 +16,5 @@ COPY migrations ./migrations
 USER app
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=3s CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz')"
-# Migrations first (idempotent), then the server; DATABASE_URL and JWT_SECRET come from the environment.
+# Migrations first (idempotent), then the server; DATABASE_URL, JWT_SECRET and SECRETS_KEY come from the environment.
 CMD ["sh", "-c", "referral-exchange migrate && exec referral-exchange serve --host 0.0.0.0 --port 8000"]
