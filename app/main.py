@@ -53,7 +53,7 @@ async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
     await dispose_engine()
 
 
-class ReferralExchange(FastAPI):
+class ReferralExchange(openapi.DocumentedAPI):
     """The application, with the security headers added outside every other layer."""
 
     def build_middleware_stack(self) -> ASGIApp:
@@ -76,7 +76,6 @@ def create_app() -> FastAPI:
         openapi_url="/openapi.json" if docs else None,
     )
     install_error_handlers(app)
-    openapi.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=get_settings().max_body_bytes)
     app.add_middleware(RequestMetrics)  # outermost, so refused bodies are counted too
     app.include_router(health.router)
