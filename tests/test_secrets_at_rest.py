@@ -114,6 +114,9 @@ SUBSCRIPTION = (
 )
 
 
+# Going down, SQLite rebuilds the referrals table, reflecting the tables it refers to; one of them
+# has an index on an expression, which SQLAlchemy cannot reflect and need not.
+@pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index")
 async def test_the_migration_encrypts_secrets_already_stored(empty_database: str) -> None:
     config = alembic_config(empty_database)
     before = ScriptDirectory.from_config(config).get_revision(REVISION).down_revision
