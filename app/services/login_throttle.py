@@ -25,7 +25,10 @@ THROTTLES = table_of(LoginThrottle)
 
 
 def account_key(settings: Settings, name: str) -> str:
-    """A keyed hash of the name tried: the same for every try, and not the name itself."""
+    """A keyed hash of the name tried: the same for every try, and not the name itself.
+
+    Keyed with JWT_SECRET, so changing it (which ends every token too) starts every count afresh.
+    """
     key = settings.jwt_secret.get_secret_value().encode()
     return hmac.new(key, b"login-throttle:" + name.encode(), hashlib.sha256).hexdigest()
 
