@@ -94,7 +94,7 @@ _ALWAYS_NAMES = frozenset(name for name, _ in ALWAYS)
 
 def _with_security_headers(message: Message) -> Message:
     headers = [
-        (name, value) for name, value in message.get("headers", []) if name.lower() not in dict(ALWAYS)
+        (name, value) for name, value in message.get("headers", []) if name.lower() not in _ALWAYS_NAMES
     ]
     if not any(name.lower() == NOT_STORED[0] for name, _ in headers):
         headers.append(NOT_STORED)

@@ -15,13 +15,7 @@ from app.errors import Conflict, Unprocessable
 from app.models.consent import Consent
 from app.models.events import EventType
 from app.models.identity import Scope
-from app.models.referral import (
-    Referral,
-    ReferralCreate,
-    ReferralPublic,
-    ReferralStatus,
-    StatusChange,
-)
+from app.models.referral import Referral, ReferralCreate, ReferralPublic, ReferralStatus, StatusChange
 from app.models.subject import Subject, SubjectCreate, SubjectPublic
 from app.persistence import idempotency, rows
 from app.security import Principal, agency_of
