@@ -19,6 +19,7 @@ from sqlalchemy.types import TypeDecorator
 
 from app.config import Settings, get_settings
 from app.deadline import remaining
+from app.logs import keep_personal_data_out_of_driver_logs
 from app.unavailable import BROKEN, cause_of
 
 # JSONB on PostgreSQL (indexable, compact); plain JSON text elsewhere. Python None is SQL NULL.
@@ -175,6 +176,8 @@ def _discard_broken_connections(engine: AsyncEngine) -> None:
 
 def create_engine(settings: Settings) -> AsyncEngine:
     """An async engine for `settings.database_url`, tuned for its dialect."""
+    # Statements' parameters hold personal data: they are kept out of errors and logs.
+    keep_personal_data_out_of_driver_logs()
     if settings.is_sqlite:
         engine = create_async_engine(
             settings.database_url,
@@ -188,7 +191,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
     engine = create_async_engine(
         settings.database_url,
         echo=settings.database_echo,
-        hide_parameters=True,  # errors are logged; the values may be personal data
+        hide_parameters=True,
         pool_size=settings.database_pool_size,
         max_overflow=settings.database_max_overflow,
         pool_timeout=settings.database_pool_timeout_seconds,
