@@ -10,11 +10,14 @@ from typing import Any
 
 import asyncpg
 import httpx
+from fastapi import FastAPI
 from prometheus_client import REGISTRY
 from sqlalchemy.engine import make_url
 
 from app.config import get_settings
 from app.db import dispose_engine
+from tests.factories import back_minted_token
+from tests.referral_helpers import Network, make_network
 from tests.tcp_proxy import TcpProxy, proxy_to
 
 POSTGRES = os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql")
@@ -48,6 +51,26 @@ async def proxied(database_url: str) -> AsyncIterator[TcpProxy]:
         through = url.set(port=proxy.port).render_as_string(hide_password=False)
         async with reconfigured(DATABASE_URL=through):
             yield proxy
+
+
+@contextlib.asynccontextmanager
+async def unhooked_client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """A client without the hook that makes the account behind a test token on first use.
+
+    The hook reads the database before every request, and these tests take the database away
+    or lock it; `network_with_accounts` makes the accounts while it is still there.
+    """
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http
+
+
+async def network_with_accounts() -> Network:
+    """A referral network whose tokens' accounts exist already."""
+    net = await make_network()
+    for headers in (net.centre_headers, net.debt_headers, net.outsider_headers):
+        await back_minted_token(httpx.Request("GET", "http://testserver/", headers=headers))
+    return net
 
 
 def unavailable_count(cause: str) -> float:

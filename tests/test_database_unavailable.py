@@ -10,22 +10,32 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from app.db import get_engine
 from tests.fault_support import (
     POSTGRES,
     assert_unavailable,
+    network_with_accounts,
     pg_table_locked,
     proxied,
     reconfigured,
     unavailable_count,
+    unhooked_client,
     waiting_on_a_lock,
 )
-from tests.referral_helpers import Network, make_network, referral_body, subject_body
+from tests.referral_helpers import Network, referral_body, subject_body
 from tests.tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.skipif(not POSTGRES, reason="PostgreSQL's connections, errors and locks")
 INBOX = "/v1/referrals?box=inbox"
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """No hook that needs the database these tests take away (accounts are made up front)."""
+    async with unhooked_client(app) as http:
+        yield http
 
 
 @pytest.fixture
@@ -37,7 +47,7 @@ async def proxy(database_url: str) -> AsyncIterator[TcpProxy]:
 async def test_a_database_gone_away_is_a_503_until_it_returns(
     proxy: TcpProxy, client: httpx.AsyncClient
 ) -> None:
-    net = await make_network()
+    net = await network_with_accounts()
     assert (await client.get(INBOX, headers=net.debt_headers)).status_code == 200
     refused = unavailable_count("refused")
 
@@ -53,7 +63,7 @@ async def test_a_database_gone_away_is_a_503_until_it_returns(
 async def test_a_connection_cut_under_a_request_is_a_503_and_never_used_again(
     proxy: TcpProxy, client: httpx.AsyncClient
 ) -> None:
-    net = await make_network()
+    net = await network_with_accounts()
     assert (await client.get(INBOX, headers=net.debt_headers)).status_code == 200
     disconnected = unavailable_count("disconnected")
 
@@ -69,7 +79,7 @@ async def test_a_connection_cut_under_a_request_is_a_503_and_never_used_again(
 async def test_a_connection_left_unusable_by_a_shutdown_notice_is_discarded_after_one_503(
     proxy: TcpProxy, client: httpx.AsyncClient
 ) -> None:
-    net = await make_network()
+    net = await network_with_accounts()
     assert (await client.get(INBOX, headers=net.debt_headers)).status_code == 200
     shutdown = unavailable_count("shutdown")
 
@@ -82,7 +92,7 @@ async def test_a_connection_left_unusable_by_a_shutdown_notice_is_discarded_afte
 
 
 async def test_a_database_still_starting_up_is_a_503(proxy: TcpProxy, client: httpx.AsyncClient) -> None:
-    net = await make_network()
+    net = await network_with_accounts()
     starting = unavailable_count("starting")
     await get_engine().dispose()  # every request now needs a new connection
     proxy.starting_up()
@@ -97,7 +107,7 @@ async def test_a_database_still_starting_up_is_a_503(proxy: TcpProxy, client: ht
 async def test_a_backend_shut_down_mid_request_is_a_503_and_its_connection_is_discarded(
     database_url: str, client: httpx.AsyncClient
 ) -> None:
-    net = await make_network()
+    net = await network_with_accounts()
     # The server's notice of its shutdown and the closing of the socket race: either is heard.
     ended = unavailable_count("shutdown") + unavailable_count("disconnected")
 
@@ -115,7 +125,7 @@ async def test_a_backend_shut_down_mid_request_is_a_503_and_its_connection_is_di
 async def test_no_connection_free_within_the_pool_wait_is_a_503(
     database_url: str, client: httpx.AsyncClient
 ) -> None:
-    net = await make_network()
+    net = await network_with_accounts()
     pool_timeouts = unavailable_count("pool_timeout")
     one_connection = {"DATABASE_POOL_SIZE": "1", "DATABASE_MAX_OVERFLOW": "0"}
 

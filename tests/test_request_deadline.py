@@ -6,6 +6,7 @@ else still running a moment after the deadline is cancelled in the application.
 """
 
 import asyncio
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -23,24 +24,33 @@ from app.models.subject import Subject
 from tests.fault_support import (
     POSTGRES,
     assert_unavailable,
+    network_with_accounts,
     pg_table_locked,
     reconfigured,
     sqlite_write_locked,
     stopwatch,
     unavailable_count,
+    unhooked_client,
 )
-from tests.referral_helpers import Network, make_network, referral_body, subject_body
+from tests.referral_helpers import Network, referral_body, subject_body
 
 ON_POSTGRES = pytest.mark.skipif(not POSTGRES, reason="PostgreSQL's statement and lock timeouts")
 ON_SQLITE = pytest.mark.skipif(POSTGRES, reason="SQLite's busy timeout")
 TWO_SECONDS = {"REQUEST_TIMEOUT_SECONDS": "2", "DATABASE_POOL_TIMEOUT_SECONDS": "1"}
 
 
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """No hook that needs the database these tests take away (accounts are made up front)."""
+    async with unhooked_client(app) as http:
+        yield http
+
+
 @ON_POSTGRES
 async def test_a_table_locked_past_the_deadline_is_a_503_in_time_and_the_write_is_rolled_back(
     database_url: str, client: httpx.AsyncClient
 ) -> None:
-    net = await make_network()
+    net = await network_with_accounts()
     lock_timeouts = unavailable_count("lock_timeout")
 
     async with reconfigured(**TWO_SECONDS), pg_table_locked(database_url):
@@ -58,7 +68,7 @@ async def test_a_table_locked_past_the_deadline_is_a_503_in_time_and_the_write_i
 async def test_the_database_locked_past_the_deadline_is_a_503_in_time_and_nothing_is_written(
     database_url: str, client: httpx.AsyncClient
 ) -> None:
-    net = await make_network()
+    net = await network_with_accounts()
     busy = unavailable_count("busy")
 
     async with reconfigured(**TWO_SECONDS):
@@ -90,11 +100,11 @@ async def test_a_request_that_has_reached_its_commit_is_not_cut_off(monkeypatch:
     commit = unit_of_work.commit
 
     async def slow_commit(session: AsyncSession) -> None:
-        await asyncio.sleep(0.3 + deadline.GRACE_SECONDS + 0.3)  # past where it would be cut off
+        await asyncio.sleep(1 + deadline.GRACE_SECONDS + 0.5)  # past where it would be cut off
         await commit(session)
 
     monkeypatch.setattr(unit_of_work, "commit", slow_commit)
-    async with reconfigured(REQUEST_TIMEOUT_SECONDS="0.3", DATABASE_POOL_TIMEOUT_SECONDS="0.2"):
+    async with reconfigured(REQUEST_TIMEOUT_SECONDS="1", DATABASE_POOL_TIMEOUT_SECONDS="0.5"):
         answer = await served_by(app).get("/test/writes")
 
     assert answer.status_code == 200
