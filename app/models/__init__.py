@@ -10,6 +10,7 @@ from app.models import (
     referral,
     report,
     subject,
+    web_session,
     webhooks,
 )
 
@@ -23,5 +24,6 @@ __all__ = [
     "referral",
     "report",
     "subject",
+    "web_session",
     "webhooks",
 ]

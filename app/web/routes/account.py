@@ -1,0 +1,141 @@
+"""Signing in and out, the session warning, and the pages anyone may read."""
+
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from starlette.responses import RedirectResponse, Response
+
+from app.db import utcnow
+from app.deps import SessionDep, SettingsDep
+from app.errors import AppError
+from app.models.identity import Scope
+from app.ratelimit import RateLimiter, get_rate_limiter
+from app.services import identity, web_sessions
+from app.services.web_sessions import Ended, SignedIn
+from app.web.auth import MaybeSignedIn, SignedInDep
+from app.web.forms import Form
+from app.web.i18n import N_, gettext
+from app.web.outcome import attempt
+from app.web.security import PRESESSION_COOKIE, clear_cookie, session_cookie_name, set_cookie
+from app.web.templating import format_time, render
+
+router = APIRouter()
+Limiter = Annotated[RateLimiter, Depends(get_rate_limiter)]
+
+NOTICES = {
+    Ended.IDLE.value: N_("You were signed out because you did not do anything for 30 minutes."),
+    Ended.EXPIRED.value: N_("You were signed out because you had been signed in for 12 hours."),
+    Ended.DEACTIVATED.value: N_("You were signed out because your account is no longer active."),
+    "signed_out": N_("You have signed out."),
+}
+
+
+def local_path(candidate: str | None) -> str | None:
+    """A path on this site to return to; anything else (another site, a scheme) is ignored."""
+    if not candidate or not candidate.startswith("/") or candidate.startswith("//") or "\\" in candidate:
+        return None
+    return candidate
+
+
+def home_of(signed_in: SignedIn) -> str:
+    """Where a user starts: their inbox, or the audit pages, or the directory."""
+    if signed_in.principal.has(Scope.REFERRALS_READ) and signed_in.principal.agency_id:
+        return "/inbox"
+    if signed_in.principal.has(Scope.AUDIT_READ):
+        return "/audit"
+    return "/directory"
+
+
+@router.get("/")
+async def start(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
+    """The inbox when signed in, else the sign-in page."""
+    token = request.cookies.get(session_cookie_name(settings))
+    found = await web_sessions.resume(session, token, settings)
+    target = home_of(found) if isinstance(found, SignedIn) else "/sign-in"
+    return RedirectResponse(target, status_code=303)
+
+
+def _sign_in_page(request: Request, form: Form | None, next_path: str, status: int = 200) -> Response:
+    reason = request.query_params.get("reason", "")
+    notice = gettext(NOTICES[reason]) if reason in NOTICES else None
+    context = {"form": form, "next_path": next_path, "notice": notice}
+    return render(request, "sign_in.html", context, status)
+
+
+@router.get("/sign-in")
+async def sign_in_page(request: Request) -> Response:
+    """Fields for username and password."""
+    return _sign_in_page(request, None, local_path(request.query_params.get("next")) or "")
+
+
+@router.post("/sign-in")
+async def sign_in(request: Request, session: SessionDep, settings: SettingsDep, limiter: Limiter) -> Response:
+    """Check the password as the API's password grant does, then start a session."""
+    form = Form.read(await request.form())
+    next_path = local_path(form.get("next")) or ""
+    if request.client:  # one budget with the token endpoint, so pages add no guesses
+        await limiter.hit(limiter.token, f"token:{request.client.host}")
+    username = form.require("username", gettext("Enter your username"))
+    password = form.values.get("password", "")
+    if not password:
+        form.add("password", gettext("Enter your password"))
+    if not form.ok:
+        return _sign_in_page(request, form, next_path, 400)
+    principal = await attempt(session, identity.authenticate_user(session, username, password))
+    if isinstance(principal, AppError):
+        form.add("username", gettext("Enter a correct username and password"))
+        form.values.pop("password", None)
+        return _sign_in_page(request, form, next_path, 400)
+    token = await web_sessions.start(session, principal, settings)
+    response = RedirectResponse(next_path or "/", status_code=303)
+    set_cookie(response, session_cookie_name(settings), token, settings)
+    clear_cookie(response, PRESESSION_COOKIE, settings)
+    return response
+
+
+@router.post("/sign-out")
+async def sign_out(signed_in: SignedInDep, session: SessionDep, settings: SettingsDep) -> Response:
+    """End the session on the server; the cookie alone no longer signs anyone in."""
+    await web_sessions.end(session, signed_in)
+    response = RedirectResponse("/sign-in?reason=signed_out", status_code=303)
+    clear_cookie(response, session_cookie_name(settings), settings)
+    return response
+
+
+@router.get("/session/expiring")
+async def session_expiring(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
+    """The warning before an idle session ends; reading it does not keep the session alive."""
+    token = request.cookies.get(session_cookie_name(settings))
+    found = await web_sessions.resume(session, token, settings, touch=False)
+    if isinstance(found, Ended):
+        reason = f"&reason={found.value}" if found != Ended.NONE else ""
+        return RedirectResponse(f"/sign-in?next=/{reason}", status_code=303)
+    deadline = found.idle_deadline(settings)
+    minutes = max(1, int((deadline - utcnow() + timedelta(seconds=59)).total_seconds() // 60))
+    context = {
+        "deadline": format_time(deadline),
+        "minutes": minutes,
+        "next_path": local_path(request.query_params.get("next")) or "/",
+        "idle_minutes": settings.web_idle_timeout_minutes,
+    }
+    return render(request, "session_expiring.html", context)
+
+
+@router.post("/session/continue")
+async def session_continue(request: Request, _signed_in: SignedInDep) -> Response:
+    """Stay signed in (the request itself renews the session) and go back."""
+    form = Form.read(await request.form())
+    return RedirectResponse(local_path(form.get("next")) or "/", status_code=303)
+
+
+@router.get("/accessibility")
+async def accessibility(request: Request, _viewer: MaybeSignedIn) -> Response:
+    """How accessible the pages are, and how to report a problem."""
+    return render(request, "accessibility.html")
+
+
+@router.get("/cookies")
+async def cookies(request: Request, _viewer: MaybeSignedIn) -> Response:
+    """The only cookies are the ones that keep you signed in and protect forms."""
+    return render(request, "cookies.html")
