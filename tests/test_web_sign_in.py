@@ -24,7 +24,9 @@ async def test_the_start_page_sends_visitors_to_sign_in(app: FastAPI) -> None:
         page = await client.get("/sign-in")
     assert page.status_code == 200
     assert '<label class="govuk-label" for="username">' in page.text
-    assert "Username" in page.text and "Password" in page.text and "Sign in" in page.text
+    assert "Username" in page.text
+    assert "Password" in page.text
+    assert "Sign in" in page.text
 
 
 async def test_a_wrong_password_shows_an_error_summary_and_is_audited(app: FastAPI) -> None:
@@ -46,10 +48,12 @@ async def test_signing_in_starts_a_server_side_session_with_a_safe_cookie(app: F
         inbox = await client.get("/")
         assert inbox.headers["location"] == "/inbox"
     cookie = next(c for c in client.cookies.jar if c.name == "__Host-rx_session")
-    assert cookie.secure and cookie.has_nonstandard_attr("HttpOnly")
+    assert cookie.secure
+    assert cookie.has_nonstandard_attr("HttpOnly")
     stored = await committed(lambda s: s.scalars(select(WebSession)))
     hashes = [row.id_hash for row in stored]
-    assert len(hashes) == 1 and cookie.value not in hashes  # only the hash is kept
+    assert len(hashes) == 1
+    assert cookie.value not in hashes
     assert user.username
 
 
@@ -64,7 +68,8 @@ async def test_sign_out_ends_the_session_on_the_server(app: FastAPI) -> None:
         for name, value in kept.items():
             client.cookies.set(name, value)
         again = await client.get("/inbox")
-    assert again.status_code == 303 and again.headers["location"].startswith("/sign-in")
+    assert again.status_code == 303
+    assert again.headers["location"].startswith("/sign-in")
 
 
 async def test_a_deactivated_account_is_signed_out_at_once(app: FastAPI) -> None:
@@ -106,7 +111,8 @@ async def test_a_form_posted_without_its_token_is_refused(app: FastAPI) -> None:
         forged = await client.post(
             "/sign-in", data={"username": user.username, "password": PASSWORD, "csrf_token": "0" * 64}
         )
-    assert response.status_code == 403 and forged.status_code == 403
+    assert response.status_code == 403
+    assert forged.status_code == 403
     assert "Sorry, we could not accept that form" in response.text
     assert "__Host-rx_session" not in response.cookies
 
@@ -134,10 +140,13 @@ async def test_pages_carry_strict_security_headers(app: FastAPI) -> None:
         page = await client.get("/sign-in")
         api = await client.get("/healthz")
     csp = page.headers["content-security-policy"]
-    assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp
+    assert "script-src 'self'" in csp
+    assert "unsafe-inline" not in csp
+    assert "frame-ancestors 'none'" in csp
     assert page.headers["x-frame-options"] == "DENY"
     assert page.headers["cache-control"] == "no-store"
-    assert "<script>" not in page.text and " style=" not in page.text
+    assert "<script>" not in page.text
+    assert " style=" not in page.text
     assert "content-security-policy" not in api.headers
 
 
@@ -149,7 +158,8 @@ async def test_the_warning_page_does_not_keep_the_session_alive(app: FastAPI) ->
         warning = await client.get("/session/expiring?next=/sent")
         assert "You will be signed out soon" in warning.text
         seen = await committed(lambda s: s.scalar(select(WebSession.last_seen_at)))
-        assert seen is not None and seen <= moment + timedelta(seconds=1)
+        assert seen is not None
+        assert seen <= moment + timedelta(seconds=1)
         stay = await client.post("/session/continue", data={"next": "/sent", "csrf_token": csrf_of(warning)})
     assert stay.headers["location"] == "/sent"
 
@@ -158,7 +168,8 @@ async def test_unknown_pages_are_page_not_found_and_the_api_keeps_problem_json(a
     async with browser(app) as client:
         page = await client.get("/no-such-page")
         api = await client.get("/v1/no-such-thing")
-    assert page.status_code == 404 and "Page not found" in page.text
+    assert page.status_code == 404
+    assert "Page not found" in page.text
     assert api.headers["content-type"].startswith("application/problem+json")
 
 
