@@ -23,7 +23,7 @@ async def status_counts(session: AsyncSession, principal: Principal, box: Box) -
         .where(owner == agency_of(principal))
         .group_by(col(Referral.status))
     )
-    return Counter(dict((await session.execute(query)).tuples()))
+    return Counter({row[0]: row[1] for row in (await session.execute(query)).all()})
 
 
 async def overdue_count(session: AsyncSession, principal: Principal, now: datetime | None = None) -> int:
@@ -56,4 +56,4 @@ async def latest_outcomes(
         .join(Referral, col(Referral.id) == col(Outcome.referral_id))
         .where((col(Referral.from_agency_id) == agency) | (col(Referral.to_agency_id) == agency))
     )
-    return dict((await session.execute(query)).tuples())
+    return {row[0]: row[1] for row in (await session.execute(query)).all()}

@@ -1,5 +1,6 @@
 """The Jinja environment with GOV.UK Frontend's macros, and rendering a page."""
 
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -12,7 +13,10 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from app.config import get_settings
+from app.models.consent import DataCategory
+from app.models.directory import Purpose
 from app.models.identity import Scope
+from app.models.referral import ReferralStatus
 from app.web import i18n, labels
 from app.web.forms import Form
 from app.web.i18n import N_
@@ -81,6 +85,26 @@ def navigation(viewer: "Viewer | None", path: str) -> list[dict[str, object]]:
     return items
 
 
+def _joined(codes: Iterable[Any], names: Mapping[Any, str]) -> str:
+    return ", ".join(i18n.gettext(names[code]) for code in codes)
+
+
+def purposes_text(codes: Iterable[Purpose]) -> str:
+    return _joined(codes, labels.PURPOSES)
+
+
+def categories_text(codes: Iterable[DataCategory]) -> str:
+    return _joined(codes, labels.DATA_CATEGORIES)
+
+
+def reason_label(status: ReferralStatus, code: str) -> str:
+    """The words for a decline or cancellation reason (the code itself if it is another kind)."""
+    names: Mapping[str, str] = (
+        labels.DECLINE_REASONS if status == ReferralStatus.DECLINED else labels.CANCEL_REASONS
+    )
+    return i18n.gettext(names[code]) if code in names else code.replace("_", " ")
+
+
 @lru_cache
 def environment() -> Environment:
     """Our templates first, then GOV.UK Frontend's macros under `govuk_frontend_jinja/`."""
@@ -99,8 +123,16 @@ def environment() -> Environment:
     )
     # Messages take named placeholders: _("Due %(date)s", date=...); autoescaping applies as usual.
     env.globals.update(_=i18n.gettext, gettext=i18n.gettext, ngettext=i18n.ngettext)
-    env.filters.update(date=format_date, time=format_time, datetime=format_datetime)
-    env.globals.update(labels=labels, navigation=navigation, err=error_message, val=value_of)
+    env.filters.update(
+        date=format_date,
+        time=format_time,
+        datetime=format_datetime,
+        purposes=purposes_text,
+        categories=categories_text,
+    )
+    env.globals.update(
+        labels=labels, navigation=navigation, reason_label=reason_label, err=error_message, val=value_of
+    )
     return env
 
 
