@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import Row, bindparam, select
+from sqlalchemy import ColumnElement, Row, String, bindparam, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -149,3 +149,38 @@ async def list_services(
     if accepting_referrals is not None:
         query = query.where(col(Service.accepting_referrals) == accepting_referrals)
     return await keyset_page(session, query, SERVICE_ORDER, cursor, limit)
+
+
+def _mentions(column: Any, words: str) -> ColumnElement[bool]:
+    """Case-insensitive "contains", with the words' own wildcards taken literally."""
+    escaped = words.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return func.lower(column).like(f"%{escaped}%", escape="\\")
+
+
+async def find_services(
+    session: AsyncSession,
+    *,
+    words: str | None = None,
+    purpose: Purpose | None = None,
+    language: str | None = None,
+    postcode: str | None = None,
+    limit: int = 50,
+) -> list[Service]:
+    """Services taking referrals that match the words (name, description, eligibility or area), a
+    purpose, a language, and a postcode (its district named in the area served, or no area given)."""
+    query = select(Service).where(col(Service.accepting_referrals))
+    if purpose:
+        offered = select(col(ServicePurpose.service_id)).where(col(ServicePurpose.purpose) == purpose)
+        query = query.where(col(Service.id).in_(offered))
+    if words:
+        fields = (Service.name, Service.description, Service.eligibility, Service.area_served)
+        query = query.where(or_(*(_mentions(col(f), words) for f in fields)))
+    if language:
+        query = query.where(_mentions(cast(col(Service.languages), String), f'"{language}"'))
+    district = postcode.upper().split()[0] if postcode and postcode.split() else None
+    if district:
+        query = query.where(
+            or_(_mentions(col(Service.area_served), district), col(Service.area_served) == "")
+        )
+    found = await session.execute(query.order_by(col(Service.name), col(Service.id)).limit(limit))
+    return list(found.scalars())

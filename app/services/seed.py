@@ -118,7 +118,7 @@ async def _service(session: AsyncSession, agency: Agency, demo: DemoAgency) -> S
         name=demo.service,
         purposes=list(demo.purposes),
         description=f"{demo.service} from {demo.name}.",
-        area_served="Wrexham County Borough",
+        area_served="Wrexham County Borough (LL11, LL12, LL13, LL14)",
         languages=["en", "cy"],
         response_target_days=demo.target_days,
     )

@@ -68,11 +68,13 @@ def anchor(name: str) -> str:
     return f"{name}-day" if name.endswith("date") else name
 
 
-def read_date(form: Form, name: str, what: str, *, past: bool | None = None) -> date | None:
+def read_date(
+    form: Form, name: str, what: str, *, past: bool | None = None, enter: str | None = None
+) -> date | None:
     """A GOV.UK date input (`<name>-day`, `-month`, `-year`), with GOV.UK's error wording."""
     parts = [form.get(f"{name}-{p}") for p in ("day", "month", "year")]
     if not any(parts):
-        form.add(name, gettext("Enter %(what)s", what=what))
+        form.add(name, enter or gettext("Enter %(what)s", what=what))
         return None
     if not all(p.isdigit() for p in parts) or len(parts[2]) != 4:
         form.add(name, gettext("%(what)s must be a real date", what=what.capitalize()))

@@ -131,7 +131,12 @@ def environment() -> Environment:
         categories=categories_text,
     )
     env.globals.update(
-        labels=labels, navigation=navigation, reason_label=reason_label, err=error_message, val=value_of
+        labels=labels,
+        labelled=_joined,
+        navigation=navigation,
+        reason_label=reason_label,
+        err=error_message,
+        val=value_of,
     )
     return env
 
