@@ -56,12 +56,13 @@ async def chromium() -> AsyncIterator[Browser]:
         try:
             yield browser
         finally:
+            _mirrors.clear()
             await browser.close()
 
 
 # axe-core is a script, so a page shown with JavaScript off is checked in a mirror: a page with
 # scripts on (for axe) but the site's own scripts blocked, given the same HTML at the same origin.
-_mirrors: dict[int, Page] = {}
+_mirrors: dict[BrowserContext, Page] = {}
 
 
 async def new_context(browser: Browser, base_url: str, *, javascript: bool = True) -> BrowserContext:
@@ -71,14 +72,14 @@ async def new_context(browser: Browser, base_url: str, *, javascript: bool = Tru
         mirror = await browser.new_context(base_url=base_url)
         await mirror.route("**/*.js", lambda route: route.abort())
         await mirror.route("**/*.mjs", lambda route: route.abort())
-        _mirrors[id(context)] = await mirror.new_page()
-        await _mirrors[id(context)].goto("/cookies")
+        _mirrors[context] = await mirror.new_page()
+        await _mirrors[context].goto("/cookies")
     return context
 
 
 async def no_axe_violations(page: Page) -> None:
     """axe-core finds nothing wrong with the page as it is now."""
-    checked = _mirrors.get(id(page.context), page)
+    checked = _mirrors.get(page.context, page)
     if checked is not page:
         await checked.set_content(await page.content(), wait_until="load")
     results = await _axe.run(checked)
@@ -100,6 +101,15 @@ async def tab_to(page: Page, target: Locator, limit: int = 120) -> None:
         if await target.evaluate("element => element === document.activeElement"):
             return
     raise AssertionError(f"could not reach {target} with the Tab key")
+
+
+async def arrow_to(page: Page, target: Locator, limit: int = 30) -> None:
+    """In a radio group that has the focus, press the down arrow until the target is chosen."""
+    for _ in range(limit):
+        if await target.is_checked():
+            return
+        await page.keyboard.press("ArrowDown")
+    raise AssertionError(f"could not choose {target} with the arrow keys")
 
 
 def no_personal_data(page_title: str, url: str, *names: str) -> None:

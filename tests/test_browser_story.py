@@ -12,6 +12,7 @@ from playwright.async_api import Browser, Page, expect
 from app.services import seed
 from app.unit_of_work import committed
 from tests.browser_support import (
+    arrow_to,
     chromium,
     new_context,
     no_axe_violations,
@@ -195,8 +196,8 @@ async def test_the_receiver_works_a_referral_with_the_keyboard_alone(app: FastAP
         await expect(page.locator(".govuk-notification-banner--success")).to_contain_text("Referral accepted")
         await tab_to(page, page.get_by_role("button", name="Record an outcome"))
         await page.keyboard.press("Enter")
-        await tab_to(page, page.get_by_label("Engaged with the service"))
-        await page.keyboard.press("Space")
+        await tab_to(page, page.get_by_label("Started a job"))  # the radio group's first option
+        await arrow_to(page, page.get_by_label("Engaged with the service"))
         await page.keyboard.press("Tab")  # out of the radio group, to the date
         today = date.today()
         for part in (today.day, today.month, today.year):
