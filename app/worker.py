@@ -12,7 +12,8 @@ from datetime import datetime
 from app import unit_of_work
 from app.config import Settings
 from app.db import get_sessionmaker, utcnow
-from app.services import delivery, idempotency, retention
+from app.persistence import idempotency
+from app.services import delivery, retention
 
 logger = logging.getLogger("app.worker")
 Clock = Callable[[], datetime]

@@ -27,7 +27,7 @@ from app.models.audit import (
     ChainVerification,
 )
 from app.pagination import Keyset, keyset_page
-from app.services import rows
+from app.persistence import rows
 from app.services.journal import PendingAudit, journal_of
 
 DetailValue = str | int | bool | None | list[str]

@@ -42,10 +42,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.models.audit import AuditChainHead, AuditEvent
 from app.models.events import DomainEvent
 from app.models.webhooks import WebhookSubscription
+from app.persistence.rows import insert_from_json, json_value, table_of
 from app.services import audit, events, webhooks
 from app.services.audit import ChainEnd
 from app.services.journal import Journal
-from app.services.rows import insert_from_json, json_value, table_of
 from app.services.webhooks import ACTIVE_FOR_AGENCIES, SUBSCRIBER_COLUMNS
 
 PROCESS_LOCK_WAIT_SECONDS = 2.0

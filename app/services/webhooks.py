@@ -17,6 +17,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from app import outbound
 from app.config import Settings
 from app.db import utcnow
 from app.errors import Conflict, NotFound, Unprocessable
@@ -30,10 +31,10 @@ from app.models.webhooks import (
     wants,
 )
 from app.pagination import Keyset, keyset_page
+from app.persistence.rows import table_of
 from app.security import agency_of
-from app.services import audit, journal, outbound
+from app.services import audit, journal
 from app.services.journal import PendingEvent
-from app.services.rows import table_of
 
 SECRET_PREFIX = "whsec_"  # noqa: S105  (the prefix the specification defines)
 OPEN_DELIVERIES = (DeliveryStatus.PENDING, DeliveryStatus.IN_FLIGHT)

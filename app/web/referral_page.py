@@ -73,7 +73,7 @@ class ReferralView:
 
 async def read(session: AsyncSession, access: PartyAccess) -> ReferralView:
     """The referral, its consent, history, outcomes and messages; each read is audited."""
-    public = await referrals.view(session, access)
+    public = await referrals.view_and_stamp(session, access)
     consent = await consents.get_for_party(session, access.principal, public.consent_id)
     return ReferralView(
         referral=public,
@@ -90,4 +90,4 @@ async def read(session: AsyncSession, access: PartyAccess) -> ReferralView:
 
 async def summary(session: AsyncSession, access: PartyAccess) -> ReferralPublic:
     """The referral alone, for the pages that ask for a move's details."""
-    return await referrals.view(session, access)
+    return await referrals.view_and_stamp(session, access)

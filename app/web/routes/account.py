@@ -74,7 +74,7 @@ async def sign_in(request: Request, session: SessionDep, settings: SettingsDep, 
     """Check the password as the API's password grant does, then start a session."""
     form = Form.read(await request.form())
     next_path = local_path(form.get("next")) or ""
-    if request.client:  # one budget with the token endpoint, so pages add no guesses
+    if limiter.enabled and request.client:  # the token endpoint's budget: pages add no guesses
         await limiter.hit(limiter.token, f"token:{request.client.host}")
     username = form.require("username", gettext("Enter your username"))
     password = form.values.get("password", "")

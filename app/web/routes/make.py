@@ -337,7 +337,7 @@ async def _duplicate(
     """The open referral the person already has, and a reason to make another."""
     who = await _reloaded(session, who)
     access = await referrals.load_for_party(session, who.principal, existing_id)
-    existing = await referrals.view(session, access)
+    existing = await referrals.view_and_stamp(session, access)
     return await _check_page(
         request, session, who, form=form if form.errors else None, duplicate=existing, status=409
     )
@@ -347,7 +347,7 @@ async def _duplicate(
 async def sent(request: Request, session: SessionDep, who: Caseworker, referral_id: uuid.UUID) -> Response:
     """The confirmation, with the reference to give the person."""
     access = await referrals.load_for_party(session, who.principal, referral_id)
-    referral = await referrals.view(session, access)
+    referral = await referrals.view_and_stamp(session, access)
     agencies = await agency_names(session)
     return render(
         request, "make/sent.html", {"referral": referral, "agency": agencies.get(referral.to_agency_id, "")}
