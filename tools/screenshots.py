@@ -48,7 +48,9 @@ async def _referrals() -> list[str]:
         body = ReferralCreate.model_validate(_body(service["id"], given, family, reason))
 
         async def work(session, slug=slug, body=body):  # type: ignore[no-untyped-def]
-            return await referrals.create(session, await _principal(session, f"{slug}.caseworker"), body, None)
+            return await referrals.create(
+                session, await _principal(session, f"{slug}.caseworker"), body, None
+            )
 
         made.append(str((await committed(work)).id))
     for step in (_accept, _schedule, _record):
@@ -64,13 +66,25 @@ def _body(service_id: str, given: str, family: str, reason: str) -> dict[str, ob
         "urgency": "soon",
         "handover_mode": "joint_appointment",
         "subject": {
-            "given_name": given, "family_name": family, "date_of_birth": "1994-03-02",
-            "postcode": "LL13 9AA", "phone": "07700900123", "preferred_contact": "phone",
-            "circumstances": {"lone_parent": True, "benefits": ["universal_credit"], "barriers": ["debt", "childcare"]},
+            "given_name": given,
+            "family_name": family,
+            "date_of_birth": "1994-03-02",
+            "postcode": "LL13 9AA",
+            "phone": "07700900123",
+            "preferred_contact": "phone",
+            "circumstances": {
+                "lone_parent": True,
+                "benefits": ["universal_credit"],
+                "barriers": ["debt", "childcare"],
+            },
         },
         "consent": {
-            "given_by": "subject", "method": "verbal", "given_at": datetime.now(UTC).isoformat(),
-            "lawful_basis": "consent", "purposes": ["debt_advice"], "data_categories": ["contact", "circumstances"],
+            "given_by": "subject",
+            "method": "verbal",
+            "given_at": datetime.now(UTC).isoformat(),
+            "lawful_basis": "consent",
+            "purposes": ["debt_advice"],
+            "data_categories": ["contact", "circumstances"],
         },
     }
 
@@ -97,7 +111,9 @@ async def _schedule(session: object, referral_id: str) -> None:
     from app.services import referrals
 
     starts = datetime.now(UTC).replace(hour=9, minute=30, second=0, microsecond=0) + timedelta(days=3)
-    where = Appointment(starts_at=starts, location="Caia Park Children's Centre, room 2", with_whom="Debt adviser")
+    where = Appointment(
+        starts_at=starts, location="Caia Park Children's Centre, room 2", with_whom="Debt adviser"
+    )
     move = TransitionRequest(to=ReferralStatus.HANDOVER_SCHEDULED, appointment=where, note="Joint visit.")
     await referrals.transition(session, await _access(session, referral_id), move, "*")  # type: ignore[arg-type]
 
@@ -106,7 +122,9 @@ async def _record(session: object, referral_id: str) -> None:
     from app.models.referral import OutcomeCreate, OutcomeType
     from app.services import outcomes
 
-    outcome = OutcomeCreate(type=OutcomeType.ENGAGED_WITH_SERVICE, occurred_on=date.today(), note="Came to the first meeting.")
+    outcome = OutcomeCreate(
+        type=OutcomeType.ENGAGED_WITH_SERVICE, occurred_on=date.today(), note="Came to the first meeting."
+    )
     await outcomes.record(session, await _access(session, referral_id), outcome, None)  # type: ignore[arg-type]
 
 
@@ -129,10 +147,10 @@ async def _photograph(base_url: str, referral_id: str) -> None:
 
 async def main() -> None:
     import uvicorn
+    from alembic import command
 
     from app.cli import alembic_config
     from app.main import create_app
-    from alembic import command
 
     await asyncio.to_thread(command.upgrade, alembic_config(), "head")
     made = await _referrals()

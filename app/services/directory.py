@@ -123,11 +123,12 @@ async def find_services(
     purpose: Purpose | None = None,
     language: str | None = None,
     postcode: str | None = None,
+    accepting_only: bool = True,
     limit: int = 50,
 ) -> list[Service]:
-    """Services taking referrals that match the words (name, description, eligibility or area), a
+    """Services (by default those taking referrals) that match the words (name, description, eligibility or area), a
     purpose, a language, and a postcode (its district named in the area served, or no area given)."""
-    query = select(Service).where(col(Service.accepting_referrals))
+    query = select(Service).where(col(Service.accepting_referrals)) if accepting_only else select(Service)
     if purpose:
         offered = select(col(ServicePurpose.service_id)).where(col(ServicePurpose.purpose) == purpose)
         query = query.where(col(Service.id).in_(offered))
