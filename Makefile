@@ -35,8 +35,8 @@ test-postgres: $(STAMP) $(ASSETS)
 	TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check app tests migrations/env.py bench
-	$(BIN)/ruff format --check app tests migrations/env.py bench
+	$(BIN)/ruff check app tests migrations/env.py bench tools
+	$(BIN)/ruff format --check app tests migrations/env.py bench tools
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from tests.referral_helpers import make_network
 from tests.web_support import browser, signed_in_as, submit
 
-PERSON = {
+PERSON: dict[str, str | list[str]] = {
     "given_name": "Natalie",
     "family_name": "Example",
     "dob-day": "2",
@@ -21,7 +21,7 @@ PERSON = {
     "benefits": ["universal_credit"],
     "barriers": ["debt", "childcare"],
 }
-CONSENT = {
+CONSENT: dict[str, str | list[str]] = {
     "purposes": ["debt_advice"],
     "data_categories": ["contact", "circumstances"],
     "given_by": "subject",
@@ -29,7 +29,7 @@ CONSENT = {
     "lawful_basis": "consent",
     "agreed": "yes",
 }
-DETAILS = {
+DETAILS: dict[str, str | list[str]] = {
     "purpose": "debt_advice",
     "reason": "Rent arrears and a catalogue debt; wants help before starting work.",
     "urgency": "soon",

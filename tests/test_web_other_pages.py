@@ -68,8 +68,6 @@ async def test_an_agency_admin_sees_its_figures_as_a_chart_and_a_table(app: Fast
         page = await client.get("/admin")
     assert page.status_code == 200
     assert '<svg class="app-chart" role="img"' in page.text
-    assert re.search(
-        r'<th scope="row" class="govuk-table__header">New</th><td class="govuk-table__cell govuk-table__cell--numeric">1</td>',
-        page.text,
-    )
+    row = r'<th scope="row" class="govuk-table__header">New</th><td class="govuk-table__cell[^"]*">1</td>'
+    assert re.search(row, page.text)
     assert "Natalie" not in page.text

@@ -157,7 +157,7 @@ async def test_the_warning_page_does_not_keep_the_session_alive(app: FastAPI) ->
         await committed(lambda s: s.execute(update(WebSession).values(last_seen_at=moment)))
         warning = await client.get("/session/expiring?next=/sent")
         assert "You will be signed out soon" in warning.text
-        seen = await committed(lambda s: s.scalar(select(WebSession.last_seen_at)))
+        seen = await committed(lambda s: s.scalar(select(col(WebSession.last_seen_at))))
         assert seen is not None
         assert seen <= moment + timedelta(seconds=1)
         stay = await client.post("/session/continue", data={"next": "/sent", "csrf_token": csrf_of(warning)})

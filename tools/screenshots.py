@@ -8,8 +8,34 @@ import asyncio
 import os
 import socket
 import tempfile
+import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+
+import uvicorn
+from alembic import command
+from playwright.async_api import async_playwright
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from app.cli import alembic_config
+from app.config import get_settings
+from app.main import create_app
+from app.models.identity import User
+from app.models.referral import (
+    Appointment,
+    OutcomeCreate,
+    OutcomeType,
+    ReferralCreate,
+    ReferralStatus,
+    TransitionRequest,
+)
+from app.security import Principal
+from app.services import outcomes, referrals, seed
+from app.services.referrals import PartyAccess
+from app.services.web_sessions import principal_of
+from app.unit_of_work import committed
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 PEOPLE = (
@@ -19,124 +45,97 @@ PEOPLE = (
 )
 
 
-def _prepare_environment() -> None:
-    folder = tempfile.mkdtemp(prefix="rx-screenshots-")
-    os.environ.update(ENVIRONMENT="development", DATABASE_URL=f"sqlite+aiosqlite:///{folder}/demo.db")
-
-
-async def _principal(session: object, username: str) -> object:
-    from sqlalchemy import select
-    from sqlmodel import col
-
-    from app.models.identity import User
-    from app.services.web_sessions import principal_of
-
-    user = (await session.execute(select(User).where(col(User.username) == username))).scalar_one()  # type: ignore[attr-defined]
+async def _principal(session: AsyncSession, username: str) -> Principal:
+    user = (await session.execute(select(User).where(col(User.username) == username))).scalar_one()
     return principal_of(user)
 
 
-async def _referrals() -> list[str]:
-    """Three referrals to debt advice; the first accepted, its handover booked, an outcome recorded."""
-    from app.models.referral import ReferralCreate
-    from app.services import referrals, seed
-    from app.unit_of_work import committed
+def _body(service_id: str, given: str, family: str, reason: str) -> ReferralCreate:
+    return ReferralCreate.model_validate(
+        {
+            "to_service_id": service_id,
+            "purpose": "debt_advice",
+            "reason": reason,
+            "urgency": "soon",
+            "handover_mode": "joint_appointment",
+            "subject": {
+                "given_name": given,
+                "family_name": family,
+                "date_of_birth": "1994-03-02",
+                "postcode": "LL13 9AA",
+                "phone": "07700900123",
+                "preferred_contact": "phone",
+                "circumstances": {
+                    "lone_parent": True,
+                    "benefits": ["universal_credit"],
+                    "barriers": ["debt"],
+                },
+            },
+            "consent": {
+                "given_by": "subject",
+                "method": "verbal",
+                "given_at": datetime.now(UTC).isoformat(),
+                "lawful_basis": "consent",
+                "purposes": ["debt_advice"],
+                "data_categories": ["contact", "circumstances"],
+            },
+        }
+    )
 
+
+async def _refer(slug: str, body: ReferralCreate) -> str:
+    async def work(session: AsyncSession) -> str:
+        principal = await _principal(session, f"{slug}.caseworker")
+        return str((await referrals.create(session, principal, body, None)).id)
+
+    return await committed(work)
+
+
+async def _as_receiver(session: AsyncSession, referral_id: str) -> PartyAccess:
+    principal = await _principal(session, "debt.caseworker")
+    return await referrals.load_for_party(session, principal, uuid.UUID(referral_id))
+
+
+async def _move(referral_id: str, move: TransitionRequest) -> None:
+    async def work(session: AsyncSession) -> None:
+        await referrals.transition(session, await _as_receiver(session, referral_id), move, "*")
+
+    await committed(work)
+
+
+async def _record(referral_id: str) -> None:
+    outcome = OutcomeCreate(
+        type=OutcomeType.ENGAGED_WITH_SERVICE, occurred_on=date.today(), note="Came along."
+    )
+
+    async def work(session: AsyncSession) -> None:
+        await outcomes.record(session, await _as_receiver(session, referral_id), outcome, None)
+
+    await committed(work)
+
+
+async def _demo_referrals() -> list[str]:
+    """Three referrals to debt advice; the first accepted, its handover booked, an outcome recorded."""
     demo = await committed(seed.seed_demo)
     service = next(s for s in demo["services"] if s["name"] == "Debt and money advice")
-    made = []
-    for slug, given, family, reason in PEOPLE:
-        body = ReferralCreate.model_validate(_body(service["id"], given, family, reason))
-
-        async def work(session, slug=slug, body=body):  # type: ignore[no-untyped-def]
-            return await referrals.create(
-                session, await _principal(session, f"{slug}.caseworker"), body, None
-            )
-
-        made.append(str((await committed(work)).id))
-    for step in (_accept, _schedule, _record):
-        await committed(lambda s, step=step: step(s, made[0]))  # type: ignore[misc]
-    return made
-
-
-def _body(service_id: str, given: str, family: str, reason: str) -> dict[str, object]:
-    return {
-        "to_service_id": service_id,
-        "purpose": "debt_advice",
-        "reason": reason,
-        "urgency": "soon",
-        "handover_mode": "joint_appointment",
-        "subject": {
-            "given_name": given,
-            "family_name": family,
-            "date_of_birth": "1994-03-02",
-            "postcode": "LL13 9AA",
-            "phone": "07700900123",
-            "preferred_contact": "phone",
-            "circumstances": {
-                "lone_parent": True,
-                "benefits": ["universal_credit"],
-                "barriers": ["debt", "childcare"],
-            },
-        },
-        "consent": {
-            "given_by": "subject",
-            "method": "verbal",
-            "given_at": datetime.now(UTC).isoformat(),
-            "lawful_basis": "consent",
-            "purposes": ["debt_advice"],
-            "data_categories": ["contact", "circumstances"],
-        },
-    }
-
-
-async def _access(session: object, referral_id: str) -> object:
-    import uuid
-
-    from app.services import referrals
-
-    principal = await _principal(session, "debt.caseworker")
-    return await referrals.load_for_party(session, principal, uuid.UUID(referral_id))  # type: ignore[arg-type]
-
-
-async def _accept(session: object, referral_id: str) -> None:
-    from app.models.referral import ReferralStatus, TransitionRequest
-    from app.services import referrals
-
-    move = TransitionRequest(to=ReferralStatus.ACCEPTED)
-    await referrals.transition(session, await _access(session, referral_id), move, "*")  # type: ignore[arg-type]
-
-
-async def _schedule(session: object, referral_id: str) -> None:
-    from app.models.referral import Appointment, ReferralStatus, TransitionRequest
-    from app.services import referrals
-
+    made = [await _refer(slug, _body(service["id"], *rest)) for slug, *rest in PEOPLE]
     starts = datetime.now(UTC).replace(hour=9, minute=30, second=0, microsecond=0) + timedelta(days=3)
     where = Appointment(
         starts_at=starts, location="Caia Park Children's Centre, room 2", with_whom="Debt adviser"
     )
-    move = TransitionRequest(to=ReferralStatus.HANDOVER_SCHEDULED, appointment=where, note="Joint visit.")
-    await referrals.transition(session, await _access(session, referral_id), move, "*")  # type: ignore[arg-type]
-
-
-async def _record(session: object, referral_id: str) -> None:
-    from app.models.referral import OutcomeCreate, OutcomeType
-    from app.services import outcomes
-
-    outcome = OutcomeCreate(
-        type=OutcomeType.ENGAGED_WITH_SERVICE, occurred_on=date.today(), note="Came to the first meeting."
-    )
-    await outcomes.record(session, await _access(session, referral_id), outcome, None)  # type: ignore[arg-type]
+    await _move(made[0], TransitionRequest(to=ReferralStatus.ACCEPTED))
+    await _move(made[0], TransitionRequest(to=ReferralStatus.HANDOVER_SCHEDULED, appointment=where))
+    await _record(made[0])
+    return made
 
 
 async def _photograph(base_url: str, referral_id: str) -> None:
-    from playwright.async_api import async_playwright
-
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
         page = await browser.new_page(base_url=base_url, viewport={"width": 1200, "height": 900})
         await page.goto("/sign-in")
         await page.get_by_label("Username").fill("debt.caseworker")
-        await page.get_by_label("Password", exact=True).fill("debt.caseworker-demo-pass")
+        await page.get_by_label("Password", exact=True).fill(seed.demo_password("debt.caseworker"))
         await page.get_by_role("button", name="Sign in").click()
         await page.goto("/inbox?view=open")
         await page.screenshot(path=str(DOCS / "inbox.png"), full_page=True)
@@ -146,19 +145,13 @@ async def _photograph(base_url: str, referral_id: str) -> None:
 
 
 async def main() -> None:
-    import uvicorn
-    from alembic import command
-
-    from app.cli import alembic_config
-    from app.main import create_app
-
     await asyncio.to_thread(command.upgrade, alembic_config(), "head")
-    made = await _referrals()
+    made = await _demo_referrals()
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     server = uvicorn.Server(uvicorn.Config(create_app(), log_level="warning", lifespan="off"))
     task = asyncio.create_task(server.serve(sockets=[sock]))
-    while not server.started:
+    while not server.started:  # noqa: ASYNC110  (uvicorn offers a flag, not an event)
         await asyncio.sleep(0.05)
     try:
         await _photograph(f"http://127.0.0.1:{sock.getsockname()[1]}", made[0])
@@ -168,5 +161,7 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    _prepare_environment()
+    folder = tempfile.mkdtemp(prefix="rx-screenshots-")
+    os.environ.update(ENVIRONMENT="development", DATABASE_URL=f"sqlite+aiosqlite:///{folder}/demo.db")
+    get_settings.cache_clear()
     asyncio.run(main())

@@ -126,8 +126,11 @@ async def find_services(
     accepting_only: bool = True,
     limit: int = 50,
 ) -> list[Service]:
-    """Services (by default those taking referrals) that match the words (name, description, eligibility or area), a
-    purpose, a language, and a postcode (its district named in the area served, or no area given)."""
+    """Services (by default only those taking referrals) matching words, a purpose, a language and a postcode.
+
+    Words are looked for in the name, description, eligibility and area; a postcode matches when its
+    district is named in the area served, or no area is given.
+    """
     query = select(Service).where(col(Service.accepting_referrals)) if accepting_only else select(Service)
     if purpose:
         offered = select(col(ServicePurpose.service_id)).where(col(ServicePurpose.purpose) == purpose)

@@ -1,5 +1,6 @@
 """Who is signed in to the pages, and what they may open."""
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import quote
@@ -84,7 +85,7 @@ SignedInDep = Annotated[SignedIn, Depends(signed_in)]
 MaybeSignedIn = Annotated[SignedIn | None, Depends(maybe_signed_in)]
 
 
-def _needing(scope: Scope, agency: bool) -> object:
+def _needing(scope: Scope, agency: bool) -> Callable[[SignedIn], Awaitable[SignedIn]]:
     async def check(who: SignedInDep) -> SignedIn:
         if not who.principal.has(scope) or (agency and who.principal.agency_id is None):
             raise Forbidden("This page is not for your account.")

@@ -1,7 +1,9 @@
 """Errors on the staff pages are pages: GOV.UK's "Page not found" and "Sorry, there is a problem"."""
 
+import inspect
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
@@ -15,6 +17,7 @@ from app.web.security import CsrfRefused, is_page
 from app.web.templating import render
 
 Handler = Callable[[Request, Exception], Awaitable[Response]]
+ApiHandler = Callable[[Request, Any], Response | Awaitable[Response]]
 logger = logging.getLogger("app.web")
 
 # The page for each status; anything else unexpected is "Sorry, there is a problem".
@@ -46,10 +49,11 @@ def _status_of(exc: Exception) -> tuple[int, dict[str, str]]:
     return 500, {}
 
 
-def _for_pages(api_handler: Handler) -> Handler:
+def _for_pages(api_handler: ApiHandler) -> Handler:
     async def handle(request: Request, exc: Exception) -> Response:
         if not is_page(request.url.path) or isinstance(exc, SignInRequired):
-            return await api_handler(request, exc)
+            answer = api_handler(request, exc)
+            return await answer if inspect.isawaitable(answer) else answer
         status, headers = _status_of(exc)
         if isinstance(exc, CsrfRefused):
             return render(request, "errors/csrf.html", status=403)
@@ -64,4 +68,4 @@ def install(app: FastAPI) -> None:
     """Route page errors to pages; the API keeps its problem documents."""
     for exc_class in (AppError, RequestValidationError, StarletteHTTPException, Exception):
         handler = app.exception_handlers[exc_class]
-        app.add_exception_handler(exc_class, _for_pages(handler))  # type: ignore[arg-type]
+        app.add_exception_handler(exc_class, _for_pages(handler))

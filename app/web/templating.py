@@ -99,7 +99,7 @@ def categories_text(codes: Iterable[DataCategory]) -> str:
 
 def reason_label(status: ReferralStatus, code: str) -> str:
     """The words for a decline or cancellation reason (the code itself if it is another kind)."""
-    names: Mapping[str, str] = (
+    names: Mapping[Any, str] = (
         labels.DECLINE_REASONS if status == ReferralStatus.DECLINED else labels.CANCEL_REASONS
     )
     return i18n.gettext(names[code]) if code in names else code.replace("_", " ")

@@ -1,7 +1,7 @@
 """The team's inbox and the agency's sent referrals, in views with counts."""
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
@@ -64,6 +64,7 @@ async def inbox(
     """The team's inbox: referrals to the agency, newest first, by view."""
     chosen = _chosen(INBOX_VIEWS, view)
     limit = get_settings().default_page_size
+    page: Page[Any]
     if chosen.key == "overdue":
         page = await reports.list_overdue(session, who.principal, cursor=cursor, limit=limit)
     else:
@@ -81,7 +82,7 @@ async def inbox(
 
 async def _box_page(
     session: SessionDep, who: Caseworker, box: Box, view: View, cursor: str | None
-) -> Page[object]:
+) -> Page[Any]:
     statuses = sorted(view.statuses) if view.statuses else None
     page = await referrals.list_box(
         session,
@@ -93,7 +94,7 @@ async def _box_page(
         cursor=cursor,
         limit=get_settings().default_page_size,
     )
-    return Page[object](items=list(page.items), next_cursor=page.next_cursor)
+    return Page[Any](items=list(page.items), next_cursor=page.next_cursor)
 
 
 @router.get("/sent")

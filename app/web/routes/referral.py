@@ -15,6 +15,7 @@ from app.models.referral import (
     Appointment,
     MessageCreate,
     OutcomeCreate,
+    OutcomeType,
     ReferralStatus,
     TransitionRequest,
 )
@@ -268,7 +269,7 @@ def _outcome(form: Form) -> OutcomeCreate | None:
     if len(form.get("note")) > 2000:
         form.add("note", gettext("Note must be 2000 characters or fewer"))
         return None
-    return OutcomeCreate(type=kind, occurred_on=day, note=form.get("note") or None)
+    return OutcomeCreate(type=OutcomeType(kind), occurred_on=day, note=form.get("note") or None)
 
 
 @router.post(PAGE + "/outcome")
