@@ -12,11 +12,21 @@ import pytest
 import uvicorn
 from axe_playwright_python.async_playwright import Axe
 from fastapi import FastAPI
-from playwright.async_api import Browser, BrowserContext, Locator, Page, async_playwright, expect
+from playwright.async_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Locator,
+    Page,
+    async_playwright,
+    expect,
+)
 
 from app.services.seed import demo_password
 
 DEBIAN_CHROMIUM = "/usr/bin/chromium"
+# The person every browser test refers: their name must never reach a title bar or an address.
+TEST_PERSON = ("Natalie", "Example")
 _axe = Axe()
 
 
@@ -57,6 +67,7 @@ async def chromium() -> AsyncIterator[Browser]:
             yield browser
         finally:
             _mirrors.clear()
+            _refused.clear()
             await browser.close()
 
 
@@ -65,9 +76,24 @@ async def chromium() -> AsyncIterator[Browser]:
 _mirrors: dict[BrowserContext, Page] = {}
 
 
+# What the browser refused under the Content-Security-Policy, per context (there should be nothing).
+_refused: dict[BrowserContext, list[str]] = {}
+
+
+def _watch_policy(context: BrowserContext) -> None:
+    refused = _refused.setdefault(context, [])
+
+    def on_console(message: ConsoleMessage) -> None:
+        if "Content Security Policy" in message.text:
+            refused.append(message.text)
+
+    context.on("console", on_console)
+
+
 async def new_context(browser: Browser, base_url: str, *, javascript: bool = True) -> BrowserContext:
     context = await browser.new_context(base_url=base_url, java_script_enabled=javascript)
     context.set_default_timeout(10_000)
+    _watch_policy(context)
     if not javascript:
         mirror = await browser.new_context(base_url=base_url)
         await mirror.route("**/*.js", lambda route: route.abort())
@@ -78,7 +104,10 @@ async def new_context(browser: Browser, base_url: str, *, javascript: bool = Tru
 
 
 async def no_axe_violations(page: Page) -> None:
-    """axe-core finds nothing wrong with the page as it is now."""
+    """axe-core finds nothing wrong with the page, the CSP refused nothing, and neither its title
+    nor its address names the person."""
+    assert not _refused.get(page.context), _refused[page.context]
+    no_personal_data(await page.title(), page.url, *TEST_PERSON)
     checked = _mirrors.get(page.context, page)
     if checked is not page:
         await checked.set_content(await page.content(), wait_until="load")

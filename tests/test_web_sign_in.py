@@ -175,3 +175,14 @@ async def test_unknown_pages_are_page_not_found_and_the_api_keeps_problem_json(a
 
 def _unused(_: httpx.Response) -> None:
     """Keeps the import used by type checkers."""
+
+
+async def test_signed_in_pages_send_the_browser_to_the_warning_before_the_session_ends(app: FastAPI) -> None:
+    async with browser(app) as client:
+        await signed_in_as(client, await make_agency())
+        page = await client.get("/inbox?view=closed")
+        public = await client.get("/sign-in")
+    seconds, _, target = page.headers["refresh"].partition("; url=")
+    assert 27 * 60 < int(seconds) <= 28 * 60
+    assert target == "/session/expiring?next=%2Finbox%3Fview%3Dclosed"
+    assert "refresh" not in public.headers

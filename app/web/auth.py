@@ -2,6 +2,7 @@
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated
 from urllib.parse import quote
 
@@ -14,6 +15,7 @@ from app.deps import SessionDep, SettingsDep
 from app.errors import AppError, Forbidden
 from app.models.directory import Agency
 from app.models.identity import Role, Scope
+from app.security import Principal
 from app.services import web_sessions
 from app.services.web_sessions import Ended, SignedIn
 from app.web.security import session_cookie_name
@@ -40,15 +42,17 @@ class SignInRequired(AppError):
 
 @dataclass(frozen=True, slots=True)
 class Viewer:
-    """The signed-in user as the page header shows them."""
+    """The signed-in user as pages show them: plain values, usable after the unit of work ends
+    (an error page is rendered once the request's transaction has been rolled back)."""
 
     name: str
     agency_name: str | None
     role: Role
-    signed_in: SignedIn
+    principal: Principal
+    idle_deadline: datetime
 
     def can(self, scope: Scope) -> bool:
-        return self.signed_in.principal.has(scope)
+        return self.principal.has(scope)
 
 
 def _safe_next(request: Request) -> str:
@@ -63,7 +67,10 @@ async def _resume(request: Request, session: AsyncSession, settings: Settings) -
     if isinstance(found, SignedIn):
         agency = await session.get(Agency, found.user.agency_id) if found.user.agency_id else None
         name = found.user.display_name or found.user.username
-        request.state.viewer = Viewer(name, agency.name if agency else None, found.user.role, found)
+        deadline = found.idle_deadline(settings)
+        request.state.viewer = Viewer(
+            name, agency.name if agency else None, found.user.role, found.principal, deadline
+        )
     return found
 
 

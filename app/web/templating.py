@@ -1,9 +1,10 @@
 """The Jinja environment with GOV.UK Frontend's macros, and rendering a page."""
 
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date as babel_date
@@ -13,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from app.config import get_settings
+from app.db import utcnow
 from app.models.consent import DataCategory
 from app.models.directory import Purpose
 from app.models.identity import Scope
@@ -141,6 +143,18 @@ def environment() -> Environment:
     return env
 
 
+def _warning_refresh(request: Request, viewer: "Viewer") -> str:
+    """Take an idle browser to the warning page shortly before its session would end.
+
+    A header, not a meta element or a script: it works without JavaScript and within the CSP.
+    """
+    settings = get_settings()
+    warn_at = viewer.idle_deadline - timedelta(minutes=settings.web_idle_warning_minutes)
+    seconds = max(1, int((warn_at - utcnow()).total_seconds()))
+    back = quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""), safe="")
+    return f"{seconds}; url=/session/expiring?next={back}"
+
+
 def render(
     request: Request, name: str, context: dict[str, Any] | None = None, status: int = 200
 ) -> HTMLResponse:
@@ -154,6 +168,8 @@ def render(
         **(context or {}),
     }
     response = HTMLResponse(environment().get_template(name).render(values), status_code=status)
+    if values["viewer"] is not None:
+        response.headers["Refresh"] = _warning_refresh(request, values["viewer"])
     new_presession = getattr(request.state, "new_presession", None)
     if new_presession:
         set_cookie(response, PRESESSION_COOKIE, new_presession, get_settings())
