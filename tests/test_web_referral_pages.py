@@ -208,3 +208,26 @@ async def test_the_sender_sees_the_latest_outcome_in_sent_referrals(app: FastAPI
         sent = await sender.get("/sent")
     assert '<h1 class="govuk-heading-l">Sent referrals</h1>' in sent.text
     assert "Engaged with the service" in sent.text
+
+
+async def test_a_signed_in_form_post_without_its_token_changes_nothing(app: FastAPI) -> None:
+    async with browser(app) as client:
+        _net, referral_id = await _setup(client, app)
+        page = await _open(client, referral_id)
+        forged = await client.post(
+            f"/referrals/{referral_id}/move", data={"to": "accepted", "version": _version(page)}
+        )
+        after = await _open(client, referral_id)
+    assert forged.status_code == 403
+    assert "Sorry, we could not accept that form" in forged.text
+    assert "Accept referral" in after.text  # still awaiting a decision
+
+
+async def test_pages_with_personal_data_are_never_stored_by_the_browser(app: FastAPI) -> None:
+    async with browser(app) as client:
+        _net, referral_id = await _setup(client, app)
+        page = await _open(client, referral_id)
+        inbox = await client.get("/inbox")
+    assert page.headers["cache-control"] == "no-store"
+    assert inbox.headers["cache-control"] == "no-store"
+    assert page.headers["x-frame-options"] == "DENY"
