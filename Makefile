@@ -31,8 +31,9 @@ run: $(STAMP) $(ASSETS)
 test: $(STAMP) $(ASSETS)
 	$(BIN)/pytest
 
+# The browser tests exercise the pages, not the database: `make test` runs them once.
 test-postgres: $(STAMP) $(ASSETS)
-	TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest
+	TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -m "not browser"
 
 lint: $(STAMP)
 	$(BIN)/ruff check app tests migrations/env.py bench tools

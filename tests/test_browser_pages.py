@@ -1,6 +1,7 @@
 """axe-core on the pages beyond the handover story: directory, figures, audit, static pages."""
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from playwright.async_api import Page, expect
 
@@ -9,6 +10,8 @@ from tests.browser_support import chromium, new_context, no_axe_violations, serv
 from tests.factories import make_user
 from tests.referral_helpers import create_referral, make_network
 from tests.web_support import PASSWORD
+
+pytestmark = pytest.mark.browser
 
 
 async def _visit(page: Page, path: str, heading: str) -> None:

@@ -22,6 +22,8 @@ from tests.browser_support import (
     tab_to,
 )
 
+pytestmark = pytest.mark.browser
+
 REFERRER, RECEIVER = "cc.caseworker", "debt.caseworker"
 SERVICE = "Debt and money advice, North Wales Debt Advice"
 
