@@ -115,3 +115,25 @@ async def test_the_duplicate_check_shows_the_open_referral_and_asks_for_a_reason
         )
     assert anyway.status_code == 303
     assert anyway.headers["location"].startswith("/referrals/new/sent/")
+
+
+async def test_the_persons_details_are_checked_as_the_referral_service_will(app: FastAPI) -> None:
+    net = await make_network()
+    async with browser(app) as client:
+        await signed_in_as(client, net.centre)
+        await submit(client, "/referrals/new/service", {"service_id": str(net.debt_service.id)})
+        person = await submit(client, "/referrals/new/person", {**PERSON, "email": "not an address"})
+    assert person.status_code == 400
+    assert 'href="#email"' in person.text
+
+
+async def test_a_refused_referral_links_each_problem_to_the_page_that_asks_for_it(app: FastAPI) -> None:
+    net = await make_network()
+    async with browser(app) as client:
+        await signed_in_as(client, net.centre)
+        await _fill_in(client, str(net.debt_service.id))
+        await submit(client, "/referrals/new/consent", {**CONSENT, "data_categories": ["circumstances"]})
+        refused = await submit(client, "/referrals/new/check", {}, action="/referrals/new/send")
+    assert refused.status_code == 422
+    assert 'href="/referrals/new/person"' in refused.text
+    assert "consent does not cover sharing contact data" in refused.text.lower()

@@ -186,3 +186,12 @@ async def test_signed_in_pages_send_the_browser_to_the_warning_before_the_sessio
     assert 27 * 60 < int(seconds) <= 28 * 60
     assert target == "/session/expiring?next=%2Finbox%3Fview%3Dclosed"
     assert "refresh" not in public.headers
+
+
+async def test_signing_in_again_replaces_the_previous_session(app: FastAPI) -> None:
+    user = await make_user(await make_agency(), password=PASSWORD)
+    async with browser(app) as client:
+        await sign_in(client, user.username)
+        await sign_in(client, user.username)
+    sessions = list(await committed(lambda s: s.scalars(select(WebSession))))
+    assert len(sessions) == 1

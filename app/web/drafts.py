@@ -8,8 +8,12 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
+from pydantic import ValidationError
+
 from app.db import utcnow
 from app.models.referral import ReferralCreate
+from app.models.subject import SubjectCreate
+from app.web.forms import Form, from_validation
 from app.web.i18n import N_
 
 SECTIONS = ("service", "person", "consent", "details")
@@ -72,6 +76,18 @@ def _subject(person: dict[str, Any]) -> dict[str, Any]:
             "barriers": person.get("barriers", []),
         },
     }
+
+
+# The person page's fields, by the name the person's model gives them.
+SUBJECT_FIELDS = {"date_of_birth": "dob", "circumstances": "barriers"}
+
+
+def check_subject(person: dict[str, Any], form: Form) -> None:
+    """The person's details as the referral service will check them (lengths, email, dates)."""
+    try:
+        SubjectCreate.model_validate(_subject(person))
+    except ValidationError as exc:
+        from_validation(form, exc, {}, "given_name", first_part=SUBJECT_FIELDS)
 
 
 def _consent(consent: dict[str, Any]) -> dict[str, Any]:

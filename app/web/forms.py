@@ -26,6 +26,8 @@ class Form:
     values: dict[str, str] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
     lists: dict[str, list[str]] = field(default_factory=dict)
+    # Where an error's link goes when its field is on another page (a section of check answers).
+    pages: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def read(cls, data: FormData) -> "Form":
@@ -60,7 +62,10 @@ class Form:
 
     def summary(self) -> list[dict[str, str]]:
         """The error summary's items, each linking to its field."""
-        return [{"text": message, "href": f"#{anchor(name)}"} for name, message in self.errors.items()]
+        return [
+            {"text": message, "href": self.pages.get(name, f"#{anchor(name)}")}
+            for name, message in self.errors.items()
+        ]
 
 
 def anchor(name: str) -> str:
@@ -125,11 +130,24 @@ def from_problem(form: Form, error: AppError, fields: Mapping[str, str], fallbac
         form.add(name, _sentence(item.get("message", error.detail)))
 
 
-def from_validation(form: Form, error: ValidationError, fields: Mapping[str, str], fallback: str) -> None:
-    """Show a model's validation errors against the fields they concern."""
+def from_validation(
+    form: Form,
+    error: ValidationError,
+    fields: Mapping[str, str],
+    fallback: str,
+    *,
+    first_part: Mapping[str, str] | None = None,
+) -> None:
+    """Show a model's validation errors against the fields they concern.
+
+    `fields` maps a full path to a field; with `first_part`, a path's first part that is one of
+    the form's own fields (or is renamed there) names the field.
+    """
     for item in error.errors():
         path = ".".join(str(p) for p in item["loc"])
-        form.add(fields.get(path, fallback), _sentence(item["msg"].removeprefix("Value error, ")))
+        head = str(item["loc"][0]) if item["loc"] else ""
+        named = fields.get(path) or ((first_part or {}).get(head, head) if first_part is not None else None)
+        form.add(named or fallback, _sentence(item["msg"].removeprefix("Value error, ")))
 
 
 def _sentence(message: str) -> str:

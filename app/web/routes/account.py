@@ -87,11 +87,21 @@ async def sign_in(request: Request, session: SessionDep, settings: SettingsDep, 
         form.add("username", gettext("Enter a correct username and password"))
         form.values.pop("password", None)
         return _sign_in_page(request, form, next_path, 400)
+    await _end_previous(request, session, settings)
     token = await web_sessions.start(session, principal, settings)
     response = RedirectResponse(next_path or "/", status_code=303)
     set_cookie(response, session_cookie_name(settings), token, settings)
     clear_cookie(response, PRESESSION_COOKIE, settings)
     return response
+
+
+async def _end_previous(request: Request, session: SessionDep, settings: SettingsDep) -> None:
+    """Signing in again replaces the browser's session rather than leaving a second one live."""
+    previous = await web_sessions.resume(
+        session, request.cookies.get(session_cookie_name(settings)), settings
+    )
+    if isinstance(previous, SignedIn):
+        await web_sessions.end(session, previous)
 
 
 @router.post("/sign-out")

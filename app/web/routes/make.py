@@ -156,11 +156,13 @@ async def save_person(request: Request, who: Caseworker) -> Response:
     form = Form.read(await request.form())
     draft = web_sessions.draft_of(_writer(who))
     _check_person(form)
-    if not form.ok:
-        return _person_page(request, form, 400)
     values: dict[str, Any] = {k: v for k, v in form.values.items() if k != "csrf_token"}
     values["benefits"] = [b for b in form.lists.get("benefits", []) if b in drafts.BENEFITS]
     values["barriers"] = [b for b in form.lists.get("barriers", []) if b in drafts.BARRIERS]
+    if form.ok:
+        drafts.check_subject(values, form)
+    if not form.ok:
+        return _person_page(request, form, 400)
     return _save(who, draft, "person", values)
 
 
