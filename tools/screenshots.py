@@ -50,36 +50,29 @@ async def _principal(session: AsyncSession, username: str) -> Principal:
     return principal_of(user)
 
 
+CONSENT = {
+    "given_by": "subject",
+    "method": "verbal",
+    "lawful_basis": "consent",
+    "purposes": ["debt_advice"],
+    "data_categories": ["contact", "circumstances"],
+}
+CONTACT = {
+    "date_of_birth": "1994-03-02",
+    "postcode": "LL13 9AA",
+    "phone": "07700900123",
+    "preferred_contact": "phone",
+}
+CIRCUMSTANCES = {"lone_parent": True, "benefits": ["universal_credit"], "barriers": ["debt"]}
+
+
 def _body(service_id: str, given: str, family: str, reason: str) -> ReferralCreate:
+    """A referral to debt advice, as a caseworker would make it, with the person's consent given now."""
+    subject = {"given_name": given, "family_name": family, **CONTACT, "circumstances": CIRCUMSTANCES}
+    consent = {**CONSENT, "given_at": datetime.now(UTC).isoformat()}
+    body = {"to_service_id": service_id, "purpose": "debt_advice", "reason": reason, "urgency": "soon"}
     return ReferralCreate.model_validate(
-        {
-            "to_service_id": service_id,
-            "purpose": "debt_advice",
-            "reason": reason,
-            "urgency": "soon",
-            "handover_mode": "joint_appointment",
-            "subject": {
-                "given_name": given,
-                "family_name": family,
-                "date_of_birth": "1994-03-02",
-                "postcode": "LL13 9AA",
-                "phone": "07700900123",
-                "preferred_contact": "phone",
-                "circumstances": {
-                    "lone_parent": True,
-                    "benefits": ["universal_credit"],
-                    "barriers": ["debt"],
-                },
-            },
-            "consent": {
-                "given_by": "subject",
-                "method": "verbal",
-                "given_at": datetime.now(UTC).isoformat(),
-                "lawful_basis": "consent",
-                "purposes": ["debt_advice"],
-                "data_categories": ["contact", "circumstances"],
-            },
-        }
+        {**body, "handover_mode": "joint_appointment", "subject": subject, "consent": consent}
     )
 
 
@@ -145,6 +138,7 @@ async def _photograph(base_url: str, referral_id: str) -> None:
 
 
 async def main() -> None:
+    """Build the demo database, serve it on a free loopback port, photograph two pages."""
     await asyncio.to_thread(command.upgrade, alembic_config(), "head")
     made = await _demo_referrals()
     sock = socket.socket()

@@ -107,6 +107,27 @@ def reason_label(status: ReferralStatus, code: str) -> str:
     return i18n.gettext(names[code]) if code in names else code.replace("_", " ")
 
 
+# Messages take named placeholders, _("Due %(date)s", date=...); autoescaping applies as usual.
+GLOBALS: dict[str, Any] = {
+    "_": i18n.gettext,
+    "gettext": i18n.gettext,
+    "ngettext": i18n.ngettext,
+    "labels": labels,
+    "labelled": _joined,
+    "navigation": navigation,
+    "reason_label": reason_label,
+    "err": error_message,
+    "val": value_of,
+}
+FILTERS: dict[str, Any] = {
+    "date": format_date,
+    "time": format_time,
+    "datetime": format_datetime,
+    "purposes": purposes_text,
+    "categories": categories_text,
+}
+
+
 @lru_cache
 def environment() -> Environment:
     """Our templates first, then GOV.UK Frontend's macros under `govuk_frontend_jinja/`."""
@@ -123,23 +144,8 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    # Messages take named placeholders: _("Due %(date)s", date=...); autoescaping applies as usual.
-    env.globals.update(_=i18n.gettext, gettext=i18n.gettext, ngettext=i18n.ngettext)
-    env.filters.update(
-        date=format_date,
-        time=format_time,
-        datetime=format_datetime,
-        purposes=purposes_text,
-        categories=categories_text,
-    )
-    env.globals.update(
-        labels=labels,
-        labelled=_joined,
-        navigation=navigation,
-        reason_label=reason_label,
-        err=error_message,
-        val=value_of,
-    )
+    env.globals.update(GLOBALS)
+    env.filters.update(FILTERS)
     return env
 
 

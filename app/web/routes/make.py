@@ -11,6 +11,7 @@ from app.deps import SessionDep
 from app.errors import AppError, Conflict, Forbidden
 from app.models.directory import Purpose, Service
 from app.models.identity import Scope
+from app.models.referral import ReferralCreate, ReferralPublic
 from app.services import directory, referrals, web_sessions
 from app.services.web_sessions import SignedIn
 from app.web import drafts, labels
@@ -265,7 +266,7 @@ async def _check_page(
     who: SignedIn,
     *,
     form: Form | None = None,
-    duplicate: Any = None,
+    duplicate: ReferralPublic | None = None,
     status: int = 200,
 ) -> Response:
     draft = web_sessions.draft_of(who)
@@ -310,7 +311,7 @@ async def send(request: Request, session: SessionDep, who: Caseworker) -> Respon
 
 
 async def _sent_or_refused(
-    request: Request, session: SessionDep, who: SignedIn, body: Any, form: Form
+    request: Request, session: SessionDep, who: SignedIn, body: ReferralCreate, form: Form
 ) -> Response:
     created = await attempt(session, referrals.create(session, who.principal, body, None))
     if isinstance(created, Conflict) and created.extensions.get("existing_referral_id"):
