@@ -231,3 +231,15 @@ async def test_pages_with_personal_data_are_never_stored_by_the_browser(app: Fas
     assert page.headers["cache-control"] == "no-store"
     assert inbox.headers["cache-control"] == "no-store"
     assert page.headers["x-frame-options"] == "DENY"
+
+
+async def test_a_details_page_for_a_move_no_longer_allowed_returns_to_the_referral(app: FastAPI) -> None:
+    async with browser(app) as client:
+        _net, referral_id = await _setup(client, app)
+        outcome_too_early = await client.get(f"/referrals/{referral_id}/outcome")
+        assert (
+            await _press(client, await _open(client, referral_id), referral_id, "accepted")
+        ).status_code == 303
+        decline_too_late = await client.get(f"/referrals/{referral_id}/decline")
+    assert outcome_too_early.headers["location"] == f"/referrals/{referral_id}"
+    assert decline_too_late.headers["location"] == f"/referrals/{referral_id}"

@@ -16,6 +16,7 @@ from app.models.referral import (
     MessageCreate,
     OutcomeCreate,
     OutcomeType,
+    ReferralPublic,
     ReferralStatus,
     TransitionRequest,
 )
@@ -152,7 +153,24 @@ async def _detail_page(
     status: int = 200,
 ) -> Response:
     referral = await referral_page.summary(session, access)
+    if not _offered(template, referral):  # an old link or a hand-typed address: show what can be done
+        return RedirectResponse(f"/referrals/{referral.id}", status_code=303)
     return render(request, template, {"referral": referral, "form": form}, status)
+
+
+# The move each details page makes; the outcome page needs a referral that outcomes can follow.
+PAGE_MOVES = {
+    "referral/decline.html": ReferralStatus.DECLINED,
+    "referral/cancel.html": ReferralStatus.CANCELLED,
+    "referral/schedule.html": ReferralStatus.HANDOVER_SCHEDULED,
+}
+
+
+def _offered(template: str, referral: ReferralPublic) -> bool:
+    move = PAGE_MOVES.get(template)
+    if move is not None:
+        return move in referral.allowed_actions
+    return referral.status in outcomes.RECORDABLE
 
 
 async def _move_with_details(
