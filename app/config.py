@@ -10,6 +10,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 # Publicly known, so usable only where nothing real is at stake.
 DEVELOPMENT_JWT_SECRET = "development-only-secret-change-me-0123456789"  # noqa: S105
 
+# Every kind of notification (one GOV.UK Notify template each).
+NOTIFICATION_KINDS = ("new_referral", "referral_update", "message", "overdue_digest", "follow_up_due")
+
 Environment = Literal["development", "test", "production"]
 
 
@@ -32,6 +35,14 @@ class Settings(BaseSettings):
     jwt_audience: str = "referral-exchange"
     user_token_ttl_seconds: int = 15 * 60
     client_token_ttl_seconds: int = 60 * 60
+
+    # How long one process trusts what it last read of an account (active, token version) before
+    # reading it again: a user disabled or a client rotated through another process is refused
+    # within this many seconds; through this process, at once.
+    account_cache_seconds: float = Field(default=2.0, ge=0, le=60)
+    set_password_link_hours: int = Field(default=72, ge=1, le=24 * 14)
+    # Where the staff web app is served; links in notifications point under it.
+    public_base_url: str = "http://127.0.0.1:8000"
 
     # Argon2id cost; the defaults follow RFC 9106's second recommended option.
     password_hash_time_cost: int = 3
@@ -66,6 +77,34 @@ class Settings(BaseSettings):
     webhook_lease_seconds: float = 120.0
     webhook_batch_size: int = 50
     webhook_poll_interval_seconds: float = 2.0
+
+    # Notifications to staff: `log` writes them to the console, `smtp` sends email through
+    # SMTP_URL, `govuk_notify` through GOV.UK Notify with one template id per kind.
+    notify_backend: Literal["log", "smtp", "govuk_notify"] = "log"
+    smtp_url: SecretStr | None = None
+    notify_from_address: str = "referrals@referral-exchange.example"
+    notify_api_key: SecretStr | None = None
+    notify_base_url: str = "https://api.notifications.service.gov.uk"
+    notify_template_ids: dict[str, str] = Field(default_factory=dict)
+    notify_timeout_seconds: float = 15.0
+    notify_max_attempts: int = Field(default=8, ge=1)
+    notify_retry_base_seconds: float = 60.0
+    notify_retry_max_seconds: float = 3600.0
+    notify_batch_size: int = Field(default=50, ge=1)
+    # The hour (UTC) from which each day's digests are sent.
+    notify_digest_hour: int = Field(default=7, ge=0, le=23)
+
+    @model_validator(mode="after")
+    def _backend_is_configured(self) -> "Settings":
+        if self.notify_backend == "smtp" and self.smtp_url is None:
+            raise ValueError("NOTIFY_BACKEND=smtp needs SMTP_URL")
+        if self.notify_backend == "govuk_notify":
+            missing = sorted(set(NOTIFICATION_KINDS) - self.notify_template_ids.keys())
+            if self.notify_api_key is None or missing:
+                raise ValueError(
+                    f"NOTIFY_BACKEND=govuk_notify needs NOTIFY_API_KEY and template ids for {missing}"
+                )
+        return self
 
     # Staff pages. A signed-in session ends after this long without a request, and in any case
     # this long after sign-in; the warning page comes this many minutes before the idle end.

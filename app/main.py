@@ -22,10 +22,12 @@ from app.routers import (
     health,
     identity,
     metrics,
+    notifications,
     oauth,
     referrals,
     reports,
     subjects,
+    users,
     webhooks,
 )
 
@@ -74,6 +76,8 @@ def create_app() -> FastAPI:
         audit.router,
         reports.router,
         subjects.router,
+        users.router,
+        notifications.router,
     ):
         app.include_router(router, responses=GUARDED)
     app.include_router(events.router, responses=GUARDED)

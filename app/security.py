@@ -60,6 +60,8 @@ class Principal:
     agency_id: uuid.UUID | None
     scopes: frozenset[str]
     role: Role | None = None
+    # The account's token version when the token was issued; a raised version revokes it.
+    version: int = 0
 
     @property
     def actor(self) -> AuditActor:
@@ -94,6 +96,7 @@ def issue_token(principal: Principal, settings: Settings, ttl_seconds: int) -> s
         "iat": int(now.timestamp()),
         "exp": int((now + timedelta(seconds=ttl_seconds)).timestamp()),
         "jti": uuid.uuid4().hex,
+        "ver": principal.version,
     }
     return str(jwt.encode(claims, settings.jwt_secret.get_secret_value(), algorithm=settings.jwt_algorithm))
 
@@ -132,6 +135,7 @@ def _verified(token: str, secret: str, algorithm: str, audience: str, issuer: st
             agency_id=uuid.UUID(claims["agency_id"]) if claims.get("agency_id") else None,
             scopes=frozenset(str(claims.get("scope", "")).split()),
             role=Role(claims["role"]) if claims.get("role") else None,
+            version=int(claims.get("ver", 0)),
         )
         return principal, int(claims["exp"])
     except (JWTError, KeyError, ValueError, TypeError) as exc:

@@ -1,6 +1,5 @@
 """axe-core on the pages beyond the handover story: directory, figures, audit, static pages."""
 
-import httpx
 import pytest
 from fastapi import FastAPI
 from playwright.async_api import Page, expect
@@ -9,7 +8,7 @@ from app.models.identity import Role
 from tests.browser_support import chromium, new_context, no_axe_violations, served, sign_in
 from tests.factories import make_user
 from tests.referral_helpers import create_referral, make_network
-from tests.web_support import PASSWORD
+from tests.web_support import PASSWORD, api
 
 pytestmark = pytest.mark.browser
 
@@ -22,8 +21,8 @@ async def _visit(page: Page, path: str, heading: str) -> None:
 
 async def test_the_other_pages_have_no_axe_violations(app: FastAPI) -> None:
     net = await make_network()
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as api:
-        referral = await create_referral(api, net)
+    async with api(app) as partner:
+        referral = await create_referral(partner, net)
     admin = await make_user(net.centre, Role.AGENCY_ADMIN, password=PASSWORD)
     auditor = await make_user(None, Role.AUDITOR, password=PASSWORD)
     async with served(app) as base_url, chromium() as browser:

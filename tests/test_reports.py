@@ -15,7 +15,7 @@ from tests.factories import bearer
 from tests.referral_helpers import create_referral, make_network, move
 from tests.report_data import PERIOD, ReportNetwork, make_report_network
 
-ADMIN = bearer(None, Role.ADMIN)
+ADMIN = bearer(None, Role.PLATFORM_ADMIN)
 
 
 @pytest.fixture

@@ -2,12 +2,11 @@
 
 import re
 
-import httpx
 from fastapi import FastAPI
 
 from app.models.identity import Role
 from tests.referral_helpers import create_referral, make_network
-from tests.web_support import browser, csrf_of, signed_in_as
+from tests.web_support import api, browser, csrf_of, signed_in_as
 
 
 async def test_the_directory_lists_agencies_and_finds_services(app: FastAPI) -> None:
@@ -25,9 +24,8 @@ async def test_the_directory_lists_agencies_and_finds_services(app: FastAPI) -> 
 
 async def test_an_auditor_finds_a_referral_by_reference_and_reads_its_trail(app: FastAPI) -> None:
     net = await make_network()
-    api = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
-    async with api:
-        referral = await create_referral(api, net)
+    async with api(app) as partner:
+        referral = await create_referral(partner, net)
     async with browser(app) as client:
         await signed_in_as(client, None, Role.AUDITOR)
         home = await client.get("/audit")
@@ -60,9 +58,8 @@ async def test_caseworkers_cannot_open_the_audit_pages(app: FastAPI) -> None:
 
 async def test_an_agency_admin_sees_its_figures_as_a_chart_and_a_table(app: FastAPI) -> None:
     net = await make_network()
-    api = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
-    async with api:
-        await create_referral(api, net)
+    async with api(app) as partner:
+        await create_referral(partner, net)
     async with browser(app) as client:
         await signed_in_as(client, net.centre, Role.AGENCY_ADMIN)
         page = await client.get("/admin")

@@ -7,7 +7,7 @@ import httpx
 from fastapi import FastAPI
 
 from tests.referral_helpers import Network, create_referral, make_network
-from tests.web_support import browser, csrf_of, signed_in_as
+from tests.web_support import api, browser, csrf_of, signed_in_as
 
 
 async def _open(client: httpx.AsyncClient, referral_id: str) -> httpx.Response:
@@ -31,9 +31,8 @@ async def _press(
 
 async def _setup(client: httpx.AsyncClient, app: FastAPI) -> tuple[Network, str]:
     net = await make_network()
-    api = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
-    async with api:
-        referral = await create_referral(api, net)
+    async with api(app) as partner:
+        referral = await create_referral(partner, net)
     await signed_in_as(client, net.debt)
     return net, str(referral["id"])
 

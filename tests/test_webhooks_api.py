@@ -120,7 +120,9 @@ async def test_another_agency_gets_404_for_everything(client: httpx.AsyncClient)
 
 async def test_webhooks_need_the_manage_scope_and_an_agency(client: httpx.AsyncClient) -> None:
     caseworker = await client.get("/v1/webhooks", headers=bearer(await make_agency(), Role.CASEWORKER))
-    platform = await client.get("/v1/webhooks", headers=bearer(None, Role.ADMIN, scopes=["webhooks:manage"]))
+    platform = await client.get(
+        "/v1/webhooks", headers=bearer(None, Role.PLATFORM_ADMIN, scopes=["webhooks:manage"])
+    )
 
     assert caseworker.status_code == 403
     assert caseworker.json()["required_scopes"] == ["webhooks:manage"]

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from app.models.directory import Agency
 from app.models.identity import Role, User
-from tests.factories import make_user
+from tests.factories import back_minted_token, make_user
 
 PASSWORD = "correct horse battery"
 _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -21,6 +21,13 @@ async def browser(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="https://testserver") as client:
         yield client
+
+
+def api(app: FastAPI) -> httpx.AsyncClient:
+    """A partner system's client for the API, with the accounts behind minted tokens made."""
+    transport = httpx.ASGITransport(app=app)
+    hooks = {"request": [back_minted_token]}
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver", event_hooks=hooks)
 
 
 def csrf_of(page: httpx.Response) -> str:

@@ -162,8 +162,34 @@ class Referral(ReferralBase, table=True):
     version: int = 1
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    # Who in the receiving agency has it in hand.
+    assigned_to_user_id: uuid.UUID | None = Field(default=None, foreign_key="users.id", index=True)
+    # The last change each agency made (created, moved, a message, an outcome): what makes the
+    # referral unread for the other agency's staff until they open it.
+    changed_by_sender_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    changed_by_receiver_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
     subject: Subject = Relationship(sa_relationship_kwargs={"lazy": "joined", "innerjoin": True})
+
+
+class Assignee(SQLModel):
+    id: uuid.UUID
+    display_name: str
+
+
+class ReferralRead(SQLModel, table=True):
+    """When one reader (a member of staff, or a partner system) last opened a referral."""
+
+    __tablename__ = "referral_reads"
+
+    referral_id: uuid.UUID = Field(foreign_key="referrals.id", primary_key=True)
+    reader_kind: ActorKind = Field(sa_type=enum_type(ActorKind), primary_key=True)
+    reader_id: str = Field(max_length=80, primary_key=True)
+    read_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class AssignmentRequest(SQLModel):
+    user_id: uuid.UUID | None = Field(description="A user of the receiving agency, or null to unassign.")
 
 
 class ReferralCreate(ReferralBase):
@@ -194,6 +220,10 @@ class ReferralPublic(ReferralBase):
     outcome_count: int
     version: int
     allowed_actions: list[ReferralStatus]
+    assigned_to: Assignee | None = None
+    unread: bool = Field(
+        default=False, description="Whether the other agency changed it since you opened it."
+    )
 
 
 class StatusChange(SQLModel, table=True):

@@ -59,7 +59,9 @@ def _narrow(principal: Principal, requested: str | None) -> Principal:
     if not wanted <= principal.scopes:
         extra = " ".join(sorted(wanted - principal.scopes))
         raise OAuthError("invalid_scope", f"Scope(s) not granted to this account: {extra}.")
-    return Principal(principal.kind, principal.id, principal.agency_id, wanted, principal.role)
+    return Principal(
+        principal.kind, principal.id, principal.agency_id, wanted, principal.role, principal.version
+    )
 
 
 def _login_failed(session: AsyncSession, actor: AuditActor, grant: str, reason: str) -> None:
@@ -89,7 +91,8 @@ async def _client_principal(session: AsyncSession, request: TokenRequest) -> Pri
         )
         _login_failed(session, actor, "client_credentials", reason)
         raise OAuthError("invalid_client", "Client authentication failed.", status=401, audited=True)
-    return Principal(ActorKind.CLIENT, client.client_id, client.agency_id, frozenset(client.scopes))
+    scopes = frozenset(client.scopes)
+    return Principal(ActorKind.CLIENT, client.client_id, client.agency_id, scopes, None, client.token_version)
 
 
 async def _user_principal(session: AsyncSession, request: TokenRequest) -> Principal:
@@ -110,7 +113,7 @@ async def _user_principal(session: AsyncSession, request: TokenRequest) -> Princ
         raise OAuthError("invalid_grant", "The username or password is not correct.", audited=True)
     user.last_login_at = utcnow()
     scopes = frozenset(s.value for s in ROLE_SCOPES[user.role])
-    return Principal(ActorKind.USER, str(user.id), user.agency_id, scopes, user.role)
+    return Principal(ActorKind.USER, str(user.id), user.agency_id, scopes, user.role, user.token_version)
 
 
 async def create_user(
@@ -118,32 +121,38 @@ async def create_user(
     actor: AuditActor,
     *,
     username: str,
-    password: str,
+    password: str | None,
     role: Role,
     agency_id: uuid.UUID | None,
     display_name: str = "",
+    email: str | None = None,
 ) -> User:
     """Add a staff account; agency roles need an agency, platform roles must not have one."""
+    await _check_agency(session, role, agency_id)
+    name = username.strip().lower()
+    if await session.scalar(select(col(User.id)).where(col(User.username) == name)):
+        raise Conflict(f"A user named {name!r} already exists.")
+    user = User(
+        username=name,
+        password_hash=hash_secret(password) if password else None,
+        role=role,
+        agency_id=agency_id,
+        display_name=display_name,
+        email=email,
+    )
+    session.add(user)
+    await session.flush()
+    audit.record(session, actor, "user.created", "user", user.id, details={"role": role.value})
+    return user
+
+
+async def _check_agency(session: AsyncSession, role: Role, agency_id: uuid.UUID | None) -> None:
     if (role in AGENCY_ROLES) != (agency_id is not None):
         raise Unprocessable.field(
             "agency_id", f"role {role.value} {'needs' if role in AGENCY_ROLES else 'takes no'} agency"
         )
     if agency_id is not None:
         await directory.get_agency(session, agency_id, field="agency_id")
-    name = username.strip().lower()
-    if await session.scalar(select(col(User.id)).where(col(User.username) == name)):
-        raise Conflict(f"A user named {name!r} already exists.")
-    user = User(
-        username=name,
-        password_hash=hash_secret(password),
-        role=role,
-        agency_id=agency_id,
-        display_name=display_name,
-    )
-    session.add(user)
-    await session.flush()
-    audit.record(session, actor, "user.created", "user", user.id, details={"role": role.value})
-    return user
 
 
 async def create_client(

@@ -22,7 +22,7 @@ from app.services import audit, consents, messages
 from app.services import referrals as referrals_service
 
 # Platform roles only: agency staff see a person through their own referrals, never the whole record.
-OFFICER_ROLES = frozenset({Role.ADMIN, Role.AUDITOR})
+OFFICER_ROLES = frozenset({Role.PLATFORM_ADMIN, Role.AUDITOR})
 Child = TypeVar("Child", StatusChange, Outcome, Message)
 
 

@@ -66,7 +66,9 @@ def resource_headers(public: ReferralPublic) -> dict[str, str]:
 # Read off the table model into a dict: validating the table model itself goes through
 # SQLModel's attribute-by-attribute wrapper, which is far slower.
 _COPIED_FIELDS = tuple(
-    name for name in ReferralPublic.model_fields if name not in {"subject", "allowed_actions"}
+    name
+    for name in ReferralPublic.model_fields
+    if name not in {"subject", "allowed_actions", "assigned_to", "unread"}
 )
 
 

@@ -17,7 +17,7 @@ from app.models.referral import Referral, ReferralCreate, ReferralPublic, Referr
 from app.models.subject import Subject, SubjectCreate, SubjectPublic
 from app.persistence import idempotency, rows
 from app.security import Principal, agency_of
-from app.services import audit, consents, workflow
+from app.services import audit, consents, notifications, workflow
 from app.services.referrals import queries
 from app.services.referrals.access import NewReferralFacts, audit_for, emit_for, resource_headers
 from app.services.referrals.moving import status_change
@@ -45,6 +45,7 @@ async def create(
     details = {"purpose": body.purpose.value, "urgency": body.urgency.value, "to_service_id": str(service.id)}
     audit_for(session, principal, "referral.created", facts, details=dict(details))
     emit_for(session, EventType.REFERRAL_CREATED, facts)
+    await notifications.referral_created(session, public)
     idempotency.remember(claim, 201, public, resource_headers(public))
     return public
 
@@ -202,6 +203,7 @@ def _new_referral(
         duplicate_reason=body.duplicate_reason if body.allow_duplicate else None,
         created_at=now,
         updated_at=now,
+        changed_by_sender_at=now,
     )
 
 

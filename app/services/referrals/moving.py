@@ -20,7 +20,8 @@ from app.models.referral import (
 )
 from app.persistence import rows
 from app.security import Principal
-from app.services import workflow
+from app.services import notifications, workflow
+from app.services.referrals import read_state
 from app.services.referrals.access import PartyAccess, ReferralFacts, audit_for, emit_for, etag, to_public
 
 
@@ -51,7 +52,8 @@ async def transition(
         )
     workflow.check_move(referral, access.party, request)
     await move(session, referral, access.principal, request)
-    return to_public(referral, access.principal, access.party)
+    public = to_public(referral, access.principal, access.party)
+    return await read_state.annotate(session, access.principal, access.party, referral, public)
 
 
 async def move(
@@ -66,11 +68,13 @@ async def move(
         referral.closed_at = now
     if request.appointment is not None:
         referral.appointment = request.appointment.model_dump(mode="json")
+    read_state.touch(referral, principal.agency_id, now)
     change = status_change(referral, now, principal, previous, request)
     await rows.insert_rows(session, rows.new_row(StatusChange, **change))
     details = {"from": previous.value, "to": request.to.value, "reason_code": request.reason_code}
     audit_for(session, principal, "referral.transitioned", referral, details=dict(details))
     emit_for(session, EventType.REFERRAL_STATUS_CHANGED, referral)
+    await notifications.referral_moved(session, referral, principal, request)
 
 
 def status_change(

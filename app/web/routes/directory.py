@@ -22,8 +22,9 @@ async def directory_page(
 ) -> Response:
     """Agencies and their services; search services by words and purpose."""
     chosen = Purpose(purpose) if purpose in set(Purpose) else None
-    services = await directory.find_services(
-        session, words=q.strip() or None, purpose=chosen, accepting_only=False, limit=200
+    filters = directory.ServiceFilters(purpose=chosen, q=q.strip() or None)
+    services, _ = await directory.list_services(
+        session, filters, cursor=None, limit=get_settings().max_page_size
     )
     agencies, _ = await directory.list_agencies(
         session, kind=None, local_authority=None, cursor=None, limit=get_settings().max_page_size

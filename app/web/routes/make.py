@@ -80,21 +80,33 @@ async def find_service(request: Request, session: SessionDep, who: Caseworker) -
         k: request.query_params.get(k, "").strip()[:100] for k in ("q", "purpose", "language", "postcode")
     }
     purpose = Purpose(query["purpose"]) if query["purpose"] in Purpose.__members__.values() else None
-    found = await directory.find_services(
-        session,
-        words=query["q"] or None,
+    filters = directory.ServiceFilters(
         purpose=purpose,
+        accepting_referrals=True,
+        q=query["q"] or None,
         language=query["language"] or None,
         postcode=query["postcode"] or None,
     )
+    problem = _postcode_error(query["postcode"]) if query["postcode"] else None
+    found = [] if problem else (await directory.list_services(session, filters, cursor=None, limit=50))[0]
     own = who.principal.agency_id
     context = {
         "query": query,
+        "postcode_error": {"text": problem} if problem else None,
         "services": [s for s in found if s.agency_id != own],
         "agencies": await agency_names(session),
         "chosen": web_sessions.draft_of(who).get("service", {}).get("service_id"),
     }
     return render(request, "make/service.html", context)
+
+
+def _postcode_error(postcode: str) -> str | None:
+    """Why the postcode typed cannot be searched for, if it cannot."""
+    try:
+        directory.area_codes(postcode)
+    except AppError:
+        return gettext("Enter a real postcode, like LL13 9AA, or the first part of one, like LL13")
+    return None
 
 
 @router.post("/service")
