@@ -95,6 +95,8 @@ async def open_from_inbox(page: Page, reference: str) -> None:
     await page.goto("/inbox")
     await expect(page.get_by_role("heading", name="Inbox")).to_be_visible()
     await expect(page.get_by_role("link", name="New (1)")).to_be_visible()
+    row = page.get_by_role("row").filter(has=page.get_by_role("link", name=reference))
+    await expect(row).to_contain_text("Nobody")
     await no_axe_violations(page)
     await page.get_by_role("link", name=reference).click()
     await expect(page.get_by_role("heading", level=1)).to_contain_text(reference)
@@ -109,7 +111,11 @@ async def _fill_date(page: Page, day: date) -> None:
 
 
 async def work_the_referral(page: Page) -> None:
-    """Accept, schedule the joint appointment, record the outcome, complete."""
+    """Take it, accept, schedule the joint appointment, record the outcome, complete."""
+    await page.get_by_role("button", name="Assign to me").click()
+    await expect(page.locator(".govuk-notification-banner--success")).to_contain_text(
+        "Referral assigned to you"
+    )
     await page.get_by_role("button", name="Accept referral").click()
     await expect(page.locator(".govuk-notification-banner--success")).to_contain_text("Referral accepted")
     await no_axe_violations(page)
@@ -166,6 +172,8 @@ async def _story(browser: Browser, base_url: str, *, javascript: bool) -> None:
     await sign_in(receiver, RECEIVER)
     await open_from_inbox(receiver, reference)
     await work_the_referral(receiver)
+    await receiver.goto("/inbox?view=mine")
+    await expect(receiver.get_by_role("link", name="Assigned to me (0)")).to_be_visible()  # closed now
     await referrer_sees_the_outcome(referrer, reference)
     await error_pages(referrer)
 

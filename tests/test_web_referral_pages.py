@@ -242,3 +242,17 @@ async def test_a_details_page_for_a_move_no_longer_allowed_returns_to_the_referr
         decline_too_late = await client.get(f"/referrals/{referral_id}/decline")
     assert outcome_too_early.headers["location"] == f"/referrals/{referral_id}"
     assert decline_too_late.headers["location"] == f"/referrals/{referral_id}"
+
+
+async def test_a_caseworker_assigns_a_referral_to_themselves(app: FastAPI) -> None:
+    async with browser(app) as client:
+        _net, referral_id = await _setup(client, app)
+        page = await _open(client, referral_id)
+        assert "Assign to me" in page.text
+        taken = await client.post(f"/referrals/{referral_id}/assignment", data={"csrf_token": csrf_of(page)})
+        after = await client.get(taken.headers["location"])
+        mine = await client.get("/inbox?view=mine")
+    assert "Referral assigned to you" in after.text
+    assert "Assign to me" not in after.text
+    assert "Assigned to me (1)" in mine.text
+    assert referral_id in mine.text

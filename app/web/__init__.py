@@ -8,7 +8,7 @@ from starlette.staticfiles import StaticFiles
 
 from app.config import get_settings
 from app.web import errors
-from app.web.routes import account, admin, audit, boxes, directory, make, referral
+from app.web.routes import account, admin, audit, boxes, directory, make, referral, services, staff
 from app.web.security import PageHeaders, check_csrf
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -30,7 +30,7 @@ class GovukFrontendFiles(StaticFiles):
 def router() -> APIRouter:
     """Every page, each form post checked for its CSRF token; none of it in the API document."""
     pages = APIRouter(include_in_schema=False, dependencies=[Depends(check_csrf)])
-    for module in (account, admin, audit, boxes, directory, make, referral):
+    for module in (account, admin, audit, boxes, directory, make, referral, services, staff):
         pages.include_router(module.router)
     return pages
 

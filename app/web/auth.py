@@ -105,3 +105,5 @@ def _needing(scope: Scope, agency: bool) -> Callable[[SignedIn], Awaitable[Signe
 Caseworker = Annotated[SignedIn, Depends(_needing(Scope.REFERRALS_READ, agency=True))]
 Auditor = Annotated[SignedIn, Depends(_needing(Scope.AUDIT_READ, agency=False))]
 ReportReader = Annotated[SignedIn, Depends(_needing(Scope.REPORTS_READ, agency=True))]
+StaffManager = Annotated[SignedIn, Depends(_needing(Scope.USERS_MANAGE, agency=True))]
+ServiceKeeper = Annotated[SignedIn, Depends(_needing(Scope.DIRECTORY_WRITE, agency=True))]

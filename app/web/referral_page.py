@@ -10,6 +10,7 @@ from app.models.consent import Consent, DataCategory
 from app.models.directory import Service
 from app.models.identity import Scope
 from app.models.referral import (
+    OPEN_STATUSES,
     MessagePublic,
     OutcomePublic,
     ReferralPublic,
@@ -44,6 +45,7 @@ class ReferralView:
     messages: list[MessagePublic]
     agencies: dict[uuid.UUID, str]
     can_write: bool
+    viewer_id: str
 
     def covers(self, category: str) -> bool:
         """Whether the consent lets the receiving agency see this part of the person's details."""
@@ -61,6 +63,13 @@ class ReferralView:
     @property
     def page_moves(self) -> list[tuple[ReferralStatus, str]]:
         return [(s, page) for s, page in MOVE_PAGES.items() if s in self.referral.allowed_actions]
+
+    @property
+    def can_take(self) -> bool:
+        """The receiving agency's caseworker may take an open referral no one has given them."""
+        mine = self.referral.assigned_to is not None and str(self.referral.assigned_to.id) == self.viewer_id
+        open_ = self.referral.status in OPEN_STATUSES
+        return self.can_write and self.party == Party.RECEIVER and open_ and not mine
 
     @property
     def can_record_outcome(self) -> bool:
@@ -85,6 +94,7 @@ async def read(session: AsyncSession, access: PartyAccess) -> ReferralView:
         messages=await messages.list_for(session, access),
         agencies=await agency_names(session),
         can_write=access.principal.has(Scope.REFERRALS_WRITE),
+        viewer_id=access.principal.id,
     )
 
 

@@ -4,14 +4,15 @@ from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
+from pydantic import ValidationError
 from starlette.responses import RedirectResponse, Response
 
 from app.db import utcnow
 from app.deps import SessionDep, SettingsDep
 from app.errors import AppError
-from app.models.identity import Scope
+from app.models.identity import Scope, SetPassword
 from app.ratelimit import RateLimiter, get_rate_limiter
-from app.services import identity, web_sessions
+from app.services import identity, users, web_sessions
 from app.services.web_sessions import Ended, SignedIn
 from app.web.auth import MaybeSignedIn, SignedInDep
 from app.web.forms import Form
@@ -28,6 +29,7 @@ NOTICES = {
     Ended.EXPIRED.value: N_("You were signed out because you had been signed in for 12 hours."),
     Ended.DEACTIVATED.value: N_("You were signed out because your account is no longer active."),
     "signed_out": N_("You have signed out."),
+    "password_set": N_("Your password is set. Sign in with it."),
 }
 
 
@@ -149,3 +151,59 @@ async def accessibility(request: Request, _viewer: MaybeSignedIn) -> Response:
 async def cookies(request: Request, _viewer: MaybeSignedIn) -> Response:
     """The only cookies are the ones that keep you signed in and protect forms."""
     return render(request, "cookies.html")
+
+
+SET_PASSWORD_COOKIE = "rx_set_password"  # noqa: S105  (a cookie name)
+
+
+@router.get("/set-password")
+async def set_password_page(request: Request, settings: SettingsDep) -> Response:
+    """Choose a password through the single-use link an administrator gave you.
+
+    The link's token is moved into a cookie at once, so it leaves the address bar and history.
+    """
+    token = request.query_params.get("token")
+    if token:
+        response = RedirectResponse("/set-password", status_code=303)
+        set_cookie(response, SET_PASSWORD_COOKIE, token[:200], settings)
+        return response
+    return render(request, "set_password.html", {"form": None})
+
+
+LINK_SPENT = N_("This link has been used, has expired or was replaced. Ask for a new one.")
+
+
+def _new_password(form: Form, token: str) -> SetPassword | None:
+    """The request to set the password, checked as the API checks it; the two entries must match."""
+    password = form.values.get("password", "")
+    if password != form.values.get("confirm", ""):
+        form.add("confirm", gettext("Passwords must match"))
+    try:
+        body = SetPassword.model_validate({"token": token, "password": password})
+    except ValidationError as exc:
+        for item in exc.errors():
+            if item["loc"][0] == "password":
+                form.add("password", gettext("Password must be 12 characters or more"))
+            else:
+                form.add("password", gettext(LINK_SPENT))
+        return None
+    return body if form.ok else None
+
+
+@router.post("/set-password")
+async def set_password(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
+    """Set the password; the link then stops working, and you sign in with it."""
+    form = Form.read(await request.form())
+    body = _new_password(form, request.cookies.get(SET_PASSWORD_COOKIE, ""))
+    if body is not None:
+        done = await attempt(session, users.set_password(session, body))
+        if not isinstance(done, AppError):
+            response = RedirectResponse("/sign-in?reason=password_set", status_code=303)
+            clear_cookie(response, SET_PASSWORD_COOKIE, settings)
+            return response
+        form.add(
+            "password", gettext("This link has been used, has expired or was replaced. Ask for a new one.")
+        )
+    form.values.pop("password", None)
+    form.values.pop("confirm", None)
+    return render(request, "set_password.html", {"form": form}, 400)

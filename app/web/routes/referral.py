@@ -13,6 +13,7 @@ from app.errors import AppError, Forbidden, PreconditionFailed
 from app.models.identity import Scope
 from app.models.referral import (
     Appointment,
+    AssignmentRequest,
     MessageCreate,
     OutcomeCreate,
     OutcomeType,
@@ -41,6 +42,7 @@ DONE = {
     "cancelled": N_("Referral cancelled"),
     "outcome": N_("Outcome recorded"),
     "message": N_("Message sent"),
+    "assigned": N_("Referral assigned to you"),
 }
 
 
@@ -304,6 +306,17 @@ async def record_outcome(
         from_problem(form, result, {"occurred_on": "date", "type": "type", "note": "note"}, "type")
         access = await referrals.load_for_party(session, who.principal, referral_id)
     return await _detail_page(request, session, access, "referral/outcome.html", form, 400)
+
+
+@router.post(PAGE + "/assignment")
+async def take(request: Request, session: SessionDep, who: Caseworker, access: Writable) -> Response:
+    """Assign the referral to yourself: the team sees who has it in hand."""
+    referral_id = access.referral.id
+    body = AssignmentRequest(user_id=uuid.UUID(who.principal.id))
+    result = await attempt(session, referrals.assign(session, access, body))
+    if isinstance(result, AppError):
+        return await _after_refusal(request, session, who, referral_id, result)
+    return _to_page(referral_id, "assigned")
 
 
 @router.post(PAGE + "/messages")
