@@ -25,6 +25,7 @@ from app.main import create_app
 from app.models.identity import User
 from app.models.referral import (
     Appointment,
+    AssignmentRequest,
     OutcomeCreate,
     OutcomeType,
     ReferralCreate,
@@ -107,6 +108,17 @@ async def _record(referral_id: str) -> None:
     await committed(work)
 
 
+async def _take(referral_id: str) -> None:
+    """The debt caseworker takes the referral in hand and reads it."""
+
+    async def work(session: AsyncSession) -> None:
+        access = await _as_receiver(session, referral_id)
+        await referrals.assign(session, access, AssignmentRequest(user_id=uuid.UUID(access.principal.id)))
+        await referrals.view_and_stamp(session, access)
+
+    await committed(work)
+
+
 async def _demo_referrals() -> list[str]:
     """Three referrals to debt advice; the first accepted, its handover booked, an outcome recorded."""
     demo = await committed(seed.seed_demo)
@@ -119,6 +131,7 @@ async def _demo_referrals() -> list[str]:
     await _move(made[0], TransitionRequest(to=ReferralStatus.ACCEPTED))
     await _move(made[0], TransitionRequest(to=ReferralStatus.HANDOVER_SCHEDULED, appointment=where))
     await _record(made[0])
+    await _take(made[0])
     return made
 
 

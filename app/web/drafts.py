@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from app.db import utcnow
 from app.models.referral import ReferralCreate
 from app.models.subject import SubjectCreate
+from app.web import labels
 from app.web.forms import Form, from_validation
 from app.web.i18n import N_
 
@@ -23,24 +24,7 @@ SECTION_TITLES = {
     "consent": N_("Consent"),
     "details": N_("Referral details"),
 }
-BENEFITS = {
-    "universal_credit": N_("Universal Credit"),
-    "child_benefit": N_("Child Benefit"),
-    "jobseekers_allowance": N_("Jobseeker's Allowance"),
-    "employment_and_support_allowance": N_("Employment and Support Allowance"),
-    "personal_independence_payment": N_("Personal Independence Payment"),
-    "housing_benefit": N_("Housing Benefit"),
-}
-BARRIERS = {
-    "debt": N_("Debt"),
-    "childcare": N_("Childcare"),
-    "transport": N_("Transport"),
-    "confidence": N_("Confidence"),
-    "health": N_("Health"),
-    "housing": N_("Housing"),
-    "language": N_("Language"),
-    "skills": N_("Skills or qualifications"),
-}
+BENEFITS, BARRIERS = labels.BENEFITS, labels.BARRIERS
 # Where the referral service's field names are asked for.
 FIELD_SECTIONS = {"to_service_id": "service", "subject": "person", "consent": "consent"}
 

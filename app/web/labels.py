@@ -170,3 +170,23 @@ AGENCY_KINDS = {
 }
 
 LANGUAGES = {"en": N_("English"), "cy": N_("Welsh")}
+
+# Circumstances offered when making a referral (other systems may send codes of their own).
+BENEFITS = {
+    "universal_credit": N_("Universal Credit"),
+    "child_benefit": N_("Child Benefit"),
+    "jobseekers_allowance": N_("Jobseeker's Allowance"),
+    "employment_and_support_allowance": N_("Employment and Support Allowance"),
+    "personal_independence_payment": N_("Personal Independence Payment"),
+    "housing_benefit": N_("Housing Benefit"),
+}
+BARRIERS = {
+    "debt": N_("Debt"),
+    "childcare": N_("Childcare"),
+    "transport": N_("Transport"),
+    "confidence": N_("Confidence"),
+    "health": N_("Health"),
+    "housing": N_("Housing"),
+    "language": N_("Language"),
+    "skills": N_("Skills or qualifications"),
+}

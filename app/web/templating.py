@@ -88,7 +88,8 @@ def navigation(viewer: "Viewer | None", path: str) -> list[dict[str, object]]:
 
 
 def _joined(codes: Iterable[Any], names: Mapping[Any, str]) -> str:
-    return ", ".join(i18n.gettext(names[code]) for code in codes)
+    """Codes as words, in the request's language; a code with no words of its own as it stands."""
+    return ", ".join(i18n.gettext(names[c]) if c in names else str(c).replace("_", " ") for c in codes)
 
 
 def purposes_text(codes: Iterable[Purpose]) -> str:
