@@ -14,19 +14,21 @@ from alembic.config import Config
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import unit_of_work
-from app.config import get_settings
+from app.config import Settings, get_settings
 from app.db import dispose_engine
 from app.errors import AppError
 from app.models.audit import ActorKind, AuditActor
 from app.models.identity import AGENCY_ROLES, Role, Scope, UserCreate
 from app.security import Principal, new_client_id, new_client_secret
-from app.services import audit, clients, identity, retention, seed, users
+from app.services import audit, clients, identity, retention, seed, users, webhooks
 
 cli = typer.Typer(help="Referral exchange: serve, migrate and administer.", no_args_is_help=True)
 audit_cli = typer.Typer(help="Inspect the audit trail.", no_args_is_help=True)
 cli.add_typer(audit_cli, name="audit")
 retention_cli = typer.Typer(help="Remove personal data once it is no longer needed.", no_args_is_help=True)
 cli.add_typer(retention_cli, name="retention")
+secrets_cli = typer.Typer(help="Secrets kept encrypted at rest (SECRETS_KEY).", no_args_is_help=True)
+cli.add_typer(secrets_cli, name="secrets")
 CLI_ACTOR = AuditActor(kind=ActorKind.SYSTEM, id="cli")
 T = TypeVar("T")
 
@@ -84,9 +86,19 @@ def serve(
         host=host,
         port=port,
         workers=workers,
-        proxy_headers=True,
         access_log=False,
+        **proxy_options(get_settings()),
     )
+
+
+def proxy_options(settings: Settings) -> dict[str, Any]:
+    """Believe X-Forwarded-For only from the proxies FORWARDED_ALLOW_IPS names (none by default).
+
+    Uvicorn's own default believes it from any local address, so that anything running on the
+    host could choose the client address the rate limits count by.
+    """
+    trusted = settings.forwarded_allow_ips.strip()
+    return {"proxy_headers": bool(trusted), "forwarded_allow_ips": trusted or None}
 
 
 @cli.command()
@@ -264,6 +276,13 @@ def retention_run(
             }
         )
     )
+
+
+@secrets_cli.command("rotate")
+def secrets_rotate() -> None:
+    """Re-encrypt every stored secret under the first key in SECRETS_KEY; then older keys can go."""
+    count = _in_transaction(lambda session: webhooks.rotate_secrets(session, CLI_ACTOR))
+    typer.echo(json.dumps({"re_encrypted": count}))
 
 
 @cli.command("export-openapi")

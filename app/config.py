@@ -4,11 +4,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
+from cryptography.fernet import Fernet
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Publicly known, so usable only where nothing real is at stake.
 DEVELOPMENT_JWT_SECRET = "development-only-secret-change-me-0123456789"  # noqa: S105
+# A Fernet key (base64 of "development-only-key-change-me!!"), as public as the one above.
+DEVELOPMENT_SECRETS_KEY = "ZGV2ZWxvcG1lbnQtb25seS1rZXktY2hhbmdlLW1lISE="
 
 # Every kind of notification (one GOV.UK Notify template each).
 NOTIFICATION_KINDS = ("new_referral", "referral_update", "message", "overdue_digest", "follow_up_due")
@@ -33,6 +36,8 @@ class Settings(BaseSettings):
     jwt_algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
     jwt_issuer: str = "referral-exchange"
     jwt_audience: str = "referral-exchange"
+    # Fernet keys, comma-separated, for secrets kept encrypted at rest: the first encrypts, all decrypt.
+    secrets_key: SecretStr = SecretStr(DEVELOPMENT_SECRETS_KEY)
     user_token_ttl_seconds: int = 15 * 60
     client_token_ttl_seconds: int = 60 * 60
 
@@ -65,6 +70,20 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = 600
     token_rate_limit_per_minute: int = 20
     rate_limit_storage_uri: str = "memory://"
+    # Password sign-in for one account name is refused for LOGIN_LOCK_SECONDS once it has failed
+    # LOGIN_LOCK_FAILURES times within LOGIN_LOCK_WINDOW_SECONDS, whatever address the tries came from.
+    login_lock_failures: int = Field(default=10, ge=2)
+    login_lock_window_seconds: int = Field(default=15 * 60, ge=1)
+    login_lock_seconds: int = Field(default=15 * 60, ge=1)
+    # Proxies whose X-Forwarded-For `serve` believes (comma-separated addresses or networks, `*`
+    # for any). Empty: none, and the client address is the connection's.
+    forwarded_allow_ips: str = ""
+
+    # In production /docs, /redoc and /openapi.json are served only when this says so.
+    public_api_docs: bool = False
+    # The bearer token Prometheus sends to GET /metrics. Required in production (unset, every
+    # scrape is refused there); elsewhere, unset leaves the endpoint open.
+    metrics_token: SecretStr | None = None
 
     # Outbound webhooks. Private and loopback targets, and plain http outside development, are
     # refused unless allowed here (for tests and closed networks).
@@ -134,6 +153,26 @@ class Settings(BaseSettings):
             raise ValueError("JWT_SECRET must be at least 32 characters outside development")
         return self
 
+    @model_validator(mode="after")
+    def _usable_secrets_key(self) -> "Settings":
+        keys = [key.strip() for key in self.secrets_key.get_secret_value().split(",") if key.strip()]
+        if not keys or not all(_is_fernet_key(key) for key in keys):
+            raise ValueError("SECRETS_KEY must be Fernet keys (Fernet.generate_key()), comma-separated")
+        if self.environment != "development" and DEVELOPMENT_SECRETS_KEY in keys:
+            raise ValueError("SECRETS_KEY must be set outside development; the default is public")
+        return self
+
+    @model_validator(mode="after")
+    def _metrics_token_long_enough(self) -> "Settings":
+        token = self.metrics_token.get_secret_value() if self.metrics_token else None
+        if token is not None and self.environment != "development" and len(token) < 32:
+            raise ValueError("METRICS_TOKEN must be at least 32 characters outside development")
+        return self
+
+    @property
+    def api_docs_served(self) -> bool:
+        return self.environment != "production" or self.public_api_docs
+
     @property
     def webhook_http_allowed(self) -> bool:
         return self.environment == "development" or self.webhook_allow_http
@@ -146,6 +185,14 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+
+def _is_fernet_key(key: str) -> bool:
+    try:
+        Fernet(key)
+    except ValueError:
+        return False
+    return True
 
 
 @lru_cache

@@ -31,6 +31,7 @@ SCOPE_DESCRIPTIONS = {
     Scope.REPORTS_READ.value: "Read management information",
     Scope.WEBHOOKS_MANAGE.value: "Manage the agency's webhook subscriptions",
     Scope.USERS_MANAGE.value: "Manage staff accounts (an agency admin: their own agency's)",
+    Scope.SUBJECTS_EXPORT.value: "Export everything held about one person (platform admin or auditor)",
 }
 
 
@@ -113,6 +114,7 @@ AuditReader = Annotated[Principal, Security(get_principal, scopes=[Scope.AUDIT_R
 ReportsReader = Annotated[Principal, Security(get_principal, scopes=[Scope.REPORTS_READ.value])]
 WebhookManager = Annotated[Principal, Security(get_principal, scopes=[Scope.WEBHOOKS_MANAGE.value])]
 UserManager = Annotated[Principal, Security(get_principal, scopes=[Scope.USERS_MANAGE.value])]
+SubjectExporter = Annotated[Principal, Security(get_principal, scopes=[Scope.SUBJECTS_EXPORT.value])]
 
 
 async def _idempotency_claim(

@@ -14,6 +14,7 @@ from pathlib import Path
 
 os.environ["ENVIRONMENT"] = "test"
 os.environ["JWT_SECRET"] = "test-secret-" + "0123456789" * 4
+os.environ["SECRETS_KEY"] = "dGVzdC1vbmx5LWtleS0wMTIzNDU2Nzg5YWJjZGVmZ2g="
 os.environ["PASSWORD_HASH_TIME_COST"] = "1"
 os.environ["PASSWORD_HASH_MEMORY_KIB"] = "1024"
 os.environ["RATE_LIMIT_ENABLED"] = "false"  # tests that need budgets set their own

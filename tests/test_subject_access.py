@@ -220,3 +220,15 @@ async def test_export_of_a_person_without_referrals(client: httpx.AsyncClient) -
     body = (await export(client, subject.id)).json()
 
     assert (len(body["consents"]), body["referrals"], body["audit_events"]) == (1, [], [])
+
+
+@pytest.mark.parametrize("role", [Role.AUDITOR, Role.PLATFORM_ADMIN])
+async def test_a_token_narrowed_to_other_scopes_cannot_export(
+    client: httpx.AsyncClient, person: Person, role: Role
+) -> None:
+    headers = bearer(None, role, scopes=["reports:read"])
+
+    response = await client.get(f"/v1/subjects/{person.subject_id}/export", headers=headers)
+
+    assert response.status_code == 403
+    assert response.json()["required_scopes"] == ["subjects:export"]

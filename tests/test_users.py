@@ -168,7 +168,7 @@ async def test_the_old_platform_role_is_gone(client: httpx.AsyncClient) -> None:
     platform = await make_staff(client, None, Role.PLATFORM_ADMIN)
     me = (await client.get("/v1/me", headers=platform.headers)).json()
     assert me["role"] == "platform_admin"
-    assert sorted(me["scopes"]) == ["directory:write", "reports:read", "users:manage"]
+    assert sorted(me["scopes"]) == ["directory:write", "reports:read", "subjects:export", "users:manage"]
 
 
 async def test_a_new_link_replaces_the_old_one(client: httpx.AsyncClient) -> None:

@@ -21,6 +21,7 @@ class Scope(StrEnum):
     REPORTS_READ = "reports:read"
     WEBHOOKS_MANAGE = "webhooks:manage"
     USERS_MANAGE = "users:manage"
+    SUBJECTS_EXPORT = "subjects:export"
 
 
 class Role(StrEnum):
@@ -44,8 +45,10 @@ ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
         }
     ),
     # Auditors read trails and figures but can never change a referral.
-    Role.AUDITOR: frozenset({Scope.AUDIT_READ, Scope.REPORTS_READ}),
-    Role.PLATFORM_ADMIN: frozenset({Scope.DIRECTORY_WRITE, Scope.REPORTS_READ, Scope.USERS_MANAGE}),
+    Role.AUDITOR: frozenset({Scope.AUDIT_READ, Scope.REPORTS_READ, Scope.SUBJECTS_EXPORT}),
+    Role.PLATFORM_ADMIN: frozenset(
+        {Scope.DIRECTORY_WRITE, Scope.REPORTS_READ, Scope.USERS_MANAGE, Scope.SUBJECTS_EXPORT}
+    ),
 }
 
 # Roles that work inside one agency; the others are platform-wide.

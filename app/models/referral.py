@@ -6,7 +6,7 @@ from enum import StrEnum
 from typing import Any
 
 from pydantic import AwareDatetime, field_validator
-from sqlalchemy import Column, Index, Integer
+from sqlalchemy import Column, Index, Integer, text
 from sqlmodel import Field, Relationship, SQLModel
 
 from app.db import JSONType, UTCDateTime, enum_type, utcnow
@@ -14,6 +14,8 @@ from app.models.audit import ActorKind, AuditActor
 from app.models.consent import ConsentCreate
 from app.models.directory import Purpose
 from app.models.subject import Subject, SubjectCreate, SubjectPublic
+
+OPEN_KEY_INDEX = "ux_referrals_open_key"
 
 
 class ReferralStatus(StrEnum):
@@ -136,6 +138,15 @@ class Referral(ReferralBase, table=True):
         # Overdue reports.
         Index("ix_referrals_service_status", "to_service_id", "status"),
         Index("ix_referrals_status_due", "status", "due_by"),
+        # One open referral per person, sending agency and receiving service, enforced by the
+        # database: two creates at the same moment cannot both pass the duplicate check.
+        Index(
+            OPEN_KEY_INDEX,
+            "open_key",
+            unique=True,
+            postgresql_where=text("open_key IS NOT NULL"),
+            sqlite_where=text("open_key IS NOT NULL"),
+        ),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
@@ -154,6 +165,9 @@ class Referral(ReferralBase, table=True):
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     appointment: dict[str, Any] | None = Field(default=None, sa_type=JSONType)
     duplicate_reason: str | None = Field(default=None, max_length=500)
+    # A hash of the sending agency, receiving service and person while the referral is open and
+    # not an allowed duplicate; cleared when it closes.
+    open_key: str | None = Field(default=None, max_length=64)
     outcome_count: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
     # Kept with every outcome recorded, so reports count each type once per referral, and time
     # the first outcome, without reading the outcomes table.
