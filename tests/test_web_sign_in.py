@@ -195,3 +195,25 @@ async def test_signing_in_again_replaces_the_previous_session(app: FastAPI) -> N
         await sign_in(client, user.username)
     sessions = list(await committed(lambda s: s.scalars(select(WebSession))))
     assert len(sessions) == 1
+
+
+async def test_sign_in_is_locked_after_repeated_failures_as_the_password_grant_is(app: FastAPI) -> None:
+    user = await make_user(await make_agency(), password=PASSWORD)
+    async with browser(app) as client:
+        for _ in range(10):
+            await sign_in(client, user.username, "wrong password")
+        locked = await sign_in(client, user.username)
+    assert locked.status_code == 400
+    assert "Enter a correct username and password" in locked.text
+    actions = list(await committed(lambda s: s.scalars(select(col(AuditEvent.action)))))
+    assert "auth.locked" in actions
+
+
+async def test_text_with_control_characters_is_refused_with_a_page(app: FastAPI) -> None:
+    async with browser(app) as client:
+        page = await client.get("/sign-in")
+        refused = await client.post(
+            "/sign-in", data={"username": "bad\x00name", "password": "x", "csrf_token": csrf_of(page)}
+        )
+    assert refused.status_code == 422
+    assert "Sorry, we could not accept what you entered" in refused.text

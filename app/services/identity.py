@@ -211,10 +211,3 @@ async def create_client(
     await session.flush()
     audit.record(session, actor, "client.created", "client", client.client_id, details={"scopes": granted})
     return client
-
-
-async def authenticate_user(session: AsyncSession, username: str, password: str) -> Principal:
-    """Staff sign-in to the pages: exactly the password grant's checks, without issuing a token."""
-    return await _user_principal(
-        session, TokenRequest(grant_type="password", username=username, password=password)
-    )

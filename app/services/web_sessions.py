@@ -59,7 +59,7 @@ def _hash(token: str) -> str:
 def principal_of(user: User) -> Principal:
     """The principal a signed-in user acts as: their current role's scopes."""
     scopes = frozenset(s.value for s in ROLE_SCOPES[user.role])
-    return Principal(ActorKind.USER, str(user.id), user.agency_id, scopes, user.role)
+    return Principal(ActorKind.USER, str(user.id), user.agency_id, scopes, user.role, user.token_version)
 
 
 async def start(session: AsyncSession, principal: Principal, settings: Settings) -> str:

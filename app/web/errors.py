@@ -24,6 +24,7 @@ logger = logging.getLogger("app.web")
 TEMPLATES = {
     403: "errors/forbidden.html",
     404: "errors/not_found.html",
+    422: "errors/invalid.html",
     429: "errors/too_many.html",
     503: "errors/unavailable.html",
 }

@@ -1,7 +1,7 @@
 """Server-side sessions of the staff pages
 
 Revision ID: 0011
-Revises: 0013
+Revises: 0012
 Create Date: 2026-11-25 22:30:00.000000
 
 The browser holds a random id; the row holds its hash, the user, when the session started,
@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql
 JSON = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
 
 revision: str = "0011"
-down_revision: str | None = "0013"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -84,13 +84,13 @@ async def sign_in(request: Request, session: SessionDep, settings: SettingsDep, 
         form.add("password", gettext("Enter your password"))
     if not form.ok:
         return _sign_in_page(request, form, next_path, 400)
-    principal = await attempt(session, identity.authenticate_user(session, username, password))
-    if isinstance(principal, AppError):
+    user = await attempt(session, identity.authenticate_user(session, settings, username, password))
+    if isinstance(user, AppError):
         form.add("username", gettext("Enter a correct username and password"))
         form.values.pop("password", None)
         return _sign_in_page(request, form, next_path, 400)
     await _end_previous(request, session, settings)
-    token = await web_sessions.start(session, principal, settings)
+    token = await web_sessions.start(session, web_sessions.principal_of(user), settings)
     response = RedirectResponse(next_path or "/", status_code=303)
     set_cookie(response, session_cookie_name(settings), token, settings)
     clear_cookie(response, PRESESSION_COOKIE, settings)
