@@ -106,6 +106,7 @@ async def new_context(browser: Browser, base_url: str, *, javascript: bool = Tru
 async def no_axe_violations(page: Page) -> None:
     """axe-core finds nothing wrong with the page, the CSP refused nothing, and neither its title
     nor its address names the person."""
+    await page.wait_for_load_state("load")
     assert not _refused.get(page.context), _refused[page.context]
     no_personal_data(await page.title(), page.url, *TEST_PERSON)
     checked = _mirrors.get(page.context, page)
