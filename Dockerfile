@@ -1,4 +1,10 @@
 # syntax=docker/dockerfile:1
+# GOV.UK Frontend's CSS, JavaScript, fonts and images, at the version package-lock.json pins.
+FROM node:20-slim AS assets
+WORKDIR /assets
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund --loglevel=error
+
 FROM python:3.11-slim AS build
 WORKDIR /src
 COPY pyproject.toml README.md ./
@@ -7,7 +13,8 @@ RUN python -m pip install --no-cache-dir --upgrade pip \
  && python -m pip wheel --no-cache-dir --wheel-dir /wheels .
 
 FROM python:3.11-slim
-ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 ENVIRONMENT=production
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 ENVIRONMENT=production \
+    GOVUK_FRONTEND_DIR=/srv/govuk-frontend
 RUN groupadd --system app && useradd --system --gid app --home-dir /srv --shell /usr/sbin/nologin app \
  && mkdir -p /srv/data && chown app:app /srv/data
 WORKDIR /srv
@@ -17,6 +24,7 @@ ENV DATABASE_URL=sqlite+aiosqlite:////srv/data/referral_exchange.db
 VOLUME ["/srv/data"]
 COPY --from=build /wheels /wheels
 RUN python -m pip install --no-cache-dir /wheels/* && rm -rf /wheels
+COPY --from=assets /assets/node_modules/govuk-frontend/dist/govuk ./govuk-frontend
 COPY migrations ./migrations
 USER app
 EXPOSE 8000

@@ -1,6 +1,7 @@
 """Typed settings read from the environment (and an optional `.env` file)."""
 
 from functools import lru_cache
+from pathlib import Path
 from typing import Literal
 
 from cryptography.fernet import Fernet
@@ -134,6 +135,16 @@ class Settings(BaseSettings):
                 )
         return self
 
+    # Staff pages. A signed-in session ends after this long without a request, and in any case
+    # this long after sign-in; the warning page comes this many minutes before the idle end.
+    web_idle_timeout_minutes: int = Field(default=30, ge=2)
+    web_idle_warning_minutes: int = Field(default=2, ge=1)
+    web_absolute_timeout_hours: int = Field(default=12, ge=1)
+    # GOV.UK Frontend's `dist/govuk` folder (`make install` puts it under node_modules/).
+    govuk_frontend_dir: Path = (
+        Path(__file__).resolve().parent.parent / "node_modules/govuk-frontend/dist/govuk"
+    )
+
     @model_validator(mode="after")
     def _lease_outlasts_a_delivery(self) -> "Settings":
         # A lease that ran out mid-send would let a second worker send the same delivery again.
@@ -182,6 +193,11 @@ class Settings(BaseSettings):
     @property
     def webhook_http_allowed(self) -> bool:
         return self.environment == "development" or self.webhook_allow_http
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Cookies only over HTTPS, everywhere but on a developer's machine."""
+        return self.environment != "development"
 
     @property
     def is_sqlite(self) -> bool:

@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 from starlette.types import ASGIApp
 
-from app import openapi
+from app import openapi, web
 from app.config import get_settings
 from app.db import dispose_engine
 from app.deadline import RequestDeadline
@@ -104,4 +104,5 @@ def create_app() -> FastAPI:
         app.include_router(router, responses=GUARDED)
     app.include_router(events.router, responses=GUARDED)
     app.include_router(webhooks.router, responses=GUARDED)
+    web.install(app)
     return app

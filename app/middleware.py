@@ -1,9 +1,11 @@
 """ASGI middleware that has to see every request or response: the body size limit, the security
 headers, and the answer to any error the routes did not answer themselves."""
 
+import inspect
 import logging
 
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import AppError, PayloadTooLarge
@@ -129,11 +131,12 @@ class SecurityHeaders:
 class ErrorBoundary:
     """Answer whatever error escaped the routes: 503 when the database is unavailable, else 500.
 
-    Answered here, inside the application, the error goes no further: Starlette's own last
-    handler would send the same answer and then re-raise, and the server, seeing the
-    exception, logs it a second time and closes the connection under the client, whose next
-    request on it fails although the server never saw it. Once a response has started it
-    is too late to answer, and the error goes on to the server.
+    The answer is the one the application gives that AppError (a problem document, or on the
+    staff pages a page). Answered here, inside the application, the error goes no further:
+    Starlette's own last handler would send the same answer and then re-raise, and the
+    server, seeing the exception, logs it a second time and closes the connection under the
+    client, whose next request on it fails although the server never saw it. Once a response
+    has started it is too late to answer, and the error goes on to the server.
     """
 
     def __init__(self, app: ASGIApp) -> None:
@@ -156,7 +159,19 @@ class ErrorBoundary:
             if started:
                 raise
             request = Request(scope, receive)
-            await _problem_for(exc, request).render(request)(scope, receive, send)
+            answer = await _answer(_problem_for(exc, request), request)
+            await answer(scope, receive, send)
+
+
+async def _answer(error: AppError, request: Request) -> Response:
+    """The application's own answer to `error`: its AppError handler's (a problem document, or a
+    staff page), so that an error is rendered one way wherever it was raised."""
+    handler = getattr(request.app, "exception_handlers", {}).get(AppError)
+    if handler is None:
+        return error.render(request)
+    answer = handler(request, error)
+    response: Response = await answer if inspect.isawaitable(answer) else answer
+    return response
 
 
 def _problem_for(exc: Exception, request: Request) -> AppError:

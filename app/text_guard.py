@@ -86,7 +86,8 @@ async def _body_at_fault(request: Request) -> list[dict[str, str]]:
 async def refuse_control_characters(request: Request) -> None:
     """Answer 422, naming each field, when the query, the path or the body holds a control character."""
     errors = _pairs_at_fault(iter(request.query_params.multi_items()), "query")
-    errors += _pairs_at_fault(iter(request.path_params.items()), "path")
+    # Path convertors (`{id:uuid}`) hand over values already parsed; only text can hold a control character.
+    errors += _pairs_at_fault(((k, v) for k, v in request.path_params.items() if isinstance(v, str)), "path")
     errors += await _body_at_fault(request)
     if errors:
         summary = "; ".join(f"{e['field']}: {MESSAGE}" for e in errors[:5])

@@ -21,6 +21,28 @@ async def _fails() -> None:
     raise RuntimeError("a fault in the code")
 
 
+async def test_on_a_staff_page_the_answers_are_pages(caplog: pytest.LogCaptureFixture) -> None:
+    app = create_app()
+    app.add_api_route("/test/fails", _fails)
+    app.add_api_route("/test/no-database", _database_refuses)
+    caplog.set_level(logging.INFO)
+
+    async with serving(app) as port, connected(port) as connection:
+        failed = await connection.request("GET", "/test/fails")
+        unavailable = await connection.request("GET", "/test/no-database")
+
+    assert (failed.status, failed.headers["content-type"]) == (500, "text/html; charset=utf-8")
+    assert "Sorry, there is a problem" in failed.body.decode()
+    assert (unavailable.status, unavailable.headers["content-type"]) == (503, "text/html; charset=utf-8")
+    assert "Sorry, the service is unavailable" in unavailable.body.decode()
+    assert int(unavailable.headers["retry-after"]) > 0
+    assert errors_logged(caplog) == ["app.errors"]
+
+
+async def _database_refuses() -> None:
+    raise ConnectionRefusedError(111, "Connection refused")
+
+
 async def refused_then_served(port: int) -> tuple[Answer, Answer]:
     """A token request the database cannot serve, then a health check on the same connection."""
     async with connected(port) as connection:
@@ -36,11 +58,11 @@ async def test_a_500_is_answered_logged_once_and_the_connection_serves_the_next_
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     app = create_app()
-    app.add_api_route("/test/fails", _fails)
+    app.add_api_route("/v1/test/fails", _fails)
     caplog.set_level(logging.INFO)
 
     async with serving(app) as port, connected(port) as connection:
-        failed = await connection.request("GET", "/test/fails")
+        failed = await connection.request("GET", "/v1/test/fails")
         after = await connection.request("GET", "/healthz")
 
     assert failed.status == 500

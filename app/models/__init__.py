@@ -12,6 +12,7 @@ from app.models import (
     referral,
     report,
     subject,
+    web_session,
     webhooks,
 )
 
@@ -27,5 +28,6 @@ __all__ = [
     "referral",
     "report",
     "subject",
+    "web_session",
     "webhooks",
 ]

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, not_, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, not_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -92,6 +92,20 @@ async def list_box(
     shown = {"box": box.value, "referral_ids": [str(row.Referral.id) for row in found]}
     audit.record(session, principal.actor, "referral.listed", "referral", None, details=shown)
     return Page(items=[_listed(row, principal, party) for row in found], next_cursor=next_cursor)
+
+
+async def count_box(session: AsyncSession, principal: Principal, box: Box, filters: BoxFilters) -> int:
+    """How many referrals the same listing would hold (a count shows no referral, so is not audited)."""
+    party = Party.RECEIVER if box == Box.INBOX else Party.SENDER
+    owner = col(Referral.to_agency_id) if box == Box.INBOX else col(Referral.from_agency_id)
+    query = (
+        select(func.count())
+        .select_from(Referral)
+        .outerjoin(ReferralRead, read_state.read_join(principal))
+        .outerjoin(User, col(User.id) == col(Referral.assigned_to_user_id))
+        .where(owner == agency_of(principal), *_conditions(principal, party, filters))
+    )
+    return int(await session.scalar(query) or 0)
 
 
 def _listed(row: Any, principal: Principal, party: Party) -> ReferralPublic:
