@@ -83,12 +83,12 @@ async def test_the_database_locked_past_the_deadline_is_a_503_in_time_and_nothin
 
 
 async def test_a_request_still_running_after_its_deadline_is_cancelled_and_answered_503() -> None:
-    app = with_route(create_app(), "/test/slow", _slow)
+    app = with_route(create_app(), "/v1/test/slow", _slow)
     expired = unavailable_count("deadline")
 
     async with reconfigured(REQUEST_TIMEOUT_SECONDS="0.5", DATABASE_POOL_TIMEOUT_SECONDS="0.2"):
         with stopwatch() as took:
-            answer = await served_by(app).get("/test/slow")
+            answer = await served_by(app).get("/v1/test/slow")
 
     assert_unavailable(answer)
     assert took[0] < 0.5 + 1
@@ -96,7 +96,7 @@ async def test_a_request_still_running_after_its_deadline_is_cancelled_and_answe
 
 
 async def test_a_request_that_has_reached_its_commit_is_not_cut_off(monkeypatch: pytest.MonkeyPatch) -> None:
-    app = with_route(create_app(), "/test/writes", _uses_the_session)
+    app = with_route(create_app(), "/v1/test/writes", _uses_the_session)
     commit = unit_of_work.commit
 
     async def slow_commit(session: AsyncSession) -> None:
@@ -105,17 +105,17 @@ async def test_a_request_that_has_reached_its_commit_is_not_cut_off(monkeypatch:
 
     monkeypatch.setattr(unit_of_work, "commit", slow_commit)
     async with reconfigured(REQUEST_TIMEOUT_SECONDS="1", DATABASE_POOL_TIMEOUT_SECONDS="0.5"):
-        answer = await served_by(app).get("/test/writes")
+        answer = await served_by(app).get("/v1/test/writes")
 
     assert answer.status_code == 200
 
 
 @ON_POSTGRES
 async def test_transactions_begun_in_a_request_time_out_with_its_deadline() -> None:
-    app = with_route(create_app(), "/test/limits", _postgres_limits)
+    app = with_route(create_app(), "/v1/test/limits", _postgres_limits)
 
     async with reconfigured(**TWO_SECONDS):
-        limits = (await served_by(app).get("/test/limits")).json()
+        limits = (await served_by(app).get("/v1/test/limits")).json()
         outside = await _postgres_limits_outside_a_request()
 
     assert 1500 < limits["statement_timeout"] <= 2000
@@ -125,10 +125,10 @@ async def test_transactions_begun_in_a_request_time_out_with_its_deadline() -> N
 
 @ON_SQLITE
 async def test_transactions_begun_in_a_request_wait_for_the_database_until_its_deadline() -> None:
-    app = with_route(create_app(), "/test/limits", _sqlite_busy_timeout)
+    app = with_route(create_app(), "/v1/test/limits", _sqlite_busy_timeout)
 
     async with reconfigured(**TWO_SECONDS):
-        in_request = (await served_by(app).get("/test/limits")).json()
+        in_request = (await served_by(app).get("/v1/test/limits")).json()
         async with get_sessionmaker()() as session:
             outside = (await session.execute(text("PRAGMA busy_timeout"))).scalar_one()
 
