@@ -37,6 +37,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def format_time(at: datetime) -> str:
+    """The one textual form of a stored timestamp: UTC, microseconds, `Z`."""
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """Timestamps stored in UTC and always returned timezone-aware.
 

@@ -1,4 +1,4 @@
-"""The audit hash's canonical JSON is byte for byte what the RFC 8785 reference encoder writes."""
+"""The audit leaf's canonical JSON is byte for byte what the RFC 8785 reference encoder writes."""
 
 from typing import Any
 
@@ -7,7 +7,7 @@ import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.services.audit import canonical_json
+from app.journal.leaves import canonical_json
 
 EXACT = 2**53 - 1
 text = st.text(st.characters(codec=None, exclude_categories=["Cs"]))

@@ -1,0 +1,196 @@
+"""Recomputing the log from its events: every leaf, the tree over them, and the checkpoints signed for it.
+
+The walk stops at the first fault. A leaf is named when the fault is in one: an event that no
+longer hashes to its leaf, a missing leaf, a leaf the stored tree disagrees with. A rewrite that
+kept every leaf and the stored tree consistent shows only as a root that differs from one signed
+earlier, and which leaf changed cannot be told from a root.
+"""
+
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Row, bindparam, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.journal import merkle, proofs, tiles
+from app.journal.leaves import LEAF_COLUMNS, event_leaf_hash
+from app.journal.merkle import Frontier
+from app.journal.notes import Checkpoint, NoteError, Verifier, open_checkpoint
+from app.models.audit import AuditCheckpoint, AuditEvent, LogProblem
+from app.services.rows import table_of
+
+BATCH_SIZE = 10_000
+_EVENTS, _CHECKPOINTS = table_of(AuditEvent), table_of(AuditCheckpoint)
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    problem: LogProblem
+    seq: int | None
+    detail: str
+
+
+@dataclass
+class Walk:
+    """How far the recomputation has got, and what it is checking against."""
+
+    size: int
+    kept: Checkpoint | None
+    frontier: Frontier = field(default_factory=Frontier)
+    finding: Finding | None = None
+
+    def fail(self, problem: LogProblem, seq: int | None, detail: str) -> None:
+        self.finding = Finding(problem, seq, detail)
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    events_checked: int
+    tree_size: int
+    root: bytes
+    unsealed: int
+    finding: Finding | None
+
+
+async def verify_log(
+    session: AsyncSession,
+    verifier: Verifier,
+    origin: str,
+    *,
+    kept: Checkpoint | None = None,
+    batch_size: int | None = None,
+) -> Verdict:
+    """Recompute the log up to its latest checkpoint and check it against every checkpoint."""
+    latest, walk = await _latest(session, verifier, origin), Walk(0, kept)
+    if isinstance(latest, Finding):
+        walk.finding = latest
+    else:
+        walk.size = latest.size if latest else 0
+        await _walk(session, walk, batch_size or BATCH_SIZE)
+    root = latest.root if isinstance(latest, Checkpoint) else merkle.EMPTY_ROOT
+    return Verdict(walk.frontier.size, walk.size, root, await unsealed_count(session), walk.finding)
+
+
+async def _latest(session: AsyncSession, verifier: Verifier, origin: str) -> Checkpoint | Finding | None:
+    """The latest checkpoint, opened with the verifier key; a finding if it does not open."""
+    statement = select(_CHECKPOINTS.c.note).order_by(_CHECKPOINTS.c.tree_size.desc()).limit(1)
+    note = (await session.execute(statement)).scalar()
+    if note is None:
+        return None
+    try:
+        return open_checkpoint(note, verifier, origin)
+    except NoteError as exc:
+        return Finding(LogProblem.BAD_CHECKPOINT, None, f"the latest checkpoint: {exc}")
+
+
+async def unsealed_count(session: AsyncSession) -> int:
+    statement = select(func.count()).select_from(_EVENTS).where(_EVENTS.c.seq.is_(None))
+    return int((await session.execute(statement)).scalar_one())
+
+
+async def _walk(session: AsyncSession, walk: Walk, batch_size: int) -> None:
+    _check_root(walk, await _signed_roots(session, 0, 0))
+    async for rows in _batches(session, walk.size, batch_size):
+        checkpoints = await _signed_roots(session, rows[0].seq + 1, rows[-1].seq + 1)
+        stored = await _leaf_tiles(session, rows[0].seq, rows[-1].seq)
+        for row in rows:
+            if not _step(walk, row, stored):
+                return
+            _check_root(walk, checkpoints)
+            if walk.finding:
+                return
+    await _finish(session, walk)
+
+
+async def _batches(session: AsyncSession, size: int, batch_size: int) -> AsyncIterator[Sequence[Row[Any]]]:
+    """The sealed events below `size` in leaf order, a batch at a time (each batch an index range)."""
+    after = -1
+    while after < size - 1:
+        params = {"after": after, "size": size, "limit": batch_size}
+        rows = (await session.execute(_LEAVES, params)).all()
+        if not rows:
+            return
+        yield rows
+        after = rows[-1].seq
+
+
+_LEAVES = (
+    select(_EVENTS.c.seq, _EVENTS.c.leaf_hash, *(_EVENTS.c[name] for name in LEAF_COLUMNS))
+    .where(_EVENTS.c.seq > bindparam("after"), _EVENTS.c.seq < bindparam("size"))
+    .order_by(_EVENTS.c.seq)
+    .limit(bindparam("limit"))
+)
+
+
+async def _signed_roots(session: AsyncSession, smallest: int, largest: int) -> dict[int, bytes]:
+    """The root hash of each checkpoint with a tree size in [smallest, largest]."""
+    sizes = _CHECKPOINTS.c.tree_size.between(smallest, largest)
+    found = await session.execute(select(_CHECKPOINTS.c.tree_size, _CHECKPOINTS.c.root_hash).where(sizes))
+    return dict(found.all())
+
+
+async def _leaf_tiles(session: AsyncSession, first: int, last: int) -> tiles.Tiles:
+    """The stored tree's tiles of leaves first..last."""
+    numbers = range(first // tiles.TILE_WIDTH, last // tiles.TILE_WIDTH + 1)
+    return await tiles.read_tiles(session, [(0, n) for n in numbers])
+
+
+def _step(walk: Walk, row: Row[Any], stored: tiles.Tiles) -> bool:
+    """Check one leaf against its place, its event and the stored tree; False at a fault."""
+    expected, leaf = walk.frontier.size, event_leaf_hash(row)
+    if row.seq != expected:
+        walk.fail(LogProblem.LEAF_MISSING, expected, f"leaf {expected} is missing")
+    elif leaf != row.leaf_hash:
+        walk.fail(
+            LogProblem.LEAF_CHANGED, expected, f"the event at leaf {expected} no longer hashes to its leaf"
+        )
+    elif _stored_leaf(stored, expected) != leaf:
+        walk.fail(LogProblem.TREE_MISMATCH, expected, f"the stored tree holds another leaf at {expected}")
+    else:
+        walk.frontier.append(leaf)
+    return walk.finding is None
+
+
+def _stored_leaf(stored: tiles.Tiles, seq: int) -> bytes | None:
+    try:
+        return tiles.node_in(stored, (0, seq))
+    except tiles.MissingNode:
+        return None
+
+
+def _check_root(walk: Walk, checkpoints: dict[int, bytes]) -> None:
+    """Compare the root so far with any checkpoint signed at this size, the auditor's kept one included."""
+    size, root = walk.frontier.size, walk.frontier.root
+    if size in checkpoints and checkpoints[size] != root():
+        walk.fail(
+            LogProblem.CHECKPOINT_MISMATCH, None, f"the leaves differ from the checkpoint at size {size}"
+        )
+    elif walk.kept and walk.kept.size == size and walk.kept.root != root():
+        walk.fail(
+            LogProblem.KEPT_CHECKPOINT_MISMATCH,
+            None,
+            f"the first {size} leaves differ from the kept checkpoint",
+        )
+
+
+async def _finish(session: AsyncSession, walk: Walk) -> None:
+    """After the last leaf: none missing at the end, the stored tree's root, and a kept checkpoint beyond."""
+    size = walk.frontier.size
+    if size < walk.size:
+        walk.fail(LogProblem.LEAF_MISSING, size, f"leaves {size} to {walk.size - 1} are missing")
+    elif walk.kept and walk.kept.size > size:
+        walk.fail(
+            LogProblem.KEPT_CHECKPOINT_MISMATCH,
+            size,
+            f"the log has {size} leaves, the kept checkpoint {walk.kept.size}",
+        )
+    elif await _stored_root(session, size) != walk.frontier.root():
+        walk.fail(LogProblem.TREE_MISMATCH, None, "the stored tree's root differs from the leaves'")
+
+
+async def _stored_root(session: AsyncSession, size: int) -> bytes | None:
+    try:
+        return await proofs.root(session, size)
+    except tiles.MissingNode:
+        return None
