@@ -8,13 +8,19 @@ RUN python -m pip install --no-cache-dir --upgrade pip \
 
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 ENVIRONMENT=production
-RUN groupadd --system app && useradd --system --gid app --home-dir /srv --shell /usr/sbin/nologin app
+RUN groupadd --system app && useradd --system --gid app --home-dir /srv --shell /usr/sbin/nologin app \
+ && mkdir -p /srv/data && chown app:app /srv/data
 WORKDIR /srv
+# The embedded database lives in a folder the service's user owns; production sets DATABASE_URL
+# to PostgreSQL instead.
+ENV DATABASE_URL=sqlite+aiosqlite:////srv/data/referral_exchange.db
+VOLUME ["/srv/data"]
 COPY --from=build /wheels /wheels
 RUN python -m pip install --no-cache-dir /wheels/* && rm -rf /wheels
 COPY migrations ./migrations
 USER app
 EXPOSE 8000
-HEALTHCHECK --interval=30s --timeout=3s CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz')"
-# Migrations first (idempotent), then the server; DATABASE_URL and JWT_SECRET come from the environment.
+HEALTHCHECK --interval=30s --timeout=3s --start-period=30s --retries=3 CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz')"
+# Migrations first (idempotent; replicas starting together take turns on a PostgreSQL advisory
+# lock), then the server; DATABASE_URL and JWT_SECRET come from the environment.
 CMD ["sh", "-c", "referral-exchange migrate && exec referral-exchange serve --host 0.0.0.0 --port 8000"]

@@ -15,8 +15,9 @@ from app.config import Settings, get_settings
 from app.db import get_sessionmaker
 from app.errors import AppError, InsufficientScope, NotAuthenticated
 from app.models.identity import Scope
+from app.persistence import idempotency
 from app.security import InvalidToken, Principal, read_token
-from app.services import idempotency, referrals
+from app.services import referrals
 from app.services.referrals import PartyAccess
 
 TOKEN_URL = "/v1/oauth/token"  # noqa: S105

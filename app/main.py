@@ -53,7 +53,7 @@ async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
 
 def create_app() -> FastAPI:
     """Build the application with every router and the problem-details error handlers."""
-    app = FastAPI(
+    app = openapi.DocumentedAPI(
         title="Referral exchange",
         version="1.0.0",
         description=DESCRIPTION,
@@ -61,7 +61,6 @@ def create_app() -> FastAPI:
         dependencies=[Depends(enforce_rate_limit)],
     )
     install_error_handlers(app)
-    openapi.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=get_settings().max_body_bytes)
     app.add_middleware(RequestMetrics)  # outermost, so refused bodies are counted too
     app.include_router(health.router)

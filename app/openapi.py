@@ -87,13 +87,10 @@ def describe_problems(document: dict[str, Any]) -> dict[str, Any]:
     return document
 
 
-def install(app: FastAPI) -> None:
-    """Serve (and export) the document with problem responses described."""
-    generate = app.openapi
+class DocumentedAPI(FastAPI):
+    """The application, serving (and exporting) its document with problem responses described."""
 
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            app.openapi_schema = describe_problems(generate())
-        return app.openapi_schema
-
-    app.openapi = openapi  # type: ignore[method-assign]
+    def openapi(self) -> dict[str, Any]:
+        if self.openapi_schema is None:
+            self.openapi_schema = describe_problems(super().openapi())
+        return self.openapi_schema

@@ -16,9 +16,10 @@ from app import unit_of_work
 from app.config import Settings
 from app.db import get_sessionmaker, utcnow
 from app.journal import keys, sequencer
+from app.persistence import idempotency
 
 # Importing delivery imports webhooks, which registers its fan-out with the sequencer.
-from app.services import delivery, idempotency, retention
+from app.services import delivery, retention
 
 logger = logging.getLogger("app.worker")
 Clock = Callable[[], datetime]

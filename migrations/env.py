@@ -30,7 +30,14 @@ def run_migrations_offline() -> None:
         context.run_migrations()
 
 
+# Any fixed number: replicas that start together take turns, and the later ones find the
+# schema already at head.
+MIGRATION_LOCK_KEY = 0x5258_4D49_4752
+
+
 def _run(connection: Connection) -> None:
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f"SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})")
     # Batch mode lets the same migration alter tables on SQLite, which has little ALTER TABLE.
     context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
     with context.begin_transaction():

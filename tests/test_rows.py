@@ -13,7 +13,7 @@ from app.db import get_sessionmaker
 from app.models.consent import Consent, ConsentMethod, DataCategory, LawfulBasis
 from app.models.directory import Purpose
 from app.models.subject import PreferredContact, Subject
-from app.services import rows
+from app.persistence import rows
 from app.unit_of_work import committed
 from tests.factories import make_agency
 

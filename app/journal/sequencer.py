@@ -22,7 +22,7 @@ from app.journal.merkle import Frontier
 from app.journal.notes import Checkpoint, Signer
 from app.models.audit import AuditCheckpoint, AuditEvent
 from app.models.events import DomainEvent
-from app.services.rows import table_of
+from app.persistence.rows import table_of
 
 _EVENTS, _OUTBOX, _CHECKPOINTS = table_of(AuditEvent), table_of(DomainEvent), table_of(AuditCheckpoint)
 

@@ -17,7 +17,7 @@ from app.journal.leaves import LEAF_COLUMNS
 from app.journal.pending import Journal, PendingAudit, PendingEvent
 from app.models.audit import AuditEvent
 from app.models.events import DomainEvent
-from app.services.rows import insert_from_json, json_value, table_of
+from app.persistence.rows import insert_from_json, json_value, table_of
 
 _EVENTS, _OUTBOX = table_of(AuditEvent), table_of(DomainEvent)
 _OUTBOX_COLUMNS = ("id", "type", "occurred_at", "referral_id", "status", "from_agency_id", "to_agency_id")

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.journal.merkle import Frontier, Node, frontier_nodes
 from app.models.audit import AuditTreeTile
-from app.services.rows import table_of
+from app.persistence.rows import table_of
 
 TILE_WIDTH = 32
 HASH_SIZE = 32

@@ -18,7 +18,7 @@ from app.journal.leaves import LEAF_COLUMNS, event_leaf_hash
 from app.journal.merkle import Frontier
 from app.journal.notes import Checkpoint, NoteError, Verifier, open_checkpoint
 from app.models.audit import AuditCheckpoint, AuditEvent, LogProblem
-from app.services.rows import table_of
+from app.persistence.rows import table_of
 
 BATCH_SIZE = 10_000
 _EVENTS, _CHECKPOINTS = table_of(AuditEvent), table_of(AuditCheckpoint)

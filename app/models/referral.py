@@ -195,11 +195,6 @@ class ReferralPublic(ReferralBase):
     version: int
     allowed_actions: list[ReferralStatus]
 
-    @property
-    def subject_id(self) -> uuid.UUID:
-        """The person's id, as on the table model (not part of the document)."""
-        return self.subject.id
-
 
 class StatusChange(SQLModel, table=True):
     """One move through the state machine (the creation is the move from nothing to `submitted`)."""

@@ -6,7 +6,8 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import ConfigDict, EmailStr, field_validator
+import pydantic
+from pydantic import BaseModel, ConfigDict, EmailStr, field_validator
 from sqlalchemy import Index, text
 from sqlmodel import Field, SQLModel
 
@@ -24,14 +25,14 @@ class PreferredContact(StrEnum):
     NONE = "none"
 
 
-class Circumstances(SQLModel):
+class Circumstances(BaseModel):
     """What the receiving service needs to know; codes, not narratives."""
 
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+    model_config = ConfigDict(extra="forbid")
 
     lone_parent: bool | None = None
-    benefits: list[str] = Field(default_factory=list, max_length=20)
-    barriers: list[str] = Field(default_factory=list, max_length=20)
+    benefits: list[str] = pydantic.Field(default_factory=list, max_length=20)
+    barriers: list[str] = pydantic.Field(default_factory=list, max_length=20)
 
     @field_validator("benefits", "barriers")
     @classmethod

@@ -7,7 +7,7 @@ from fastapi import APIRouter
 from app.deps import ReferralReader, ReferralWriter, SessionDep
 from app.errors import Responses
 from app.models.consent import ConsentPublic, ConsentWithdrawal, ConsentWithdrawalResult
-from app.services import consents, referrals
+from app.services import consents
 
 router = APIRouter(prefix="/v1/consents", tags=["consents"])
 NOT_FOUND: Responses = {404: {"description": "No such consent, or the caller's agency does not rely on it"}}
@@ -28,4 +28,4 @@ async def withdraw_consent(
     consent_id: uuid.UUID, body: ConsentWithdrawal, session: SessionDep, principal: ReferralWriter
 ) -> ConsentWithdrawalResult:
     """Withdraw consent: every open referral under it moves to `withdrawn`."""
-    return await referrals.withdraw_consent(session, principal, consent_id, body)
+    return await consents.withdraw(session, principal, consent_id, body)

@@ -88,7 +88,7 @@ async def list_referrals(
 @router.get("/{referral_id}", response_model=ReferralPublic, responses=PROBLEMS)
 async def get_referral(access: ReadableReferral, session: SessionDep, response: Response) -> ReferralPublic:
     """One referral, with its ETag; the receiving agency's first view is recorded."""
-    public = await referrals.view(session, access)
+    public = await referrals.view_and_stamp(session, access)
     response.headers["ETag"] = referrals.etag(public)
     return public
 

@@ -14,14 +14,17 @@ from app.models.consent import (
     ConsentCreate,
     ConsentPublic,
     ConsentStatus,
+    ConsentWithdrawal,
+    ConsentWithdrawalResult,
     DataCategory,
     LawfulBasis,
 )
 from app.models.directory import Purpose
-from app.models.referral import Referral
+from app.models.referral import OPEN_STATUSES, Referral, ReferralStatus, TransitionRequest
 from app.models.subject import SubjectCreate
+from app.persistence import rows
 from app.security import Principal, agency_of
-from app.services import audit, rows
+from app.services import audit, referrals
 
 # Subject fields that may travel only when the consent covers their data category.
 CATEGORY_FIELDS = {
@@ -65,10 +68,10 @@ def check_categories(subject: SubjectCreate, categories: list[DataCategory]) -> 
                 )
 
 
-def record(
+def new_consent(
     session: AsyncSession, principal: Principal, subject_id: uuid.UUID, terms: ConsentCreate
 ) -> rows.NewRow:
-    """Consent given by the person, recorded by the caller's agency; the caller inserts it."""
+    """Consent given by the person, recorded by the caller's agency: audited; the caller inserts it."""
     consent = rows.new_row(
         Consent,
         **terms.model_dump(),
@@ -134,3 +137,19 @@ async def mark_withdrawn(
     audit.record(
         session, principal.actor, "consent.withdrawn", "consent", consent.id, subject_id=consent.subject_id
     )
+
+
+async def withdraw(
+    session: AsyncSession, principal: Principal, consent_id: uuid.UUID, body: ConsentWithdrawal
+) -> ConsentWithdrawalResult:
+    """Withdraw consent and stop processing: every open referral under it becomes `withdrawn`."""
+    consent = await get_for_party(session, principal, consent_id, for_update=True)
+    await mark_withdrawn(session, principal, consent, body.reason)
+    query = select(Referral).where(
+        col(Referral.consent_id) == consent.id, col(Referral.status).in_(OPEN_STATUSES)
+    )
+    moved = list((await session.execute(query.with_for_update())).scalars())
+    for referral in moved:
+        request = TransitionRequest(to=ReferralStatus.WITHDRAWN, reason_code="consent_withdrawn")
+        await referrals.move(session, referral, principal, request)
+    return ConsentWithdrawalResult(consent=to_public(consent), withdrawn_referral_ids=[r.id for r in moved])

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 from standardwebhooks import Webhook
 
+from app import outbound
 from app.config import Settings
 from app.db import format_time, utcnow
 from app.models.audit import ActorKind, AuditActor
@@ -33,7 +34,7 @@ from app.models.webhooks import (
     WebhookDelivery,
     WebhookSubscription,
 )
-from app.services import outbound, webhooks
+from app.services import webhooks
 
 WORKER_ACTOR = AuditActor(kind=ActorKind.SYSTEM, id="webhook-worker")
 USER_AGENT = "referral-exchange-webhooks/1"

@@ -1,11 +1,9 @@
 """The directory of agencies and the services they offer."""
 
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypeVar
 
-from sqlalchemy import Row, bindparam, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -22,7 +20,6 @@ from app.models.directory import (
 )
 from app.pagination import Keyset, keyset_page
 from app.services import audit
-from app.services.rows import table_of
 
 M = TypeVar("M", Agency, Service)
 AGENCY_ORDER = Keyset("agencies", (col(Agency.name), col(Agency.id)), (str, uuid.UUID))
@@ -71,44 +68,6 @@ async def list_agencies(
 
 async def get_service(session: AsyncSession, service_id: uuid.UUID, *, field: str | None = None) -> Service:
     return await _get(session, Service, service_id, field)
-
-
-@dataclass(frozen=True, slots=True)
-class ServiceTerms:
-    """What sending a referral needs to know of the receiving service."""
-
-    id: uuid.UUID
-    agency_id: uuid.UUID
-    purposes: list[Purpose]
-    accepting_referrals: bool
-    response_target_days: int
-
-
-_SERVICES, _PURPOSES = table_of(Service), table_of(ServicePurpose)
-# Built once, and one round trip instead of the service and then its purposes: every new
-# referral reads this (with more columns of its own; see `terms_from`).
-SERVICE_TERMS = (
-    select(
-        _SERVICES.c.id,
-        _SERVICES.c.agency_id,
-        _SERVICES.c.accepting_referrals,
-        _SERVICES.c.response_target_days,
-        _PURPOSES.c.purpose,
-    )
-    .select_from(_SERVICES.outerjoin(_PURPOSES, _PURPOSES.c.service_id == _SERVICES.c.id))
-    .where(_SERVICES.c.id == bindparam("service_id"))
-)
-
-
-def terms_from(found: Sequence[Row[Any]], *, field: str) -> ServiceTerms:
-    """The terms from the rows `SERVICE_TERMS` read (one per purpose), or 422 naming `field`."""
-    if not found:
-        raise Unprocessable.field(field, "no such service")
-    first = found[0]
-    purposes = sorted(row.purpose for row in found if row.purpose is not None)
-    return ServiceTerms(
-        first.id, first.agency_id, purposes, first.accepting_referrals, first.response_target_days
-    )
 
 
 async def create_service(session: AsyncSession, actor: AuditActor, body: ServiceCreate) -> Service:

@@ -9,8 +9,9 @@ from app.errors import Conflict
 from app.models.audit import AuditActor
 from app.models.events import EventType
 from app.models.referral import Message, MessageCreate, MessagePublic, ReferralStatus
+from app.persistence import idempotency
 from app.security import agency_of
-from app.services import idempotency, referrals
+from app.services import referrals
 from app.services.referrals import PartyAccess
 
 

@@ -1,8 +1,8 @@
 """Outcomes: what happened for the person, recorded by either agency and returned to the referrer."""
 
-from sqlalchemy import Update, case, distinct, func, or_, select, update
-from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
+from sqlalchemy import Update, case, create_mock_engine, distinct, func, make_url, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col
 
 from app.db import utcnow
@@ -17,10 +17,16 @@ from app.models.referral import (
     ReferralStatus,
     outcome_kind,
 )
+from app.persistence import idempotency
+from app.persistence.rows import table_of
 from app.security import agency_of
-from app.services import idempotency, referrals
+from app.services import referrals
 from app.services.referrals import PartyAccess
 
+_REFERRALS = table_of(Referral)
+_ROLLUP = tuple(
+    _REFERRALS.c[name] for name in ("outcome_count", "outcome_types", "first_outcome_on", "updated_at")
+)
 # Outcomes follow service delivery: after acceptance, and still long after completion.
 RECORDABLE = frozenset(
     {
@@ -73,20 +79,28 @@ def _new_outcome(access: PartyAccess, body: OutcomeCreate) -> Outcome:
 
 async def _count(session: AsyncSession, referral: Referral, outcome: Outcome) -> None:
     # Updated in SQL, so two outcomes recorded at once are both counted.
-    first = col(Referral.first_outcome_on)
-    referral.outcome_count = col(Referral.outcome_count) + 1  # type: ignore[assignment]
-    referral.outcome_types = col(Referral.outcome_types).op("|")(OUTCOME_BITS[outcome.type])  # type: ignore[assignment]
-    referral.first_outcome_on = case(  # type: ignore[assignment]
-        (or_(first.is_(None), first > outcome.occurred_on), outcome.occurred_on), else_=first
+    first = _REFERRALS.c.first_outcome_on
+    counted = (
+        update(_REFERRALS)
+        .where(_REFERRALS.c.id == referral.id)
+        .values(
+            outcome_count=_REFERRALS.c.outcome_count + 1,
+            outcome_types=_REFERRALS.c.outcome_types.op("|")(OUTCOME_BITS[outcome.type]),
+            first_outcome_on=case(
+                (or_(first.is_(None), first > outcome.occurred_on), outcome.occurred_on), else_=first
+            ),
+            updated_at=utcnow(),
+        )
+        .returning(*_ROLLUP)
     )
-    referral.updated_at = utcnow()
-    await session.flush()
-    await session.refresh(referral, attribute_names=["outcome_count", "outcome_types", "first_outcome_on"])
+    found = (await session.execute(counted)).one()
+    for column in _ROLLUP:
+        set_committed_value(referral, column.key, found._mapping[column])
 
 
 def rollup_sql() -> str:
     """The rollup as PostgreSQL text, for bulk loaders that speak to the server directly."""
-    dialect = PGDialect_asyncpg()  # type: ignore[no-untyped-call]  # the dialect class is untyped
+    dialect = create_mock_engine(make_url("postgresql+asyncpg://"), executor=print).dialect
     return str(rollup_statement().compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
 
 

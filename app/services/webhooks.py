@@ -15,6 +15,7 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from app import outbound
 from app.config import Settings
 from app.db import utcnow
 from app.errors import Conflict, NotFound, Unprocessable
@@ -30,9 +31,9 @@ from app.models.webhooks import (
     wants,
 )
 from app.pagination import Keyset, keyset_page
+from app.persistence.rows import new_row, table_of
 from app.security import agency_of
-from app.services import audit, outbound
-from app.services.rows import new_row, table_of
+from app.services import audit
 
 SECRET_PREFIX = "whsec_"  # noqa: S105  (the prefix the specification defines)
 OPEN_DELIVERIES = (DeliveryStatus.PENDING, DeliveryStatus.IN_FLIGHT)

@@ -13,18 +13,24 @@ from app.models.referral import (
 )
 from app.security import Principal
 
-S = ReferralStatus
+Status = ReferralStatus
 
 TRANSITIONS: dict[ReferralStatus, frozenset[ReferralStatus]] = {
-    S.SUBMITTED: frozenset({S.RECEIVED, S.ACCEPTED, S.DECLINED, S.CANCELLED, S.WITHDRAWN}),
-    S.RECEIVED: frozenset({S.ACCEPTED, S.DECLINED, S.CANCELLED, S.WITHDRAWN}),
-    S.ACCEPTED: frozenset({S.HANDOVER_SCHEDULED, S.IN_PROGRESS, S.COMPLETED, S.CANCELLED, S.WITHDRAWN}),
-    S.HANDOVER_SCHEDULED: frozenset({S.IN_PROGRESS, S.COMPLETED, S.CANCELLED, S.WITHDRAWN}),
-    S.IN_PROGRESS: frozenset({S.COMPLETED, S.WITHDRAWN}),
-    S.DECLINED: frozenset(),
-    S.COMPLETED: frozenset(),
-    S.CANCELLED: frozenset(),
-    S.WITHDRAWN: frozenset(),
+    Status.SUBMITTED: frozenset(
+        {Status.RECEIVED, Status.ACCEPTED, Status.DECLINED, Status.CANCELLED, Status.WITHDRAWN}
+    ),
+    Status.RECEIVED: frozenset({Status.ACCEPTED, Status.DECLINED, Status.CANCELLED, Status.WITHDRAWN}),
+    Status.ACCEPTED: frozenset(
+        {Status.HANDOVER_SCHEDULED, Status.IN_PROGRESS, Status.COMPLETED, Status.CANCELLED, Status.WITHDRAWN}
+    ),
+    Status.HANDOVER_SCHEDULED: frozenset(
+        {Status.IN_PROGRESS, Status.COMPLETED, Status.CANCELLED, Status.WITHDRAWN}
+    ),
+    Status.IN_PROGRESS: frozenset({Status.COMPLETED, Status.WITHDRAWN}),
+    Status.DECLINED: frozenset(),
+    Status.COMPLETED: frozenset(),
+    Status.CANCELLED: frozenset(),
+    Status.WITHDRAWN: frozenset(),
 }
 
 
@@ -35,9 +41,16 @@ class Party(StrEnum):
 
 PARTY_MOVES: dict[Party, frozenset[ReferralStatus]] = {
     Party.RECEIVER: frozenset(
-        {S.RECEIVED, S.ACCEPTED, S.DECLINED, S.HANDOVER_SCHEDULED, S.IN_PROGRESS, S.COMPLETED}
+        {
+            Status.RECEIVED,
+            Status.ACCEPTED,
+            Status.DECLINED,
+            Status.HANDOVER_SCHEDULED,
+            Status.IN_PROGRESS,
+            Status.COMPLETED,
+        }
     ),
-    Party.SENDER: frozenset({S.CANCELLED}),
+    Party.SENDER: frozenset({Status.CANCELLED}),
 }
 # `withdrawn` is in the machine but no party may choose it: only withdrawing consent does.
 
@@ -61,7 +74,7 @@ def allowed_actions(
         return []
     moves = TRANSITIONS[referral.status] & PARTY_MOVES[party]
     if referral.outcome_count == 0:
-        moves -= {S.COMPLETED}
+        moves -= {Status.COMPLETED}
     return [s for s in ReferralStatus if s in moves]
 
 
@@ -69,24 +82,24 @@ def check_move(referral: Referral, party: Party, request: TransitionRequest) -> 
     """Refuse a move the machine forbids (409), another party's (403), or one missing its details (422)."""
     target, allowed = request.to, allowed_actions(referral, party, can_write=True)
     if target not in TRANSITIONS[referral.status]:
-        raise Conflict(
-            f"A {referral.status.value} referral cannot move to {target.value}.", allowed_actions=allowed
-        )
+        status = referral.status.value
+        article = "An" if status[0] in "aeiou" else "A"
+        raise Conflict(f"{article} {status} referral cannot move to {target.value}.", allowed_actions=allowed)
     if target not in PARTY_MOVES[party]:
-        who = "only by withdrawing consent" if target == S.WITHDRAWN else "only by the other agency"
+        who = "only by withdrawing consent" if target == Status.WITHDRAWN else "only by the other agency"
         raise Forbidden(f"Moving to {target.value} is done {who}.", allowed_actions=allowed)
-    if target == S.COMPLETED and referral.outcome_count == 0:
+    if target == Status.COMPLETED and referral.outcome_count == 0:
         raise Conflict("Record at least one outcome before completing the referral.", allowed_actions=allowed)
     _check_details(request)
 
 
 def _check_details(request: TransitionRequest) -> None:
-    if request.to == S.DECLINED:
+    if request.to == Status.DECLINED:
         _require_code(request.reason_code, DeclineReason, "a decline needs reason_code")
-    elif request.to == S.CANCELLED:
+    elif request.to == Status.CANCELLED:
         if request.reason_code is not None or not (request.note or "").strip():
             _require_code(request.reason_code, CancelReason, "a cancellation needs reason_code or a note")
-    elif request.to == S.HANDOVER_SCHEDULED and request.appointment is None:
+    elif request.to == Status.HANDOVER_SCHEDULED and request.appointment is None:
         raise Unprocessable.field(
             "appointment", "scheduling a handover needs starts_at, location and with_whom"
         )

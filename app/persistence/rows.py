@@ -11,6 +11,7 @@ WITH, the values passed as JSON), so a request pays one round trip instead of on
 """
 
 import json
+import typing
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -90,7 +91,7 @@ def _defaults(model: type[SQLModel]) -> tuple[dict[str, Any], dict[str, Callable
         if field.default_factory is not None:
             if field.default_factory_takes_validated_data:
                 raise TypeError(f"{model.__name__}.{key}: a default that reads other fields is not supported")
-            made[key] = field.default_factory  # type: ignore[assignment]
+            made[key] = typing.cast(Callable[[], Any], field.default_factory)
         elif field.default is PydanticUndefined:
             required.add(key)
         else:

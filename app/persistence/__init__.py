@@ -1,0 +1,1 @@
+"""Storage machinery the domain services write through: plain inserts and idempotency keys."""

@@ -1,0 +1,35 @@
+"""Referrals: sent with consent, read by their two parties, moved through the state machine."""
+
+from app.services.referrals.access import (
+    PartyAccess,
+    ReferralFacts,
+    audit_for,
+    emit_for,
+    etag,
+    load_for_party,
+    resource_headers,
+    to_public,
+)
+from app.services.referrals.creating import create
+from app.services.referrals.moving import change_public, move, status_change, transition
+from app.services.referrals.reading import Box, history, list_box, view_and_stamp
+
+__all__ = [
+    "Box",
+    "PartyAccess",
+    "ReferralFacts",
+    "audit_for",
+    "change_public",
+    "create",
+    "emit_for",
+    "etag",
+    "history",
+    "list_box",
+    "load_for_party",
+    "move",
+    "resource_headers",
+    "status_change",
+    "to_public",
+    "transition",
+    "view_and_stamp",
+]

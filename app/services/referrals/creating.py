@@ -1,0 +1,211 @@
+"""Sending a referral: the receiving service's terms, the subject and consent, the duplicate check."""
+
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db import utcnow
+from app.errors import Conflict, Unprocessable
+from app.models.consent import Consent
+from app.models.events import EventType
+from app.models.identity import Scope
+from app.models.referral import Referral, ReferralCreate, ReferralPublic, ReferralStatus, StatusChange
+from app.models.subject import Subject, SubjectCreate, SubjectPublic
+from app.persistence import idempotency, rows
+from app.security import Principal, agency_of
+from app.services import audit, consents, workflow
+from app.services.referrals import queries
+from app.services.referrals.access import NewReferralFacts, audit_for, emit_for, resource_headers
+from app.services.referrals.moving import status_change
+from app.services.workflow import Party
+
+REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"  # no 0/O, 1/I/L or U: easy to read aloud
+
+
+async def create(
+    session: AsyncSession, principal: Principal, body: ReferralCreate, claim: idempotency.Claim | None
+) -> ReferralPublic:
+    """Send a consented referral to another agency's service."""
+    agency_id = agency_of(principal)
+    service, duplicate = await _receiving_service(session, body, agency_id)
+    subject = await _subject(session, principal, body)
+    if body.subject is None:  # only a stored consent named the subject: look them up now
+        duplicate = await queries.open_duplicate(session, agency_id, service.id, subject.public)
+    _refuse_duplicate(body, duplicate)
+    referral = _new_referral(principal, agency_id, body, service, subject)
+    public = _created(referral.values, subject.public, principal)
+    facts = NewReferralFacts.of(public)
+    first = rows.new_row(StatusChange, **status_change(facts, public.updated_at, principal, None))
+    # Written together once every check has passed.
+    await rows.insert_rows(session, *subject.new_rows, referral, first)
+    details = {"purpose": body.purpose.value, "urgency": body.urgency.value, "to_service_id": str(service.id)}
+    audit_for(session, principal, "referral.created", facts, details=dict(details))
+    emit_for(session, EventType.REFERRAL_CREATED, facts)
+    idempotency.remember(claim, 201, public, resource_headers(public))
+    return public
+
+
+def _created(values: dict[str, Any], subject: SubjectPublic, principal: Principal) -> ReferralPublic:
+    """The new referral as its sender sees it, from the values about to be inserted."""
+    public = ReferralPublic.model_validate(values | {"subject": subject, "allowed_actions": []})
+    can_write = principal.has(Scope.REFERRALS_WRITE)
+    public.allowed_actions = workflow.allowed_actions(public, Party.SENDER, can_write)
+    return public
+
+
+async def _receiving_service(
+    session: AsyncSession, body: ReferralCreate, agency_id: uuid.UUID
+) -> tuple[queries.ServiceTerms, uuid.UUID | None]:
+    """The service's terms, checked, and the caller's open referral there for the subject named."""
+    params = queries.duplicate_params(body.to_service_id, agency_id, body.subject)
+    found = (await session.execute(queries.TERMS_AND_OPEN_DUPLICATE, params)).all()
+    service = queries.terms_from(found, field="to_service_id")
+    if service.agency_id == agency_id:
+        raise Unprocessable.field("to_service_id", "is your own agency's service; refer to another agency")
+    if body.purpose not in service.purposes:
+        accepted = ", ".join(p.value for p in service.purposes)
+        raise Unprocessable.field("purpose", f"this service accepts only: {accepted}")
+    if not service.accepting_referrals:
+        raise Conflict(
+            "This service is not accepting referrals at the moment.", reason="not_accepting_referrals"
+        )
+    if body.allow_duplicate and not (body.duplicate_reason or "").strip():
+        raise Unprocessable.field("duplicate_reason", "allow_duplicate needs a reason")
+    return service, found[0].open_duplicate
+
+
+@dataclass(frozen=True, slots=True)
+class ReferredSubject:
+    """Whom a new referral is about, and the consent it is sent under."""
+
+    public: SubjectPublic
+    consent_id: uuid.UUID
+    new_rows: tuple[rows.NewRow, ...]  # the subject and their consent, when given inline
+
+
+async def _subject(session: AsyncSession, principal: Principal, body: ReferralCreate) -> ReferredSubject:
+    if body.consent is not None and body.consent_id is not None:
+        raise Unprocessable.field("consent_id", "give either consent or consent_id, not both")
+    if body.consent is not None:
+        return _new_subject(session, principal, body)
+    if body.consent_id is None:
+        raise Unprocessable.field("consent", "a referral needs the person's consent (consent or consent_id)")
+    return await _consented_subject(session, principal, body, body.consent_id)
+
+
+async def _consented_subject(
+    session: AsyncSession, principal: Principal, body: ReferralCreate, consent_id: uuid.UUID
+) -> ReferredSubject:
+    """The subject of a consent the caller's agency recorded earlier."""
+    consent = await consents.load_own(session, principal, consent_id)
+    consents.check_terms(consent, body.purpose, "consent_id")
+    subject = await session.get(Subject, consent.subject_id)
+    if subject is None or subject.anonymised_at is not None:
+        raise Unprocessable.field(
+            "consent_id", "the person's details were removed under the retention policy"
+        )
+    if body.subject is not None:
+        _refresh_subject(session, principal, subject, body.subject, consent)
+    return ReferredSubject(SubjectPublic.model_validate(subject), consent.id, ())
+
+
+def _new_subject(session: AsyncSession, principal: Principal, body: ReferralCreate) -> ReferredSubject:
+    """The subject and their consent from the request, checked but not yet written."""
+    if body.subject is None or body.consent is None:
+        raise Unprocessable.field("subject", "is required with an inline consent")
+    consents.check_terms(body.consent, body.purpose, "consent")
+    consents.check_categories(body.subject, body.consent.data_categories)
+    subject = rows.new_row(
+        Subject,
+        **body.subject.model_dump(exclude={"circumstances"}),
+        circumstances=_circumstances(body.subject),
+        recorded_by_agency_id=agency_of(principal),
+    )
+    consent = consents.new_consent(session, principal, subject.values["id"], body.consent)
+    return ReferredSubject(
+        SubjectPublic.model_validate(subject.values), consent.values["id"], (subject, consent)
+    )
+
+
+def _circumstances(subject: SubjectCreate) -> dict[str, object] | None:
+    return subject.circumstances.model_dump(mode="json") if subject.circumstances else None
+
+
+def _refresh_subject(
+    session: AsyncSession, principal: Principal, subject: Subject, given: SubjectCreate, consent: Consent
+) -> None:
+    """Apply newer details for the same subject; a different person cannot reuse this consent."""
+    same = (_norm(subject.given_name), _norm(subject.family_name), subject.date_of_birth) == (
+        _norm(given.given_name),
+        _norm(given.family_name),
+        given.date_of_birth,
+    )
+    if not same:
+        raise Unprocessable.field("consent_id", "this consent was given by another person")
+    consents.check_categories(given, consent.data_categories)
+    changes = given.model_dump(exclude={"circumstances"}) | {"circumstances": _circumstances(given)}
+    changed = sorted(k for k, v in changes.items() if getattr(subject, k) != v)
+    if changed:
+        subject.sqlmodel_update(changes | {"updated_at": utcnow()})
+        audit.record(
+            session,
+            principal.actor,
+            "subject.updated",
+            "subject",
+            subject.id,
+            subject_id=subject.id,
+            details={"fields": changed},
+        )
+
+
+def _norm(name: str) -> str:
+    return " ".join(name.casefold().split())
+
+
+def _refuse_duplicate(body: ReferralCreate, duplicate: uuid.UUID | None) -> None:
+    """One open referral per subject per service from the same agency, unless a reason is given."""
+    if duplicate is not None and not body.allow_duplicate:
+        raise Conflict(
+            "This person already has an open referral from your agency to this service.",
+            existing_referral_id=str(duplicate),
+        )
+
+
+def _new_referral(
+    principal: Principal,
+    agency_id: uuid.UUID,
+    body: ReferralCreate,
+    service: queries.ServiceTerms,
+    subject: ReferredSubject,
+) -> rows.NewRow:
+    now = utcnow()
+    return rows.new_row(
+        Referral,
+        reference=_reference(),
+        purpose=body.purpose,
+        reason=body.reason,
+        urgency=body.urgency,
+        handover_mode=body.handover_mode,
+        from_agency_id=agency_id,
+        from_actor_kind=principal.kind,
+        from_actor_id=principal.id,
+        to_agency_id=service.agency_id,
+        to_service_id=service.id,
+        subject_id=subject.public.id,
+        consent_id=subject.consent_id,
+        status=ReferralStatus.SUBMITTED,
+        due_by=now + timedelta(days=service.response_target_days),
+        duplicate_reason=body.duplicate_reason if body.allow_duplicate else None,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def _reference() -> str:
+    """A short reference staff can read over the phone, e.g. RX-7KQ4M-2HXPA (30^10 possibilities)."""
+    chars = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(10))
+    return f"RX-{chars[:5]}-{chars[5:]}"
