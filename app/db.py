@@ -39,7 +39,9 @@ def utcnow() -> datetime:
 
 def format_time(at: datetime) -> str:
     """The one textual form of a stored timestamp: UTC, microseconds, `Z`."""
-    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if at.tzinfo is not UTC:
+        at = at.astimezone(UTC)
+    return at.isoformat(timespec="microseconds")[:26] + "Z"
 
 
 class UTCDateTime(TypeDecorator[datetime]):

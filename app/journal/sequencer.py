@@ -12,12 +12,12 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Column, Row, TextClause, bindparam, func, insert, select, text, update
+from sqlalchemy import Column, TextClause, bindparam, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import utcnow
 from app.journal import fanout, lock, tiles
-from app.journal.leaves import LEAF_COLUMNS, event_leaf_hash
+from app.journal.leaves import LEAF_COLUMNS, fetch_plain, row_leaf_hash
 from app.journal.merkle import Frontier
 from app.journal.notes import Checkpoint, Signer
 from app.models.audit import AuditCheckpoint, AuditEvent
@@ -25,6 +25,7 @@ from app.models.events import DomainEvent
 from app.persistence.rows import table_of
 
 _EVENTS, _OUTBOX, _CHECKPOINTS = table_of(AuditEvent), table_of(DomainEvent), table_of(AuditCheckpoint)
+_ID = len(LEAF_COLUMNS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +45,7 @@ async def seal_batch(
         return None
     head = await latest_size(session)
     size = head or 0
-    rows = (await session.execute(_UNSEALED, {"limit": limit})).all()
+    rows = await fetch_plain(session, _UNSEALED, {"limit": limit})
     positioned = await _position_events(session, limit)
     if rows or head is None:
         frontier = await _append(session, size, rows)
@@ -52,8 +53,9 @@ async def seal_batch(
     return Batch(size + len(rows), len(rows), positioned)
 
 
+# The leaf's columns first, as row_leaf_hash reads them; the id after them.
 _UNSEALED = (
-    select(_EVENTS.c.id, *(_EVENTS.c[name] for name in LEAF_COLUMNS))
+    select(*(_EVENTS.c[name] for name in LEAF_COLUMNS), _EVENTS.c.id)
     .where(_EVENTS.c.seq.is_(None))
     .order_by(_EVENTS.c.id)
     .limit(bindparam("limit"))
@@ -73,18 +75,16 @@ async def latest_size(session: AsyncSession) -> int | None:
     return found
 
 
-async def _append(session: AsyncSession, size: int, rows: Sequence[Row[Any]]) -> Frontier:
+async def _append(session: AsyncSession, size: int, rows: Sequence[Sequence[Any]]) -> Frontier:
     """Seal `rows` as leaves `size`, `size + 1`, ...; the tree's new right edge."""
     frontier, partial = await tiles.load(session, size)
     growth, leaves = tiles.Growth(), []
     for row in rows:
-        leaves.append(event_leaf_hash(row))
+        leaves.append(row_leaf_hash(row))
         frontier.append(leaves[-1], growth)
     if rows:
-        seqs = list(range(size, frontier.size))
-        await _set(
-            session, _EVENTS.c.id, [row.id for row in rows], seq=("bigint", seqs), leaf_hash=("bytea", leaves)
-        )
+        ids, seqs = [row[_ID] for row in rows], list(range(size, frontier.size))
+        await _set(session, _EVENTS.c.id, ids, seq=("bigint", seqs), leaf_hash=("bytea", leaves))
     await tiles.save(session, tiles.grown_tiles(size, partial, growth))
     return frontier
 

@@ -10,11 +10,11 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Row, bindparam, func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.journal import merkle, proofs, tiles
-from app.journal.leaves import LEAF_COLUMNS, event_leaf_hash
+from app.journal.leaves import LEAF_COLUMNS, fetch_plain, row_leaf_hash
 from app.journal.merkle import Frontier
 from app.journal.notes import Checkpoint, NoteError, Verifier, open_checkpoint
 from app.models.audit import AuditCheckpoint, AuditEvent, LogProblem
@@ -92,8 +92,11 @@ async def unsealed_count(session: AsyncSession) -> int:
 async def _walk(session: AsyncSession, walk: Walk, batch_size: int) -> None:
     _check_root(walk, await _signed_roots(session, 0, 0))
     async for rows in _batches(session, walk.size, batch_size):
-        checkpoints = await _signed_roots(session, rows[0].seq + 1, rows[-1].seq + 1)
-        stored = await _leaf_tiles(session, rows[0].seq, rows[-1].seq)
+        first, last = rows[0][_SEQ], rows[-1][_SEQ]
+        checkpoints, stored = (
+            await _signed_roots(session, first + 1, last + 1),
+            await _leaf_tiles(session, first, last),
+        )
         for row in rows:
             if not _step(walk, row, stored):
                 return
@@ -103,20 +106,24 @@ async def _walk(session: AsyncSession, walk: Walk, batch_size: int) -> None:
     await _finish(session, walk)
 
 
-async def _batches(session: AsyncSession, size: int, batch_size: int) -> AsyncIterator[Sequence[Row[Any]]]:
+async def _batches(
+    session: AsyncSession, size: int, batch_size: int
+) -> AsyncIterator[Sequence[Sequence[Any]]]:
     """The sealed events below `size` in leaf order, a batch at a time (each batch an index range)."""
     after = -1
     while after < size - 1:
         params = {"after": after, "size": size, "limit": batch_size}
-        rows = (await session.execute(_LEAVES, params)).all()
+        rows = await fetch_plain(session, _LEAVES, params)
         if not rows:
             return
         yield rows
-        after = rows[-1].seq
+        after = rows[-1][_SEQ]
 
 
+# The leaf's columns first, as row_leaf_hash reads them; the leaf index and stored hash after them.
+_SEQ, _STORED = len(LEAF_COLUMNS), len(LEAF_COLUMNS) + 1
 _LEAVES = (
-    select(_EVENTS.c.seq, _EVENTS.c.leaf_hash, *(_EVENTS.c[name] for name in LEAF_COLUMNS))
+    select(*(_EVENTS.c[name] for name in LEAF_COLUMNS), _EVENTS.c.seq, _EVENTS.c.leaf_hash)
     .where(_EVENTS.c.seq > bindparam("after"), _EVENTS.c.seq < bindparam("size"))
     .order_by(_EVENTS.c.seq)
     .limit(bindparam("limit"))
@@ -136,12 +143,12 @@ async def _leaf_tiles(session: AsyncSession, first: int, last: int) -> tiles.Til
     return await tiles.read_tiles(session, [(0, n) for n in numbers])
 
 
-def _step(walk: Walk, row: Row[Any], stored: tiles.Tiles) -> bool:
+def _step(walk: Walk, row: Sequence[Any], stored: tiles.Tiles) -> bool:
     """Check one leaf against its place, its event and the stored tree; False at a fault."""
-    expected, leaf = walk.frontier.size, event_leaf_hash(row)
-    if row.seq != expected:
+    expected, leaf = walk.frontier.size, row_leaf_hash(row)
+    if row[_SEQ] != expected:
         walk.fail(LogProblem.LEAF_MISSING, expected, f"leaf {expected} is missing")
-    elif leaf != row.leaf_hash:
+    elif leaf != row[_STORED]:
         walk.fail(
             LogProblem.LEAF_CHANGED, expected, f"the event at leaf {expected} no longer hashes to its leaf"
         )

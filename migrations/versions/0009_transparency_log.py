@@ -63,8 +63,15 @@ EVENT_COLUMNS = [column.name for column in _event_columns()]
 
 def _reading(name: str, *extra: sa.ColumnClause[Any]) -> sa.TableClause:
     """A lightweight view of an audit table, typed so values come back as the application reads them."""
-    types = {"at": UTCDateTime(), "actor_agency_id": sa.Uuid(), "referral_id": sa.Uuid(), "subject_id": sa.Uuid()}
-    columns = [sa.column(n, types.get(n, JSON_TYPE if n == "details" else sa.String())) for n in EVENT_COLUMNS]
+    types = {
+        "at": UTCDateTime(),
+        "actor_agency_id": sa.Uuid(),
+        "referral_id": sa.Uuid(),
+        "subject_id": sa.Uuid(),
+    }
+    columns = [
+        sa.column(n, types.get(n, JSON_TYPE if n == "details" else sa.String())) for n in EVENT_COLUMNS
+    ]
     return sa.table(name, *columns, *extra)
 
 
@@ -76,7 +83,10 @@ OLD_EVENTS = _reading(
 )
 NEW_EVENTS = _reading("audit_events", sa.column("id", sa.BigInteger()), sa.column("seq", sa.BigInteger()))
 CHAIN_HEAD = sa.table(
-    "audit_chain_head", sa.column("id", sa.Integer()), sa.column("seq", sa.BigInteger()), sa.column("hash", sa.String())
+    "audit_chain_head",
+    sa.column("id", sa.Integer()),
+    sa.column("seq", sa.BigInteger()),
+    sa.column("hash", sa.String()),
 )
 
 
@@ -89,7 +99,11 @@ def chain_hash(event: Any, seq: int, prev_hash: str) -> str:
     document = {
         "seq": seq,
         "at": event.at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-        "actor": {"kind": str(event.actor_kind), "id": event.actor_id, "agency_id": _text(event.actor_agency_id)},
+        "actor": {
+            "kind": str(event.actor_kind),
+            "id": event.actor_id,
+            "agency_id": _text(event.actor_agency_id),
+        },
         "action": event.action,
         "entity_type": event.entity_type,
         "entity_id": event.entity_id,
@@ -136,7 +150,11 @@ def verified_chain_head() -> tuple[int, str]:
         if event.prev_hash != prev_hash:
             raise BrokenChain(event.seq, "not linked to the event before it")
         seq, prev_hash = event.seq, event.hash
-    head = op.get_bind().execute(sa.select(CHAIN_HEAD.c.seq, CHAIN_HEAD.c.hash).where(CHAIN_HEAD.c.id == 1)).first()
+    head = (
+        op.get_bind()
+        .execute(sa.select(CHAIN_HEAD.c.seq, CHAIN_HEAD.c.hash).where(CHAIN_HEAD.c.id == 1))
+        .first()
+    )
     if head is None or (head.seq, head.hash) != (seq, prev_hash):
         raise BrokenChain(seq if head is None or head.seq <= seq else seq + 1, "the head names another event")
     return seq, prev_hash
@@ -232,25 +250,53 @@ def _position_domain_events() -> None:
     op.create_index("ix_domain_events_position", "domain_events", ["position"], unique=True)
     waiting = sa.text("position IS NULL")
     op.create_index(
-        "ix_domain_events_unsequenced", "domain_events", ["seq"], postgresql_where=waiting, sqlite_where=waiting
+        "ix_domain_events_unsequenced",
+        "domain_events",
+        ["seq"],
+        postgresql_where=waiting,
+        sqlite_where=waiting,
     )
 
 
-GUARD_EVENTS = """
-CREATE FUNCTION audit_events_guard() RETURNS trigger
+REFUSE_EVENT_CHANGE = """
+CREATE FUNCTION audit_events_refuse() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    -- Sealing, once: an unsealed row gains its leaf index and hash, and nothing else changes.
-    IF TG_OP = 'UPDATE' AND OLD.seq IS NULL AND OLD.leaf_hash IS NULL
-            AND NEW.seq IS NOT NULL AND NEW.leaf_hash IS NOT NULL
-            AND to_jsonb(NEW) - 'seq' - 'leaf_hash' = to_jsonb(OLD) - 'seq' - 'leaf_hash' THEN
-        RETURN NEW;
-    END IF;
     RAISE EXCEPTION 'audit_events is append-only: % is refused', TG_OP
         USING HINT = 'Audit events are inserted, then sealed once by the sequencer.';
 END;
 $$
 """
+
+
+def _guard_events() -> None:
+    """Refuse every change but sealing: an unsealed row gaining its `seq` and `leaf_hash`, once.
+
+    The triggers name columns, so sealing (which sets no other column) runs no trigger function
+    at all: a row-by-row comparison cost more than the update itself. A column added to
+    audit_events must be added to the first trigger's list.
+    """
+    op.execute(REFUSE_EVENT_CHANGE)
+    op.execute(
+        f"CREATE TRIGGER audit_events_append_only BEFORE UPDATE OF id, {', '.join(EVENT_COLUMNS)} OR DELETE "
+        "ON audit_events FOR EACH ROW EXECUTE FUNCTION audit_events_refuse()"
+    )
+    op.execute(
+        "CREATE TRIGGER audit_events_sealed_once BEFORE UPDATE OF seq, leaf_hash ON audit_events FOR EACH ROW "
+        "WHEN (OLD.seq IS NOT NULL OR OLD.leaf_hash IS NOT NULL OR NEW.seq IS NULL OR NEW.leaf_hash IS NULL) "
+        "EXECUTE FUNCTION audit_events_refuse()"
+    )
+    op.execute(
+        "CREATE TRIGGER audit_events_no_truncate BEFORE TRUNCATE ON audit_events "
+        "FOR EACH STATEMENT EXECUTE FUNCTION audit_events_refuse()"
+    )
+
+
+def _unguard_events() -> None:
+    for trigger in ("audit_events_no_truncate", "audit_events_sealed_once", "audit_events_append_only"):
+        op.execute(f"DROP TRIGGER IF EXISTS {trigger} ON audit_events")
+    op.execute("DROP FUNCTION IF EXISTS audit_events_refuse()")
+
 
 GUARD_CHECKPOINTS = """
 CREATE FUNCTION audit_checkpoints_refuse_change() RETURNS trigger
@@ -288,8 +334,7 @@ def upgrade() -> None:
     _create_tree_tables()
     _position_domain_events()
     if _is_postgresql():
-        op.execute(GUARD_EVENTS)
-        _guard("audit_events", "audit_events_guard")
+        _guard_events()
         op.execute(GUARD_CHECKPOINTS)
         _guard("audit_checkpoints", "audit_checkpoints_refuse_change")
 
@@ -343,7 +388,7 @@ def _chain_events() -> tuple[int, str]:
 def downgrade() -> None:
     if _is_postgresql():
         _unguard("audit_checkpoints", "audit_checkpoints_refuse_change")
-        _unguard("audit_events", "audit_events_guard")
+        _unguard_events()
     op.drop_index("ix_domain_events_unsequenced", table_name="domain_events")
     op.drop_index("ix_domain_events_position", table_name="domain_events")
     with op.batch_alter_table("domain_events", schema=None) as batch_op:
@@ -357,7 +402,9 @@ def downgrade() -> None:
     op.rename_table("audit_events_chain", "audit_events")
     if _is_postgresql():
         op.execute("ALTER TABLE audit_events RENAME CONSTRAINT audit_events_chain_pkey TO audit_events_pkey")
-        op.execute("ALTER TABLE audit_events RENAME CONSTRAINT audit_events_chain_hash_key TO audit_events_hash_key")
+        op.execute(
+            "ALTER TABLE audit_events RENAME CONSTRAINT audit_events_chain_hash_key TO audit_events_hash_key"
+        )
     with op.batch_alter_table("audit_events", schema=None) as batch_op:
         for column in INDEXED:
             batch_op.create_index(f"ix_audit_events_{column}", [column], unique=False)
