@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PG_TEST_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/postgres
 PG_BENCH_URL ?= $(PG_TEST_URL)
 
-.PHONY: run test test-postgres lint typecheck openapi openapi-check fuzz bench bench-million check install clean
+.PHONY: run test test-postgres lint typecheck openapi openapi-check fuzz bench bench-audit bench-million check install clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,10 +47,13 @@ fuzz: $(STAMP)
 bench: $(STAMP)
 	PG_BENCH_URL=$(PG_BENCH_URL) $(BIN)/python -m bench.load
 
+bench-audit: $(STAMP)
+	PG_BENCH_URL=$(PG_BENCH_URL) $(BIN)/python -m bench.audit_log
+
 bench-million: $(STAMP)
 	PG_BENCH_URL=$(PG_BENCH_URL) $(BIN)/python -m bench.million
 
 check: lint typecheck openapi-check test test-postgres fuzz
 
 clean:
-	rm -rf $(VENV) referral_exchange.db referral_exchange.db-wal referral_exchange.db-shm
+	rm -rf $(VENV) referral_exchange.db referral_exchange.db-wal referral_exchange.db-shm .audit-signing-key
