@@ -2,6 +2,7 @@
 
 import json
 from collections.abc import Iterable, Sequence
+from json.encoder import encode_basestring
 from typing import Any, Protocol
 
 import rfc8785
@@ -63,28 +64,52 @@ def _text(value: object | None) -> str | None:
     return None if value is None else str(value)
 
 
+def _string(value: object | None) -> str:
+    """A JSON string (or null) as RFC 8785 writes it: only quote, backslash and controls escaped."""
+    return "null" if value is None else encode_basestring(str(value))
+
+
+# The wire shape's keys in RFC 8785 order (all ASCII, so code-point order is UTF-16 order).
+_LEAF = (
+    '{"action":%s,"actor":{"agency_id":%s,"id":%s,"kind":%s},"at":"%s","details":%s,'
+    '"entity_id":%s,"entity_type":%s,"referral_id":%s,"subject_id":%s}'
+)
+
+
 def leaf_data(row: Sequence[Any]) -> bytes:
     """RFC 8785 JSON of the event whose LEAF_COLUMNS values start `row`: its wire shape without
-    `seq` and `leaf_hash`. Only `details` can hold what the standard library writes differently."""
-    details = row[9]
-    document = {
+    `seq` and `leaf_hash`, written field by field (see docs/architecture.md)."""
+    at, kind, actor_id, agency, action, entity_type, entity_id, referral, subject, details = row[:10]
+    try:
+        text = _LEAF % (
+            _string(action),
+            _string(agency),
+            _string(actor_id),
+            _string(kind),
+            format_time(at),
+            canonical_json(details).decode("utf-8"),
+            _string(entity_id),
+            _string(entity_type),
+            _string(referral),
+            _string(subject),
+        )
+        return text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate, which the reference encoder refuses as RFC 8785 says
+        return bytes(rfc8785.dumps(leaf_document(row)))
+
+
+def leaf_document(row: Sequence[Any]) -> dict[str, Any]:
+    """The event as its wire shape shows it, without `seq` and `leaf_hash`."""
+    return {
         "action": row[4],
         "actor": {"agency_id": _text(row[3]), "id": row[2], "kind": str(row[1])},
         "at": format_time(row[0]),
-        "details": details,
+        "details": row[9],
         "entity_id": row[6],
         "entity_type": row[5],
         "referral_id": _text(row[7]),
         "subject_id": _text(row[8]),
     }
-    if _plain(details):
-        try:
-            return json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode(
-                "utf-8"
-            )
-        except UnicodeEncodeError:  # a lone surrogate, refused below as the reference refuses it
-            pass
-    return bytes(rfc8785.dumps(document))
 
 
 def row_leaf_hash(row: Sequence[Any]) -> bytes:
