@@ -1,8 +1,5 @@
-"""Committing a unit of work: the journal is written with the change, then one commit.
-
-Services record what happened as they go; nothing of the journal is written until `commit()`,
-which inserts the audit events and the outbox rows just before committing. They share no lock
-with other writers: the sequencer orders them once they are committed (docs/architecture.md).
+"""Committing a unit of work: its journal is inserted with the change, then one commit; no lock is
+shared with other writers, since the sequencer orders what they committed (docs/architecture.md).
 """
 
 from collections.abc import Awaitable, Callable

@@ -1,7 +1,5 @@
-"""What the sequencer tells others about the domain events it gives a feed position.
-
-Modules that act on events register here (webhooks queues its deliveries), so the sequencer
-needs to know nothing about them.
+"""Who the sequencer tells about the domain events it positions: modules register (webhooks queues
+its deliveries), so the journal imports none of them.
 """
 
 import uuid

@@ -125,11 +125,8 @@ def event_leaf_hash(event: LeafSource) -> bytes:
 async def fetch_plain(
     session: AsyncSession, statement: Select[Any], params: dict[str, Any]
 ) -> Sequence[Sequence[Any]]:
-    """The rows of `statement` as plain sequences: on PostgreSQL straight from asyncpg's decoding.
-
-    Reading a million leaves, SQLAlchemy's per-value result processing cost more than hashing
-    them. The values asyncpg gives (UTC datetimes, UUIDs, decoded JSON) make the same leaf.
-    """
+    """The rows of `statement` as plain sequences, on PostgreSQL straight from asyncpg: for a batch of
+    leaves, SQLAlchemy's result processing cost more than hashing them, and the values make the same leaf."""
     connection = await session.connection()
     if connection.dialect.name != "postgresql":
         found: Sequence[Sequence[Any]] = (await connection.execute(statement, params)).all()

@@ -1,7 +1,5 @@
-"""The sequencer's lock: one sealing at a time across every process, by a PostgreSQL advisory lock.
-
-Transaction-scoped, so it is let go at commit or rollback, whatever happens to the process.
-SQLite takes its single write lock at BEGIN, which serialises sealing there already.
+"""The sequencer's lock: one batch at a time across every process, by a transaction-scoped PostgreSQL
+advisory lock (let go at commit or rollback whatever happens); SQLite's write lock does it there.
 """
 
 from sqlalchemy import func, select

@@ -1,9 +1,5 @@
-"""The sequencer: integrates committed audit events into the log and commits domain events to the feed.
-
-One runs at a time (see lock.py). Each batch is one transaction: it gives the oldest unsealed
-events the next leaf indexes in the order they were written, stores their leaf hashes and the
-tree nodes they complete, gives waiting domain events their feed positions (announcing them to
-whoever registered in fanout.py), and signs a checkpoint of the new tree.
+"""The sequencer: seals committed audit events into the log and gives committed domain events their
+feed positions, one batch per transaction, one sequencer at a time (docs/architecture.md).
 """
 
 from collections.abc import Sequence

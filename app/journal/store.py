@@ -1,7 +1,5 @@
-"""Writing a unit of work's journal just before its commit: plain inserts, no lock shared with other writers.
-
-The audit events wait, unsealed, for the sequencer; the outbox rows wait for their feed position.
-On PostgreSQL both tables are written in one statement.
+"""Writing a unit of work's journal just before its commit: plain inserts, no lock shared with other
+writers (one statement on PostgreSQL); the sequencer orders the rows once they are committed.
 """
 
 import json

@@ -1,7 +1,5 @@
-"""The log's Merkle tree as stored: every complete node, in tiles of TILE_WIDTH hashes of one level.
-
-Node (level, number) is in tile (level, number // TILE_WIDTH) at slot number % TILE_WIDTH. A tile
-is rewritten only while it is the last, partial one of its level; complete nodes never change.
+"""The log's Merkle tree as stored: every complete node, in tiles of TILE_WIDTH hashes of one level,
+so a proof reads O(log n) nodes and nothing is recomputed (docs/architecture.md).
 """
 
 from collections import defaultdict

@@ -1,9 +1,5 @@
-"""Recomputing the log from its events: every leaf, the tree over them, and the checkpoints signed for it.
-
-The walk stops at the first fault. A leaf is named when the fault is in one: an event that no
-longer hashes to its leaf, a missing leaf, a leaf the stored tree disagrees with. A rewrite that
-kept every leaf and the stored tree consistent shows only as a root that differs from one signed
-earlier, and which leaf changed cannot be told from a root.
+"""Recomputing the log from its events: every leaf, the tree over them, and the checkpoints signed for
+it; stopping at the first fault and naming the leaf when the fault is in one (docs/architecture.md).
 """
 
 from collections.abc import AsyncIterator, Sequence

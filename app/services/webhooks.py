@@ -1,8 +1,6 @@
 """An agency's webhook subscriptions, the fan-out of events to them, and their delivery log.
 
-The sequencer fans each event out once, as it gives the event its feed position. Creating,
-deleting or disabling a subscription keeps the sequencer out until that change commits, so a
-subscription receives exactly the events positioned after it was made and before it ended.
+The fan-out runs in the sequencer, once per event; subscription changes keep it out until they commit.
 """
 
 import base64
