@@ -130,6 +130,8 @@ async def emit_event(
     type_: str = EventType.REFERRAL_CREATED,
     status: str | None = "submitted",
     referral_id: uuid.UUID | None = None,
+    *,
+    sequence: bool = True,
 ) -> None:
     """Commit one domain event between two agencies, as the referral module does, and sequence it.
 
@@ -148,7 +150,8 @@ async def emit_event(
         )
 
     await committed(work)
-    await seal()
+    if sequence:
+        await seal()
 
 
 async def event_ids() -> list[str]:
