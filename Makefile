@@ -16,10 +16,11 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The worker seals the audit log and delivers webhooks beside the server, and stops with it.
 run: $(STAMP)
 	$(BIN)/referral-exchange migrate
 	$(BIN)/referral-exchange seed-demo
-	$(BIN)/referral-exchange serve --host 127.0.0.1 --port 8000
+	$(BIN)/referral-exchange worker & trap 'kill $$!' EXIT; $(BIN)/referral-exchange serve --host 127.0.0.1 --port 8000
 
 test: $(STAMP)
 	$(BIN)/pytest
