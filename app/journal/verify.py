@@ -2,7 +2,8 @@
 it; stopping at the first fault and naming the leaf when the fault is in one (docs/architecture.md).
 """
 
-from collections.abc import AsyncIterator, Sequence
+import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -85,35 +86,50 @@ async def unsealed_count(session: AsyncSession) -> int:
     return int((await session.execute(statement)).scalar_one())
 
 
+@dataclass(frozen=True, slots=True)
+class _Batch:
+    """Leaves read in index order, with the checkpoints they reach and the stored tree's tiles for them."""
+
+    rows: Sequence[Sequence[Any]]
+    checkpoints: dict[int, bytes]
+    stored: tiles.Tiles
+
+    @property
+    def last(self) -> int:
+        return int(self.rows[-1][_SEQ]) if self.rows else -1
+
+
+async def _read(session: AsyncSession, after: int, size: int, batch_size: int) -> _Batch:
+    """The next batch of sealed leaves below `size`, after leaf `after`."""
+    rows = await fetch_plain(session, _LEAVES, {"after": after, "size": size, "limit": batch_size})
+    if not rows:
+        return _Batch(rows, {}, {})
+    first, last = rows[0][_SEQ], rows[-1][_SEQ]
+    return _Batch(
+        rows, await _signed_roots(session, first + 1, last + 1), await _leaf_tiles(session, first, last)
+    )
+
+
 async def _walk(session: AsyncSession, walk: Walk, batch_size: int) -> None:
+    """Check every leaf in order, reading each batch while the one before is hashed."""
     _check_root(walk, await _signed_roots(session, 0, 0))
-    async for rows in _batches(session, walk.size, batch_size):
-        first, last = rows[0][_SEQ], rows[-1][_SEQ]
-        checkpoints, stored = (
-            await _signed_roots(session, first + 1, last + 1),
-            await _leaf_tiles(session, first, last),
-        )
-        for row in rows:
-            if not _step(walk, row, stored):
-                return
-            _check_root(walk, checkpoints)
-            if walk.finding:
-                return
-    await _finish(session, walk)
+    batch = await _read(session, -1, walk.size, batch_size)
+    while batch.rows and not walk.finding:
+        reading = asyncio.ensure_future(_read(session, batch.last, walk.size, batch_size))
+        await asyncio.sleep(0)  # its query is on its way before this batch is hashed
+        _check(walk, batch)
+        batch = await reading  # the session is used by one task at a time
+    if not walk.finding:
+        await _finish(session, walk)
 
 
-async def _batches(
-    session: AsyncSession, size: int, batch_size: int
-) -> AsyncIterator[Sequence[Sequence[Any]]]:
-    """The sealed events below `size` in leaf order, a batch at a time (each batch an index range)."""
-    after = -1
-    while after < size - 1:
-        params = {"after": after, "size": size, "limit": batch_size}
-        rows = await fetch_plain(session, _LEAVES, params)
-        if not rows:
+def _check(walk: Walk, batch: _Batch) -> None:
+    for row in batch.rows:
+        if not _step(walk, row, batch.stored):
             return
-        yield rows
-        after = rows[-1][_SEQ]
+        _check_root(walk, batch.checkpoints)
+        if walk.finding:
+            return
 
 
 # The leaf's columns first, as row_leaf_hash reads them; the leaf index and stored hash after them.
