@@ -158,6 +158,8 @@ async def test_the_verifier_key_is_a_c2sp_note_verifier_key(client: httpx.AsyncC
         ("inclusion", {"index": -1, "tree_size": 2}, "index"),
         ("consistency", {"from_size": 3, "to_size": 2}, "from_size"),
         ("consistency", {"from_size": 1, "to_size": 4}, "to_size"),
+        ("consistency", {"from_size": 4, "to_size": 4}, "to_size"),
+        ("inclusion", {"index": 3, "tree_size": 64}, "tree_size"),
         ("consistency", {"from_size": 0, "to_size": 2}, "from_size"),
     ],
 )

@@ -2,10 +2,11 @@
 so a proof reads O(log n) nodes and nothing is recomputed (docs/architecture.md).
 """
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable
 
-from sqlalchemy import Table, select, tuple_
+from sqlalchemy import Table, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,14 +29,30 @@ def tile_of(node: Node) -> Node:
 
 
 async def read_tiles(session: AsyncSession, keys: Iterable[Node]) -> Tiles:
-    """The stored tiles among `keys`."""
+    """The stored tiles among `keys`, in one query whose text is the same whatever the keys."""
     wanted = sorted(set(keys))
     if not wanted:
         return {}
-    statement = select(_TILES.c.level, _TILES.c.number, _TILES.c.hashes).where(
-        tuple_(_TILES.c.level, _TILES.c.number).in_(wanted)
+    on_postgresql = session.get_bind().dialect.name == "postgresql"
+    params = (
+        {"levels": [k[0] for k in wanted], "numbers": [k[1] for k in wanted]}
+        if on_postgresql
+        else {"keys": json.dumps(wanted)}
     )
-    return {(row.level, row.number): row.hashes for row in await session.execute(statement)}
+    found = await session.execute(_BY_KEYS_PG if on_postgresql else _BY_KEYS_SQLITE, params)
+    return {(level, number): hashes for level, number, hashes in found}
+
+
+# The keys as arrays (or JSON on SQLite): an IN list of pairs was rendered anew for every query.
+_BY_KEYS_PG = text(
+    "SELECT t.level, t.number, t.hashes FROM audit_tree_tiles AS t "
+    "JOIN unnest(CAST(:levels AS smallint[]), CAST(:numbers AS bigint[])) AS k(level, number) "
+    "ON t.level = k.level AND t.number = k.number"
+)
+_BY_KEYS_SQLITE = text(
+    "SELECT t.level, t.number, t.hashes FROM json_each(:keys) AS k JOIN audit_tree_tiles AS t "
+    "ON t.level = json_extract(k.value, '$[0]') AND t.number = json_extract(k.value, '$[1]')"
+)
 
 
 def node_in(tiles: Tiles, node: Node) -> bytes:

@@ -9,7 +9,7 @@ from sqlmodel import col
 
 from app.config import Settings
 from app.errors import NotFound, Unprocessable
-from app.journal import keys, proofs, sequencer, verify
+from app.journal import keys, proofs, sequencer, tiles, verify
 from app.journal.merkle import EMPTY_ROOT
 from app.journal.notes import NoteError, open_checkpoint
 from app.journal.pending import PendingAudit, journal_of
@@ -215,19 +215,21 @@ def verifier_key(settings: Settings) -> str:
     return keys.verifier(settings).text()
 
 
-async def _within_log(session: AsyncSession, field: str, size: int) -> None:
-    """Refuse a tree size the log has not signed a checkpoint for."""
+async def _beyond_log(session: AsyncSession, field: str) -> Unprocessable:
+    """The error for a tree size the log has not signed a checkpoint for."""
     signed = await sequencer.latest_size(session) or 0
-    if size > signed:
-        raise Unprocessable.field(field, f"must be at most the size of the latest checkpoint, {signed}")
+    return Unprocessable.field(field, f"must be at most the size of the latest checkpoint, {signed}")
 
 
 async def inclusion_proof(session: AsyncSession, index: int, tree_size: int) -> InclusionProof:
     """The RFC 9162 audit path of leaf `index` in the tree of `tree_size` leaves."""
     if index >= tree_size:
         raise Unprocessable.field("index", "must be less than tree_size")
-    await _within_log(session, "tree_size", tree_size)
-    leaf, path = await proofs.inclusion(session, index, tree_size)
+    try:
+        # The proof's nodes cover every leaf below tree_size: one is missing past the stored tree.
+        leaf, path = await proofs.inclusion(session, index, tree_size)
+    except tiles.MissingNode:
+        raise await _beyond_log(session, "tree_size") from None
     return InclusionProof(
         index=index, tree_size=tree_size, leaf_hash=b64(leaf), hashes=[b64(h) for h in path]
     )
@@ -237,6 +239,10 @@ async def consistency_proof(session: AsyncSession, from_size: int, to_size: int)
     """The RFC 9162 proof that the tree of `from_size` leaves is a prefix of the tree of `to_size`."""
     if from_size > to_size:
         raise Unprocessable.field("from_size", "must not be more than to_size")
-    await _within_log(session, "to_size", to_size)
-    path = await proofs.consistency(session, from_size, to_size)
+    if from_size == to_size and to_size > (await sequencer.latest_size(session) or 0):
+        raise await _beyond_log(session, "to_size")
+    try:
+        path = await proofs.consistency(session, from_size, to_size)
+    except tiles.MissingNode:
+        raise await _beyond_log(session, "to_size") from None
     return ConsistencyProof(from_size=from_size, to_size=to_size, hashes=[b64(h) for h in path])
