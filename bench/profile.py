@@ -47,18 +47,15 @@ async def recording(pid: int, name: str) -> AsyncIterator[None]:
 
 
 def _package(file: str) -> str:
-    """`sqlalchemy`, `asyncpg`, `app/journal`, `asyncio`...: what a frame's file belongs to."""
-    if "site-packages/" in file:
-        return file.split("site-packages/", 1)[1].split("/", 1)[0].removesuffix(".py")
-    if "/app/" in file or file.startswith("app/"):
-        parts = file.split("app/", 1)[1].split("/")
-        return "app/" + parts[0].removesuffix(".py") if len(parts) > 1 else "app"
+    """`sqlalchemy`, `asyncpg`, `app/journal`, `asyncio`...: what a frame's file belongs to.
+
+    py-spy shows files relative to their import root (`sqlalchemy/orm/session.py`).
+    """
+    file = file.split("site-packages/", 1)[-1]
     parts = file.split("/")
-    return (
-        parts[-2]
-        if len(parts) > 1 and parts[-2] not in {"lib", "python3.11"}
-        else parts[-1].removesuffix(".py")
-    )
+    if parts[0] == "app" and len(parts) > 2:
+        return f"app/{parts[1]}"
+    return parts[0].removesuffix(".py") if len(parts) > 1 else "stdlib " + parts[0].removesuffix(".py")
 
 
 def _leaf(stack: str) -> tuple[str, str]:
@@ -82,7 +79,8 @@ def summary(collapsed: str, top: int = 14) -> str:
         by_package[package] += int(count)
         by_function[f"{package}: {function}"] += int(count)
     total = sum(by_package.values()) or 1
-    lines = [f"{total} samples; self time by package:"]
+    ours = sum(n for name, n in by_package.items() if name.startswith("app"))
+    lines = [f"{total} samples; the service's own code (app/) {ours / total:.1%}; self time by package:"]
     lines += [f"  {n / total:6.1%}  {name}" for name, n in by_package.most_common(top)]
     lines.append("self time by function:")
     lines += [f"  {n / total:6.1%}  {name}" for name, n in by_function.most_common(top)]
