@@ -1,4 +1,10 @@
 # syntax=docker/dockerfile:1
+# GOV.UK Frontend's CSS, JavaScript, fonts and images, at the version package-lock.json pins.
+FROM node:20-slim AS assets
+WORKDIR /assets
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund --loglevel=error
+
 FROM python:3.11-slim AS build
 WORKDIR /src
 COPY pyproject.toml README.md ./
@@ -7,7 +13,8 @@ RUN python -m pip install --no-cache-dir --upgrade pip \
  && python -m pip wheel --no-cache-dir --wheel-dir /wheels .
 
 FROM python:3.11-slim
-ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 ENVIRONMENT=production
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 ENVIRONMENT=production \
+    GOVUK_FRONTEND_DIR=/srv/govuk-frontend
 RUN groupadd --system app && useradd --system --gid app --home-dir /srv --shell /usr/sbin/nologin app \
  && mkdir -p /srv/data && chown app:app /srv/data
 WORKDIR /srv
@@ -17,10 +24,12 @@ ENV DATABASE_URL=sqlite+aiosqlite:////srv/data/referral_exchange.db
 VOLUME ["/srv/data"]
 COPY --from=build /wheels /wheels
 RUN python -m pip install --no-cache-dir /wheels/* && rm -rf /wheels
+COPY --from=assets /assets/node_modules/govuk-frontend/dist/govuk ./govuk-frontend
 COPY migrations ./migrations
 USER app
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=3s --start-period=30s --retries=3 CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz')"
 # Migrations first (idempotent; replicas starting together take turns on a PostgreSQL advisory
-# lock), then the server; DATABASE_URL, JWT_SECRET and AUDIT_SIGNING_KEY come from the environment.
+# lock), then the server; DATABASE_URL, JWT_SECRET, SECRETS_KEY and AUDIT_SIGNING_KEY come from the
+# environment.
 CMD ["sh", "-c", "referral-exchange migrate && exec referral-exchange serve --host 0.0.0.0 --port 8000"]

@@ -3,10 +3,13 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# GOV.UK Frontend for the staff pages, pinned in package-lock.json (Node 20 or later).
+ASSETS := node_modules/.package-lock.json
 PG_TEST_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/postgres
 PG_BENCH_URL ?= $(PG_TEST_URL)
 
-.PHONY: run test test-postgres lint typecheck openapi openapi-check fuzz bench bench-audit bench-million check install clean
+.PHONY: run test test-postgres lint typecheck openapi openapi-check fuzz bench bench-audit bench-million check install clean \
+	messages screenshots
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,23 +17,28 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+$(ASSETS): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(ASSETS)
 
-# The worker seals the audit log and delivers webhooks beside the server, and stops with it.
-run: $(STAMP)
+install: $(STAMP) $(ASSETS)
+
+# The worker seals the audit log and sends webhooks and notifications beside the server, and stops with it.
+run: $(STAMP) $(ASSETS)
 	$(BIN)/referral-exchange migrate
 	$(BIN)/referral-exchange seed-demo
 	$(BIN)/referral-exchange worker & trap 'kill $$!' EXIT; $(BIN)/referral-exchange serve --host 127.0.0.1 --port 8000
 
-test: $(STAMP)
+test: $(STAMP) $(ASSETS)
 	$(BIN)/pytest
 
-test-postgres: $(STAMP)
-	TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest
+# The browser tests exercise the pages, not the database: `make test` runs them once.
+test-postgres: $(STAMP) $(ASSETS)
+	TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -m "not browser"
 
 lint: $(STAMP)
-	$(BIN)/ruff check app tests migrations/env.py bench
-	$(BIN)/ruff format --check app tests migrations/env.py bench
+	$(BIN)/ruff check app tests migrations/env.py bench tools
+	$(BIN)/ruff format --check app tests migrations/env.py bench tools
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -54,7 +62,16 @@ bench-audit: $(STAMP)
 bench-million: $(STAMP)
 	PG_BENCH_URL=$(PG_BENCH_URL) $(BIN)/python -m bench.million
 
+# The message catalogue template every translation (Welsh first) starts from.
+messages: $(STAMP)
+	$(BIN)/pybabel extract --mapping-file babel.cfg --no-location --sort-output --omit-header \
+		--output-file app/web/locale/messages.pot app/web
+
+# The README's pictures of the inbox and a referral, from the demo data.
+screenshots: $(STAMP) $(ASSETS)
+	$(BIN)/python -m tools.screenshots
+
 check: lint typecheck openapi-check test test-postgres fuzz
 
 clean:
-	rm -rf $(VENV) referral_exchange.db referral_exchange.db-wal referral_exchange.db-shm .audit-signing-key
+	rm -rf $(VENV) node_modules referral_exchange.db referral_exchange.db-wal referral_exchange.db-shm .audit-signing-key

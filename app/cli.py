@@ -14,20 +14,22 @@ from alembic.config import Config
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import unit_of_work
-from app.config import get_settings
+from app.config import Settings, get_settings
 from app.db import dispose_engine
 from app.errors import AppError
 from app.journal.notes import NoteError, new_signer
 from app.models.audit import ActorKind, AuditActor
-from app.models.identity import Role, Scope
-from app.security import new_client_id, new_client_secret
-from app.services import audit, identity, retention, seed
+from app.models.identity import AGENCY_ROLES, Role, Scope, UserCreate
+from app.security import Principal, new_client_id, new_client_secret
+from app.services import audit, clients, identity, retention, seed, users, webhooks
 
 cli = typer.Typer(help="Referral exchange: serve, migrate and administer.", no_args_is_help=True)
 audit_cli = typer.Typer(help="Seal, verify and sign the audit log.", no_args_is_help=True)
 cli.add_typer(audit_cli, name="audit")
 retention_cli = typer.Typer(help="Remove personal data once it is no longer needed.", no_args_is_help=True)
 cli.add_typer(retention_cli, name="retention")
+secrets_cli = typer.Typer(help="Secrets kept encrypted at rest (SECRETS_KEY).", no_args_is_help=True)
+cli.add_typer(secrets_cli, name="secrets")
 CLI_ACTOR = AuditActor(kind=ActorKind.SYSTEM, id="cli")
 T = TypeVar("T")
 
@@ -85,9 +87,19 @@ def serve(
         host=host,
         port=port,
         workers=workers,
-        proxy_headers=True,
         access_log=False,
+        **proxy_options(get_settings()),
     )
+
+
+def proxy_options(settings: Settings) -> dict[str, Any]:
+    """Believe X-Forwarded-For only from the proxies FORWARDED_ALLOW_IPS names (none by default).
+
+    Uvicorn's own default believes it from any local address, so that anything running on the
+    host could choose the client address the rate limits count by.
+    """
+    trusted = settings.forwarded_allow_ips.strip()
+    return {"proxy_headers": bool(trusted), "forwarded_allow_ips": trusted or None}
 
 
 @cli.command()
@@ -127,11 +139,13 @@ def _print_logins(result: dict[str, Any]) -> None:
 def create_admin(
     username: Annotated[str, typer.Option(help="Login name.")],
     password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
-    role: Annotated[Role, typer.Option(help="admin or auditor (platform roles).")] = Role.ADMIN,
+    role: Annotated[
+        Role, typer.Option(help="platform_admin or auditor (platform roles).")
+    ] = Role.PLATFORM_ADMIN,
 ) -> None:
     """Create a platform admin (or auditor) account."""
-    if role not in {Role.ADMIN, Role.AUDITOR}:
-        raise typer.BadParameter("create-admin makes platform accounts: admin or auditor")
+    if role not in {Role.PLATFORM_ADMIN, Role.AUDITOR}:
+        raise typer.BadParameter("create-admin makes platform accounts: platform_admin or auditor")
 
     async def work(session: AsyncSession) -> None:
         await identity.create_user(
@@ -140,6 +154,51 @@ def create_admin(
 
     _in_transaction(work)
     typer.echo(f"created {role.value} {username}")
+
+
+@cli.command("create-user")
+def create_user(
+    agency_id: Annotated[uuid.UUID, typer.Option(help="The agency the person works for.")],
+    username: Annotated[str, typer.Option(help="Login name.")],
+    role: Annotated[Role, typer.Option(help="caseworker or agency_admin.")] = Role.CASEWORKER,
+    email: Annotated[str | None, typer.Option(help="Where their notifications go.")] = None,
+    display_name: Annotated[str, typer.Option(help="Their name as colleagues see it.")] = "",
+) -> None:
+    """Add a member of an agency's staff and print their single-use set-password link."""
+    if role not in AGENCY_ROLES:
+        raise typer.BadParameter("create-user makes agency staff: caseworker or agency_admin")
+    body = UserCreate(
+        username=username, role=role, agency_id=agency_id, email=email, display_name=display_name
+    )
+    cli_admin = Principal(ActorKind.SYSTEM, "cli", None, frozenset())
+    created = _in_transaction(lambda session: users.create(session, get_settings(), cli_admin, body))
+    typer.echo(
+        f"created {role.value} {created.username}; set-password link (valid until "
+        f"{created.set_password_expires_at.isoformat()}, single use):"
+    )
+    typer.echo(created.set_password_link)
+
+
+@cli.command("disable-user")
+def disable_user(username: Annotated[str, typer.Argument(help="Login name.")]) -> None:
+    """Deactivate a staff account; its tokens and web sessions stop at once."""
+    _in_transaction(lambda session: users.disable_by_username(session, CLI_ACTOR, username))
+    typer.echo(f"disabled {username}")
+
+
+@cli.command("disable-client")
+def disable_client(client_id: Annotated[str, typer.Argument(help="The client's id.")]) -> None:
+    """Deactivate an API client; its tokens stop at once."""
+    _in_transaction(lambda session: clients.disable(session, CLI_ACTOR, client_id))
+    typer.echo(f"disabled {client_id}")
+
+
+@cli.command("rotate-client-secret")
+def rotate_client_secret(client_id: Annotated[str, typer.Argument(help="The client's id.")]) -> None:
+    """Give an API client a new secret (printed once); tokens issued before stop at once."""
+    secret = new_client_secret()
+    _in_transaction(lambda session: clients.rotate_secret(session, CLI_ACTOR, client_id, secret))
+    typer.echo(json.dumps({"client_id": client_id, "client_secret": secret}))
 
 
 @cli.command("create-client")
@@ -168,13 +227,13 @@ def create_client(
 
 @cli.command()
 def worker(
-    once: Annotated[bool, typer.Option("--once", help="Deliver what is due now, then exit.")] = False,
+    once: Annotated[bool, typer.Option("--once", help="Send what is due now, then exit.")] = False,
     batch_size: Annotated[int | None, typer.Option(min=1, help="Deliveries claimed per batch.")] = None,
     poll_interval: Annotated[
         float | None, typer.Option(min=0, help="Seconds between polls when idle.")
     ] = None,
 ) -> None:
-    """Deliver webhooks: claim due deliveries, send them signed, retry failures with backoff."""
+    """Deliver webhooks and notifications (claim, send, retry with backoff) and make the daily digests."""
     from app import worker as delivery_worker
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
@@ -218,6 +277,13 @@ def retention_run(
             }
         )
     )
+
+
+@secrets_cli.command("rotate")
+def secrets_rotate() -> None:
+    """Re-encrypt every stored secret under the first key in SECRETS_KEY; then older keys can go."""
+    count = _in_transaction(lambda session: webhooks.rotate_secrets(session, CLI_ACTOR))
+    typer.echo(json.dumps({"re_encrypted": count}))
 
 
 @cli.command("export-openapi")

@@ -1,8 +1,10 @@
 """Typed settings read from the environment (and an optional `.env` file)."""
 
 from functools import lru_cache
+from pathlib import Path
 from typing import Literal
 
+from cryptography.fernet import Fernet
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -10,6 +12,11 @@ from app.journal.notes import NoteError, parse_signer, parse_verifier
 
 # Publicly known, so usable only where nothing real is at stake.
 DEVELOPMENT_JWT_SECRET = "development-only-secret-change-me-0123456789"  # noqa: S105
+# A Fernet key (base64 of "development-only-key-change-me!!"), as public as the one above.
+DEVELOPMENT_SECRETS_KEY = "ZGV2ZWxvcG1lbnQtb25seS1rZXktY2hhbmdlLW1lISE="
+
+# Every kind of notification (one GOV.UK Notify template each).
+NOTIFICATION_KINDS = ("new_referral", "referral_update", "message", "overdue_digest", "follow_up_due")
 
 Environment = Literal["development", "test", "production"]
 
@@ -31,8 +38,18 @@ class Settings(BaseSettings):
     jwt_algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
     jwt_issuer: str = "referral-exchange"
     jwt_audience: str = "referral-exchange"
+    # Fernet keys, comma-separated, for secrets kept encrypted at rest: the first encrypts, all decrypt.
+    secrets_key: SecretStr = SecretStr(DEVELOPMENT_SECRETS_KEY)
     user_token_ttl_seconds: int = 15 * 60
     client_token_ttl_seconds: int = 60 * 60
+
+    # How long one process trusts what it last read of an account (active, token version) before
+    # reading it again: a user disabled or a client rotated through another process is refused
+    # within this many seconds; through this process, at once.
+    account_cache_seconds: float = Field(default=2.0, ge=0, le=60)
+    set_password_link_hours: int = Field(default=72, ge=1, le=24 * 14)
+    # Where the staff web app is served; links in notifications point under it.
+    public_base_url: str = "http://127.0.0.1:8000"
 
     # Argon2id cost; the defaults follow RFC 9106's second recommended option.
     password_hash_time_cost: int = 3
@@ -55,6 +72,20 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = 600
     token_rate_limit_per_minute: int = 20
     rate_limit_storage_uri: str = "memory://"
+    # Password sign-in for one account name is refused for LOGIN_LOCK_SECONDS once it has failed
+    # LOGIN_LOCK_FAILURES times within LOGIN_LOCK_WINDOW_SECONDS, whatever address the tries came from.
+    login_lock_failures: int = Field(default=10, ge=2)
+    login_lock_window_seconds: int = Field(default=15 * 60, ge=1)
+    login_lock_seconds: int = Field(default=15 * 60, ge=1)
+    # Proxies whose X-Forwarded-For `serve` believes (comma-separated addresses or networks, `*`
+    # for any). Empty: none, and the client address is the connection's.
+    forwarded_allow_ips: str = ""
+
+    # In production /docs, /redoc and /openapi.json are served only when this says so.
+    public_api_docs: bool = False
+    # The bearer token Prometheus sends to GET /metrics. Required in production (unset, every
+    # scrape is refused there); elsewhere, unset leaves the endpoint open.
+    metrics_token: SecretStr | None = None
 
     # Outbound webhooks. Private and loopback targets, and plain http outside development, are
     # refused unless allowed here (for tests and closed networks).
@@ -97,6 +128,44 @@ class Settings(BaseSettings):
             )
         return self
 
+    # Notifications to staff: `log` writes them to the console, `smtp` sends email through
+    # SMTP_URL, `govuk_notify` through GOV.UK Notify with one template id per kind.
+    notify_backend: Literal["log", "smtp", "govuk_notify"] = "log"
+    smtp_url: SecretStr | None = None
+    notify_from_address: str = "referrals@referral-exchange.example"
+    notify_api_key: SecretStr | None = None
+    notify_base_url: str = "https://api.notifications.service.gov.uk"
+    notify_template_ids: dict[str, str] = Field(default_factory=dict)
+    notify_timeout_seconds: float = 15.0
+    notify_max_attempts: int = Field(default=8, ge=1)
+    notify_retry_base_seconds: float = 60.0
+    notify_retry_max_seconds: float = 3600.0
+    notify_batch_size: int = Field(default=50, ge=1)
+    # The hour (UTC) from which each day's digests are sent.
+    notify_digest_hour: int = Field(default=7, ge=0, le=23)
+
+    @model_validator(mode="after")
+    def _backend_is_configured(self) -> "Settings":
+        if self.notify_backend == "smtp" and self.smtp_url is None:
+            raise ValueError("NOTIFY_BACKEND=smtp needs SMTP_URL")
+        if self.notify_backend == "govuk_notify":
+            missing = sorted(set(NOTIFICATION_KINDS) - self.notify_template_ids.keys())
+            if self.notify_api_key is None or missing:
+                raise ValueError(
+                    f"NOTIFY_BACKEND=govuk_notify needs NOTIFY_API_KEY and template ids for {missing}"
+                )
+        return self
+
+    # Staff pages. A signed-in session ends after this long without a request, and in any case
+    # this long after sign-in; the warning page comes this many minutes before the idle end.
+    web_idle_timeout_minutes: int = Field(default=30, ge=2)
+    web_idle_warning_minutes: int = Field(default=2, ge=1)
+    web_absolute_timeout_hours: int = Field(default=12, ge=1)
+    # GOV.UK Frontend's `dist/govuk` folder (`make install` puts it under node_modules/).
+    govuk_frontend_dir: Path = (
+        Path(__file__).resolve().parent.parent / "node_modules/govuk-frontend/dist/govuk"
+    )
+
     @model_validator(mode="after")
     def _lease_outlasts_a_delivery(self) -> "Settings":
         # A lease that ran out mid-send would let a second worker send the same delivery again.
@@ -115,13 +184,46 @@ class Settings(BaseSettings):
             raise ValueError("JWT_SECRET must be at least 32 characters outside development")
         return self
 
+    @model_validator(mode="after")
+    def _usable_secrets_key(self) -> "Settings":
+        keys = [key.strip() for key in self.secrets_key.get_secret_value().split(",") if key.strip()]
+        if not keys or not all(_is_fernet_key(key) for key in keys):
+            raise ValueError("SECRETS_KEY must be Fernet keys (Fernet.generate_key()), comma-separated")
+        if self.environment != "development" and DEVELOPMENT_SECRETS_KEY in keys:
+            raise ValueError("SECRETS_KEY must be set outside development; the default is public")
+        return self
+
+    @model_validator(mode="after")
+    def _metrics_token_long_enough(self) -> "Settings":
+        token = self.metrics_token.get_secret_value() if self.metrics_token else None
+        if token is not None and self.environment != "development" and len(token) < 32:
+            raise ValueError("METRICS_TOKEN must be at least 32 characters outside development")
+        return self
+
+    @property
+    def api_docs_served(self) -> bool:
+        return self.environment != "production" or self.public_api_docs
+
     @property
     def webhook_http_allowed(self) -> bool:
         return self.environment == "development" or self.webhook_allow_http
 
     @property
+    def secure_cookies(self) -> bool:
+        """Cookies only over HTTPS, everywhere but on a developer's machine."""
+        return self.environment != "development"
+
+    @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+
+def _is_fernet_key(key: str) -> bool:
+    try:
+        Fernet(key)
+    except ValueError:
+        return False
+    return True
 
 
 @lru_cache

@@ -16,6 +16,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
 
 from app.config import Settings, get_settings
+from app.logs import keep_personal_data_out_of_driver_logs
 
 # JSONB on PostgreSQL (indexable, compact); plain JSON text elsewhere. Python None is SQL NULL.
 JSONType = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
@@ -121,15 +122,21 @@ def _ping_when_idle(engine: AsyncEngine) -> None:
 
 def create_engine(settings: Settings) -> AsyncEngine:
     """An async engine for `settings.database_url`, tuned for its dialect."""
+    # Statements' parameters hold personal data: they are kept out of errors and logs.
+    keep_personal_data_out_of_driver_logs()
     if settings.is_sqlite:
         engine = create_async_engine(
-            settings.database_url, echo=settings.database_echo, connect_args={"timeout": 30}
+            settings.database_url,
+            echo=settings.database_echo,
+            hide_parameters=True,
+            connect_args={"timeout": 30},
         )
         _configure_sqlite(engine)
         return engine
     engine = create_async_engine(
         settings.database_url,
         echo=settings.database_echo,
+        hide_parameters=True,
         pool_size=settings.database_pool_size,
         connect_args={"server_settings": {"application_name": "referral-exchange"}},
     )

@@ -5,7 +5,9 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Header, Request, Security
+from fastapi.dependencies.models import Dependant
 from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlowPassword, OAuthFlows
+from fastapi.routing import APIRoute
 from fastapi.security import OAuth2, SecurityScopes
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import HTTPConnection
@@ -13,21 +15,23 @@ from starlette.requests import HTTPConnection
 from app import unit_of_work
 from app.config import Settings, get_settings
 from app.db import get_sessionmaker
-from app.errors import AppError, InsufficientScope, NotAuthenticated
+from app.errors import AppError, InsufficientScope, NotAuthenticated, Unprocessable
 from app.models.identity import Scope
 from app.persistence import idempotency
 from app.security import InvalidToken, Principal, read_token
-from app.services import referrals
+from app.services import accounts, referrals
 from app.services.referrals import PartyAccess
 
 TOKEN_URL = "/v1/oauth/token"  # noqa: S105
 SCOPE_DESCRIPTIONS = {
     Scope.REFERRALS_READ.value: "Read the agency's inbox and sent referrals",
     Scope.REFERRALS_WRITE.value: "Create referrals, change their status, record outcomes and messages",
-    Scope.DIRECTORY_WRITE.value: "Manage agencies and services (platform admin)",
+    Scope.DIRECTORY_WRITE.value: "Manage agencies and services (an agency admin: their own services)",
     Scope.AUDIT_READ.value: "Read and verify the audit trail",
     Scope.REPORTS_READ.value: "Read management information",
     Scope.WEBHOOKS_MANAGE.value: "Manage the agency's webhook subscriptions",
+    Scope.USERS_MANAGE.value: "Manage staff accounts (an agency admin: their own agency's)",
+    Scope.SUBJECTS_EXPORT.value: "Export everything held about one person (platform admin or auditor)",
 }
 
 
@@ -85,14 +89,17 @@ async def get_principal(
     security_scopes: SecurityScopes,
     token: Annotated[str | None, Depends(bearer_token)],
     settings: SettingsDep,
+    session: SessionDep,
 ) -> Principal:
-    """The verified caller, refused with 401 (no or bad token) or 403 (missing scope)."""
+    """The verified caller, refused with 401 (no, bad or revoked token) or 403 (missing scope)."""
     if token is None:
         raise NotAuthenticated()
     try:
         principal = read_token(token, settings)
     except InvalidToken:
         raise NotAuthenticated("The bearer token is invalid or has expired.", error="invalid_token") from None
+    if not await accounts.still_active(session, principal.kind, principal.id, principal.version):
+        raise NotAuthenticated("The account is disabled or its tokens were revoked.", error="invalid_token")
     missing = [s for s in security_scopes.scopes if s not in principal.scopes]
     if missing:
         raise InsufficientScope(missing)
@@ -106,6 +113,8 @@ DirectoryWriter = Annotated[Principal, Security(get_principal, scopes=[Scope.DIR
 AuditReader = Annotated[Principal, Security(get_principal, scopes=[Scope.AUDIT_READ.value])]
 ReportsReader = Annotated[Principal, Security(get_principal, scopes=[Scope.REPORTS_READ.value])]
 WebhookManager = Annotated[Principal, Security(get_principal, scopes=[Scope.WEBHOOKS_MANAGE.value])]
+UserManager = Annotated[Principal, Security(get_principal, scopes=[Scope.USERS_MANAGE.value])]
+SubjectExporter = Annotated[Principal, Security(get_principal, scopes=[Scope.SUBJECTS_EXPORT.value])]
 
 
 async def _idempotency_claim(
@@ -143,3 +152,28 @@ async def _writable_referral(
 # A referral loaded for one of its two parties (404 for anyone else), with the scope checked.
 ReadableReferral = Annotated[PartyAccess, Depends(_readable_referral)]
 WritableReferral = Annotated[PartyAccess, Depends(_writable_referral)]
+
+
+def _query_names(dependant: Dependant) -> set[str]:
+    names = {param.alias for param in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names
+
+
+async def known_query_only(request: Request) -> None:
+    """Refuse query parameters the route does not declare (422), instead of ignoring a typo."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return
+    unknown = sorted(set(request.query_params) - _query_names(route.dependant))
+    if unknown:
+        message = "is not a parameter of this endpoint"
+        raise Unprocessable(
+            f"Unknown query parameter(s): {', '.join(unknown)}.",
+            errors=[{"field": name, "in": "query", "message": message} for name in unknown],
+        )
+
+
+# Route dependency for lists whose filters must not be silently ignored when misspelt.
+KnownQueryOnly = Depends(known_query_only)

@@ -5,13 +5,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
+from starlette.types import ASGIApp
 
-from app import openapi
+from app import openapi, web
 from app.config import get_settings
 from app.db import dispose_engine
 from app.errors import Responses, install_error_handlers
 from app.metrics import RequestMetrics
-from app.middleware import BodySizeLimit
+from app.middleware import BodySizeLimit, SecurityHeaders
 from app.ratelimit import RESPONSES as RATE_LIMITED
 from app.ratelimit import enforce_rate_limit
 from app.routers import (
@@ -22,12 +23,15 @@ from app.routers import (
     health,
     identity,
     metrics,
+    notifications,
     oauth,
     referrals,
     reports,
     subjects,
+    users,
     webhooks,
 )
+from app.text_guard import refuse_control_characters
 
 DESCRIPTION = """Consented referrals between agencies that support families into work.
 
@@ -51,14 +55,27 @@ async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
     await dispose_engine()
 
 
+class ReferralExchange(openapi.DocumentedAPI):
+    """The application, with the security headers added outside every other layer."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        # Outside Starlette's server-error layer too, so that an unexpected 500 carries them.
+        return SecurityHeaders(super().build_middleware_stack())
+
+
 def create_app() -> FastAPI:
     """Build the application with every router and the problem-details error handlers."""
-    app = openapi.DocumentedAPI(
+    docs = get_settings().api_docs_served
+    app = ReferralExchange(
         title="Referral exchange",
         version="1.0.0",
         description=DESCRIPTION,
         lifespan=_lifespan,
-        dependencies=[Depends(enforce_rate_limit)],
+        dependencies=[Depends(enforce_rate_limit), Depends(refuse_control_characters)],
+        # Off in production unless PUBLIC_API_DOCS says otherwise: the map of the API is not for everyone.
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
     )
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=get_settings().max_body_bytes)
@@ -74,8 +91,11 @@ def create_app() -> FastAPI:
         audit.router,
         reports.router,
         subjects.router,
+        users.router,
+        notifications.router,
     ):
         app.include_router(router, responses=GUARDED)
     app.include_router(events.router, responses=GUARDED)
     app.include_router(webhooks.router, responses=GUARDED)
+    web.install(app)
     return app

@@ -1,4 +1,4 @@
-"""ASGI middleware that has to see every request before routing: the request body size limit."""
+"""ASGI middleware that has to see every request or response: the body size limit, the security headers."""
 
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -81,3 +81,40 @@ class BodySizeLimit:
         response = _too_large(self.max_bytes).render(request)
         response.headers["Connection"] = "close"
         await response(scope, receive, send)
+
+
+# Sent with every response. Nothing the service returns is to be sniffed as another type, and no
+# URL of it (they name referrals) is to leak to another site through the Referer header.
+ALWAYS = ((b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer"))
+# Tokens and personal data must not be kept by browsers or shared caches; a response that sets
+# its own Cache-Control (a static asset, say) keeps it.
+NOT_STORED = (b"cache-control", b"no-store")
+_ALWAYS_NAMES = frozenset(name for name, _ in ALWAYS)
+
+
+def _with_security_headers(message: Message) -> Message:
+    headers = [
+        (name, value) for name, value in message.get("headers", []) if name.lower() not in _ALWAYS_NAMES
+    ]
+    if not any(name.lower() == NOT_STORED[0] for name, _ in headers):
+        headers.append(NOT_STORED)
+    return {**message, "headers": [*headers, *ALWAYS]}
+
+
+class SecurityHeaders:
+    """Add nosniff, no-referrer and (unless the response says otherwise) no-store to every response."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = _with_security_headers(message)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

@@ -5,6 +5,9 @@ every error here is `application/problem+json` (the token endpoint's are RFC 674
 Two answers follow from how a route is declared rather than from what it does, so they are
 added wherever they apply: 403 where the operation requires a scope the token may lack, and
 400 where it reads a JSON body, which fails to parse when the bytes are not UTF-8.
+A route that accepts any one of several scopes lists each as a security requirement of its
+own; the scope-less requirement its authentication dependency adds is then dropped, since it
+would read as "any valid token".
 """
 
 from typing import Any
@@ -66,10 +69,18 @@ def _needs_scope(operation: dict[str, Any]) -> bool:
     return any(scopes for requirement in operation.get("security", []) for scopes in requirement.values())
 
 
+def _alternatives_only(operation: dict[str, Any]) -> None:
+    requirements = operation.get("security", [])
+    scoped = [r for r in requirements if any(r.values())]
+    if scoped and len(scoped) < len(requirements):
+        operation["security"] = scoped
+
+
 def describe_problems(document: dict[str, Any]) -> dict[str, Any]:
     """Give every 4xx and 5xx response of `document` the problem media type and schema."""
     for path, operations in document.get("paths", {}).items():
         for method, operation in operations.items():
+            _alternatives_only(operation)
             responses = operation["responses"]
             if _needs_scope(operation):
                 responses.setdefault("403", {"description": "The token lacks a required scope"})

@@ -41,6 +41,41 @@ def is_public(address: IPAddress) -> bool:
     return address.is_global and not (special or address.is_multicast or address.is_reserved)
 
 
+def parse(url_text: str) -> httpx.URL:
+    """The URL as the client that sends to it reads it, if it is unambiguous; UnsafeTarget otherwise.
+
+    Validating with the parser that sends leaves no room for two parsers to disagree. Only
+    printable ASCII is taken (an internationalised host name is given in its xn-- form), and a
+    host that ends in a number must be a dotted-quad address: `0177.0.0.1`, `127.1` and
+    `2130706433` mean 127.0.0.1 to some resolvers and a host name to others.
+    """
+    if not url_text.isascii() or not url_text.isprintable() or " " in url_text:
+        raise UnsafeTarget("must be printable ASCII without spaces (an international host in its xn-- form)")
+    try:
+        url = httpx.URL(url_text)
+        host = url.host  # an xn-- label is decoded here, and may be refused
+    except httpx.InvalidURL as exc:
+        raise UnsafeTarget(f"is not a valid URL: {exc}") from None
+    except ValueError:  # the IDNA codec's refusal
+        raise UnsafeTarget("is not a valid URL: the host name is not valid IDNA") from None
+    _check_numeric_host(host)
+    if url.port is not None and not 0 < url.port < 65536:
+        raise UnsafeTarget("port must be between 1 and 65535")
+    return url
+
+
+def _check_numeric_host(host: str) -> None:
+    last = host.rstrip(".").rpartition(".")[2]
+    if ":" in host or not (last.isdigit() or last.lower().startswith("0x")):
+        return  # an IPv6 literal (the parser checked it), or a host name
+    try:
+        canonical = str(ipaddress.IPv4Address(host)) == host
+    except ValueError:
+        canonical = False
+    if not canonical:
+        raise UnsafeTarget("a numeric host must be a dotted-quad IPv4 address such as 192.0.2.1")
+
+
 def check_scheme(url: httpx.URL, settings: Settings) -> None:
     if url.scheme == "https" or (url.scheme == "http" and settings.webhook_http_allowed):
         return
@@ -49,7 +84,7 @@ def check_scheme(url: httpx.URL, settings: Settings) -> None:
 
 async def resolve(url_text: str, settings: Settings) -> Target:
     """Check the URL and pin it to a permitted address its host resolves to."""
-    url = httpx.URL(url_text)
+    url = parse(url_text)
     check_scheme(url, settings)
     addresses = await _addresses(url.host, url.port or DEFAULT_PORTS[url.scheme])
     if not settings.webhook_allow_private_targets and not all(is_public(a) for a in addresses):

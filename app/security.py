@@ -60,6 +60,8 @@ class Principal:
     agency_id: uuid.UUID | None
     scopes: frozenset[str]
     role: Role | None = None
+    # The account's token version when the token was issued; a raised version revokes it.
+    version: int = 0
 
     @property
     def actor(self) -> AuditActor:
@@ -80,6 +82,11 @@ class InvalidToken(Exception):
     """The token is missing a claim, expired, for another audience, or tampered with."""
 
 
+# Clocks of the hosts that issue and check tokens may disagree by this much.
+CLOCK_SKEW_SECONDS = 30
+REQUIRED_CLAIMS = ("aud", "iss", "exp", "iat", "sub")
+
+
 def issue_token(principal: Principal, settings: Settings, ttl_seconds: int) -> str:
     """Sign a JWT carrying the principal's subject, agency, role, scopes and expiry."""
     now = utcnow()
@@ -94,6 +101,7 @@ def issue_token(principal: Principal, settings: Settings, ttl_seconds: int) -> s
         "iat": int(now.timestamp()),
         "exp": int((now + timedelta(seconds=ttl_seconds)).timestamp()),
         "jti": uuid.uuid4().hex,
+        "ver": principal.version,
     }
     return str(jwt.encode(claims, settings.jwt_secret.get_secret_value(), algorithm=settings.jwt_algorithm))
 
@@ -124,15 +132,24 @@ def _verified(token: str, secret: str, algorithm: str, audience: str, issuer: st
             algorithms=[algorithm],
             audience=audience,
             issuer=issuer,
-            options={"require_exp": True, "require_sub": True, "require_iat": True},
+            options={f"require_{claim}": True for claim in REQUIRED_CLAIMS},
         )
+        _check_issued_in_past(claims["iat"])
         principal = Principal(
             kind=ActorKind(claims["kind"]),
             id=str(claims["sub"]),
             agency_id=uuid.UUID(claims["agency_id"]) if claims.get("agency_id") else None,
             scopes=frozenset(str(claims.get("scope", "")).split()),
             role=Role(claims["role"]) if claims.get("role") else None,
+            version=int(claims.get("ver", 0)),
         )
         return principal, int(claims["exp"])
     except (JWTError, KeyError, ValueError, TypeError) as exc:
         raise InvalidToken(str(exc)) from exc
+
+
+def _check_issued_in_past(issued_at: int) -> None:
+    # A token dated ahead was minted by a host with a wrong clock or by someone holding the
+    # key; either way its lifetime cannot be trusted.
+    if issued_at > time.time() + CLOCK_SKEW_SECONDS:
+        raise InvalidToken("The token was issued in the future.")

@@ -1,14 +1,15 @@
-"""The background worker: sealing the audit log, webhook delivery (claim, send, record, each committed)
-and periodic retention.
-"""
+"""The background worker: sealing the audit log, webhook deliveries and notifications (claim, send,
+record, each committed), the daily digests, and periodic retention."""
 
 import asyncio
+import functools
 import logging
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,26 +21,69 @@ from app.persistence import idempotency
 
 # Importing delivery imports webhooks, which registers its fan-out with the sequencer.
 from app.services import delivery, retention
+from app.services.notifications import digests, sending
+from app.services.notifications.backends import Backend, backend_for
 
 logger = logging.getLogger("app.worker")
 Clock = Callable[[], datetime]
 
 
-async def deliver_due(settings: Settings, *, batch_size: int | None = None, clock: Clock = utcnow) -> int:
-    """Claim one batch of due deliveries, send it and record the attempts; how many were sent."""
+J = TypeVar("J")
+R = TypeVar("R")
+
+
+async def _cycle(
+    claim: Callable[[AsyncSession, datetime], Awaitable[list[J]]],
+    send: Callable[[list[J]], Awaitable[list[R]]],
+    record: Callable[[AsyncSession, list[R], datetime], Awaitable[None]],
+    clock: Clock,
+) -> list[R]:
+    """Claim a batch in one transaction, send it outside any, record the attempts in another."""
     async with get_sessionmaker()() as session:
-        jobs = await delivery.claim(
-            session, settings, now=clock(), limit=batch_size or settings.webhook_batch_size
-        )
+        jobs = await claim(session, clock())
         await unit_of_work.commit(session)
     if not jobs:
-        return 0
-    results = await delivery.send_all(settings, jobs)
+        return []
+    results = await send(jobs)
     async with get_sessionmaker()() as session:
-        await delivery.record(session, settings, results, now=clock())
+        await record(session, results, clock())
         await unit_of_work.commit(session)
-    failed = sum(not r.succeeded for r in results)
-    logger.info("sent %d deliveries, %d failed", len(results), failed)
+    return results
+
+
+async def deliver_due(settings: Settings, *, batch_size: int | None = None, clock: Clock = utcnow) -> int:
+    """Claim one batch of due deliveries, send it and record the attempts; how many were sent."""
+    limit = batch_size or settings.webhook_batch_size
+    results = await _cycle(
+        lambda session, now: delivery.claim(session, settings, now=now, limit=limit),
+        lambda jobs: delivery.send_all(settings, jobs),
+        lambda session, done, now: delivery.record(session, settings, done, now=now),
+        clock,
+    )
+    if results:
+        logger.info("sent %d deliveries, %d failed", len(results), sum(not r.succeeded for r in results))
+    return len(results)
+
+
+async def notify_due(
+    settings: Settings,
+    *,
+    batch_size: int | None = None,
+    clock: Clock = utcnow,
+    backend: Backend | None = None,
+) -> int:
+    """Claim one batch of due notifications, send it and record the attempts; how many were tried."""
+    limit, through = batch_size or settings.notify_batch_size, backend or backend_for(settings)
+    results = await _cycle(
+        lambda session, now: sending.claim(session, settings, now=now, limit=limit),
+        lambda jobs: sending.send_all(settings, through, jobs),
+        lambda session, done, now: sending.record(session, settings, done, now=now),
+        clock,
+    )
+    if results:
+        logger.info(
+            "sent %d notifications, %d failed", len(results), sum(r.error is not None for r in results)
+        )
     return len(results)
 
 
@@ -67,6 +111,22 @@ async def _seal_every(settings: Settings, stop: asyncio.Event, sealed: asyncio.E
         if batch and batch.positioned:
             sealed.set()
         await _sleep(stop, settings.audit_seal_interval_seconds)
+
+
+class Daily:
+    """Makes the day's digests once the digest hour has come, once a day per process."""
+
+    def __init__(self, settings: Settings, clock: Clock = utcnow) -> None:
+        self.hour, self.clock = settings.notify_digest_hour, clock
+        self.done_on: date | None = None
+
+    async def run_if_due(self) -> int:
+        now = self.clock()
+        if self.done_on == now.date() or now.hour < self.hour:
+            return 0
+        made = await unit_of_work.committed(lambda session: digests.make_all(session, now))
+        self.done_on = now.date()
+        return made
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,39 +169,40 @@ async def run(
     poll_interval: float | None = None,
     stop: asyncio.Event | None = None,
 ) -> int:
-    """Seal and deliver until stopped, or with `once` seal what is committed and deliver what is due.
+    """Seal and send until stopped, or with `once` seal what is committed and send what is due.
 
-    Returns the number of delivery attempts made.
+    Returns the number of delivery and notification attempts made.
     """
     stop = stop or asyncio.Event()
     interval = settings.webhook_poll_interval_seconds if poll_interval is None else poll_interval
     if once:
         await seal_pending(settings, wait=True)
-        return await _deliver_until_idle(settings, batch_size)
+        return await _send_until_idle(settings, batch_size)
     sealed = asyncio.Event()
     async with asyncio.TaskGroup() as tasks:
         tasks.create_task(_seal_every(settings, stop, sealed))
-        delivering = tasks.create_task(_deliver_until_stopped(settings, batch_size, interval, stop, sealed))
-    return delivering.result()
+        sending = tasks.create_task(_send_until_stopped(settings, batch_size, interval, stop, sealed))
+    return sending.result()
 
 
-async def _deliver_until_idle(settings: Settings, batch_size: int | None) -> int:
+async def _send_until_idle(settings: Settings, batch_size: int | None) -> int:
     total = 0
-    while sent := await deliver_due(settings, batch_size=batch_size):
+    while sent := await _send_due(settings, batch_size, once=True):
         total += sent
     return total
 
 
-async def _deliver_until_stopped(
+async def _send_until_stopped(
     settings: Settings, batch_size: int | None, interval: float, stop: asyncio.Event, sealed: asyncio.Event
 ) -> int:
-    """Deliver as work falls due, resting `interval` when idle unless the sequencer queues more."""
-    total, next_maintenance = 0, 0.0
+    """Send as work falls due, resting `interval` when idle unless the sequencer queues deliveries."""
+    total, next_maintenance, daily = 0, 0.0, Daily(settings)
     while not stop.is_set():
         if settings.maintenance_interval_seconds and time.monotonic() >= next_maintenance:
             await _maintain(settings)
             next_maintenance = time.monotonic() + settings.maintenance_interval_seconds
-        sent = await _guarded(settings, batch_size)
+        await _guarded(daily.run_if_due, "daily digests")
+        sent = await _send_due(settings, batch_size, once=False)
         total += sent
         if not sent:
             await _sleep(stop, interval, sealed)
@@ -149,12 +210,22 @@ async def _deliver_until_stopped(
     return total
 
 
-async def _guarded(settings: Settings, batch_size: int | None) -> int:
-    # A long-running worker outlives a database restart: log, wait, and try again.
+async def _send_due(settings: Settings, batch_size: int | None, once: bool) -> int:
+    """One batch of webhook deliveries and one of notifications; how many were tried."""
+    sent = 0
+    for step in (deliver_due, notify_due):
+        work = functools.partial(step, settings, batch_size=batch_size)
+        sent += await (work() if once else _guarded(work, f"{step.__name__} batch"))
+    return sent
+
+
+async def _guarded(work: Callable[[], Awaitable[int]], what: str) -> int:
+    # A long-running worker outlives a database restart: log, wait, and try again (a batch's
+    # claims are retried when their lease runs out).
     try:
-        return await deliver_due(settings, batch_size=batch_size)
+        return await work()
     except Exception:
-        logger.exception("delivery batch failed; its claims are retried when their lease runs out")
+        logger.exception("%s failed; it is tried again", what)
         return 0
 
 

@@ -28,7 +28,7 @@ FILL = [
        FROM generate_series(1, 50) n""",
     """INSERT INTO services (id, agency_id, name, description, eligibility, languages, area_served,
                              accepting_referrals, response_target_days, created_at, updated_at)
-       SELECT gen_random_uuid(), id, 'Service of ' || name, '', '', '["en"]', '', true, 5, now(), now()
+       SELECT gen_random_uuid(), id, 'Service of ' || name, '', '', '["en"]', '[]', true, 5, now(), now()
        FROM agencies""",
     """CREATE TEMP TABLE bench_services AS
        SELECT row_number() OVER (ORDER BY id) AS n, id, agency_id FROM services""",

@@ -5,9 +5,13 @@ from collections.abc import Iterable
 from typing import TypeVar
 
 import httpx
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.config import get_settings
+from app.db import get_engine, utcnow
 from app.journal.sequencer import Batch
 from app.models.audit import ActorKind, AuditActor
 from app.models.directory import Agency, AgencyCreate, AgencyKind, Purpose, Service, ServiceCreate
@@ -53,11 +57,19 @@ async def make_user(
     role: Role = Role.CASEWORKER,
     password: str = "correct horse",
     username: str | None = None,
+    email: str | None = None,
 ) -> User:
     name = username or f"user-{uuid.uuid4().hex[:8]}"
     return await committed(
         lambda s: identity.create_user(
-            s, SYSTEM, username=name, password=password, role=role, agency_id=agency.id if agency else None
+            s,
+            SYSTEM,
+            username=name,
+            password=password,
+            role=role,
+            agency_id=agency.id if agency else None,
+            display_name=name.title(),
+            email=email,
         )
     )
 
@@ -79,6 +91,11 @@ async def make_client(
     )
 
 
+# Tokens minted by `bearer`, by token: each is backed by a real account, made on first use in
+# every test (the database is emptied between tests), so the revocation check sees an account.
+MINTED: dict[str, Principal] = {}
+
+
 def bearer(
     agency: Agency | None,
     role: Role = Role.CASEWORKER,
@@ -89,7 +106,33 @@ def bearer(
     """Headers with a token minted directly, for tests that are not about logging in."""
     granted = frozenset(scopes) if scopes is not None else frozenset(s.value for s in ROLE_SCOPES[role])
     principal = Principal(ActorKind.USER, str(uuid.uuid4()), agency.id if agency else None, granted, role)
-    return {"Authorization": f"Bearer {issue_token(principal, get_settings(), ttl)}"}
+    token = issue_token(principal, get_settings(), ttl)
+    MINTED[token] = principal
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def back_minted_token(request: httpx.Request) -> None:
+    """Create the account behind a `bearer` token, if this test has not yet (an httpx request hook)."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    principal = MINTED.get(token) if scheme == "Bearer" else None
+    if principal is None:
+        return
+    user_id = uuid.UUID(principal.id)
+    async with get_engine().begin() as conn:
+        if await conn.scalar(select(col(User.id)).where(col(User.id) == user_id)) is not None:
+            return
+        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+        # Requests sent at once with one new token race to make its account: the first wins.
+        statement = dialect.insert(User).values(
+            id=user_id,
+            username=f"minted-{user_id.hex}",
+            role=principal.role,
+            agency_id=principal.agency_id,
+            is_active=True,
+            token_version=0,
+            created_at=utcnow(),
+        )
+        await conn.execute(statement.on_conflict_do_nothing())
 
 
 async def password_token(client: httpx.AsyncClient, username: str, password: str) -> httpx.Response:

@@ -135,7 +135,7 @@ async def test_concurrent_writers_each_reach_the_log_once(
     client: httpx.AsyncClient, auditor: dict[str, str]
 ) -> None:
     user = await make_user(await make_agency(), password="right-password")
-    admin = bearer(None, Role.ADMIN)
+    admin = bearer(None, Role.PLATFORM_ADMIN)
     logins = [
         password_token(client, user.username, "right-password" if n % 4 else "wrong-password")
         for n in range(20)
@@ -176,7 +176,7 @@ AUDIT_ROUTES = [
 
 
 @pytest.mark.parametrize("path", AUDIT_ROUTES)
-@pytest.mark.parametrize("role", [Role.CASEWORKER, Role.AGENCY_ADMIN, Role.ADMIN])
+@pytest.mark.parametrize("role", [Role.CASEWORKER, Role.AGENCY_ADMIN, Role.PLATFORM_ADMIN])
 async def test_only_auditors_may_read_the_trail(client: httpx.AsyncClient, path: str, role: Role) -> None:
     agency = await make_agency() if role in {Role.CASEWORKER, Role.AGENCY_ADMIN} else None
 

@@ -2,6 +2,7 @@
 
 import base64
 import json
+import time
 
 import httpx
 import pytest
@@ -239,3 +240,52 @@ async def test_unsigned_token_is_401(client: httpx.AsyncClient) -> None:
     )
     response = await client.get("/v1/me", headers={"Authorization": f"Bearer {header}.{payload}."})
     assert response.status_code == 401
+
+
+@pytest.fixture
+async def someone() -> str:
+    """The id of an active member of staff, whom the hand-made tokens below name."""
+    return str((await make_user(await make_agency())).id)
+
+
+def signed(sub: str, /, **overrides: object) -> dict[str, str]:
+    """A bearer header for a token signed with the service's key, with claims changed or removed."""
+    settings = get_settings()
+    now = int(time.time())
+    claims: dict[str, object] = {
+        "sub": sub,
+        "kind": "user",
+        "scope": "referrals:read",
+        "iat": now,
+        "exp": now + 600,
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+    }
+    claims.update(overrides)
+    claims = {name: value for name, value in claims.items() if value is not None}
+    token = jwt.encode(claims, settings.jwt_secret.get_secret_value(), algorithm=settings.jwt_algorithm)
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def test_a_token_with_every_claim_is_accepted(client: httpx.AsyncClient, someone: str) -> None:
+    assert (await client.get("/v1/me", headers=signed(someone))).status_code == 200
+
+
+@pytest.mark.parametrize("claim", ["aud", "iss", "exp", "iat", "sub"])
+async def test_a_token_missing_a_required_claim_is_401(
+    client: httpx.AsyncClient, claim: str, someone: str
+) -> None:
+    response = await client.get("/v1/me", headers=signed(someone, **{claim: None}))
+    assert response.status_code == 401
+    assert 'error="invalid_token"' in response.headers["WWW-Authenticate"]
+
+
+async def test_a_token_issued_in_the_future_is_401(client: httpx.AsyncClient, someone: str) -> None:
+    later = int(time.time()) + 300
+    response = await client.get("/v1/me", headers=signed(someone, iat=later, exp=later + 600))
+    assert response.status_code == 401
+
+
+async def test_a_clock_a_few_seconds_ahead_is_tolerated(client: httpx.AsyncClient, someone: str) -> None:
+    response = await client.get("/v1/me", headers=signed(someone, iat=int(time.time()) + 10))
+    assert response.status_code == 200

@@ -39,7 +39,10 @@ def test_seed_demo_is_idempotent_and_its_logins_are_complete(database_url: str) 
         "debt_advice",
     }
     roles = sorted(u["role"] for u in network["users"])
-    assert roles == ["admin", "auditor"] + ["caseworker"] * 5
+    assert roles == ["agency_admin"] * 5 + ["auditor"] + ["caseworker"] * 10 + ["platform_admin"]
+    usernames = {u["username"] for u in network["users"]}
+    for slug in ("jcp", "cc", "cf", "hv", "debt"):
+        assert {f"{slug}.caseworker", f"{slug}.caseworker2", f"{slug}.admin"} <= usernames
     assert len(network["clients"]) == 5
     assert all({"client_id", "client_secret", "agency_id", "scopes"} <= c.keys() for c in network["clients"])
     assert all({"username", "password", "agency_id", "role"} <= u.keys() for u in network["users"])

@@ -7,7 +7,7 @@ from app.models.directory import AgencyKind, Purpose
 from app.models.identity import Role, Scope
 from tests.factories import bearer, make_agency, make_client, make_service
 
-ADMIN = bearer(None, Role.ADMIN)
+ADMIN = bearer(None, Role.PLATFORM_ADMIN)
 
 
 def agency_body(name: str = "Wrexham Jobcentre Plus") -> dict[str, object]:
@@ -102,7 +102,7 @@ async def test_admin_creates_a_service(client: httpx.AsyncClient) -> None:
         "purposes": ["debt_advice", "benefits_advice"],
         "eligibility": "Wrexham residents",
         "languages": ["en", "cy"],
-        "area_served": "Wrexham",
+        "area_served": ["LL11", "LL13"],
         "accepting_referrals": True,
         "response_target_days": 5,
     }
@@ -159,7 +159,7 @@ async def test_agency_list_pages_with_a_cursor(client: httpx.AsyncClient) -> Non
     for i in range(5):
         await make_agency(AgencyKind.HOUSING, name=f"Housing {i}")
     await make_agency(AgencyKind.CHILDCARE, name="Nursery")
-    headers, seen, cursor = bearer(None, Role.ADMIN), [], None
+    headers, seen, cursor = bearer(None, Role.PLATFORM_ADMIN), [], None
 
     while True:
         params = {"limit": "2", "kind": "housing", **({"cursor": cursor} if cursor else {})}

@@ -81,7 +81,7 @@ async def test_end_of_feed_keeps_a_cursor_to_poll_with(client: httpx.AsyncClient
 
 async def test_feed_needs_an_agency_and_the_read_scope(client: httpx.AsyncClient) -> None:
     platform_admin = await client.get(
-        "/v1/events", headers=bearer(None, Role.ADMIN, scopes=["referrals:read"])
+        "/v1/events", headers=bearer(None, Role.PLATFORM_ADMIN, scopes=["referrals:read"])
     )
     no_scope = await client.get("/v1/events", headers=bearer(await make_agency(), Role.AUDITOR))
 

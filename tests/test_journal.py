@@ -53,7 +53,7 @@ async def leaves() -> list[str]:
 async def test_a_transaction_held_open_after_writing_audit_events_holds_no_other_writer_up(
     client: httpx.AsyncClient,
 ) -> None:
-    admin = bearer(None, Role.ADMIN)
+    admin = bearer(None, Role.PLATFORM_ADMIN)
     new_agency = {"name": "Agency", "kind": "debt_advice", "local_authority": "Wrexham"}
     async with get_sessionmaker()() as held:
         audit.record(held, SYSTEM, "test.held", "test")

@@ -120,7 +120,7 @@ async def test_overdue_list_needs_referral_or_report_scope(
 
 
 @pytest.mark.usefixtures("overdue")
-@pytest.mark.parametrize("role", [Role.ADMIN, Role.AUDITOR])
+@pytest.mark.parametrize("role", [Role.PLATFORM_ADMIN, Role.AUDITOR])
 async def test_platform_accounts_have_no_overdue_list(client: httpx.AsyncClient, role: Role) -> None:
     response = await client.get("/v1/reports/overdue", headers=bearer(None, role))
     assert response.status_code == 403

@@ -14,7 +14,7 @@ from app.config import get_settings
 from app.errors import TooManyRequests
 from app.models.identity import Role
 from app.ratelimit import RateLimiter, get_rate_limiter
-from tests.factories import bearer, make_agency, make_user, password_token
+from tests.factories import back_minted_token, bearer, make_agency, make_user, password_token
 
 PROBLEM = "application/problem+json"
 SetBudgets = Callable[..., None]
@@ -43,7 +43,10 @@ def budgets(app: FastAPI) -> Iterator[SetBudgets]:
 async def other_address(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     """A client whose requests come from another address (only the ASGI scope differs)."""
     transport = httpx.ASGITransport(app=app, client=("192.0.2.7", 40000), raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+    hooks = {"request": [back_minted_token]}
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://testserver", event_hooks=hooks
+    ) as http:
         yield http
 
 

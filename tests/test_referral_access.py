@@ -65,7 +65,7 @@ async def test_a_missing_referral_looks_the_same_as_someone_elses(
 
 async def test_platform_roles_cannot_use_referral_routes(client: httpx.AsyncClient, net: Network) -> None:
     referral = await create_referral(client, net)
-    for role in (Role.AUDITOR, Role.ADMIN):
+    for role in (Role.AUDITOR, Role.PLATFORM_ADMIN):
         response = await client.get(f"/v1/referrals/{referral['id']}", headers=bearer(None, role))
         assert response.status_code == 403
         listing = await client.get("/v1/referrals", params={"box": "inbox"}, headers=bearer(None, role))

@@ -8,7 +8,7 @@ from sqlmodel import col
 
 from app.db import get_sessionmaker
 from app.models.referral import Referral, StatusChange
-from tests.referral_helpers import create_referral, make_network, referral_body
+from tests.referral_helpers import create_referral, make_network, referral_body, subject_body
 
 
 async def test_two_concurrent_accepts_exactly_one_wins(client: httpx.AsyncClient) -> None:
@@ -80,3 +80,34 @@ async def test_concurrent_creates_for_different_people_all_succeed(client: httpx
     )
     assert [r.status_code for r in results] == [201] * 8
     assert len({r.json()["reference"] for r in results}) == 8
+
+
+async def test_concurrent_creates_for_the_same_person_make_one_referral(client: httpx.AsyncClient) -> None:
+    net = await make_network()
+    bodies = [
+        referral_body(net.debt_service, subject=subject_body(given_name=name, family_name="EXAMPLE "))
+        for name in ("Natalie", "natalie", " NATALIE", "Natalie", "natalie", "Natalie")
+    ]
+
+    results = await asyncio.gather(
+        *(client.post("/v1/referrals", json=body, headers=net.centre_headers) for body in bodies)
+    )
+
+    assert sorted(r.status_code for r in results) == [201, 409, 409, 409, 409, 409], [r.text for r in results]
+    [created] = [r.json()["id"] for r in results if r.status_code == 201]
+    refused = [r.json() for r in results if r.status_code == 409]
+    assert {problem["existing_referral_id"] for problem in refused} == {created}
+
+
+async def test_the_same_person_named_in_another_case_is_a_duplicate(client: httpx.AsyncClient) -> None:
+    net = await make_network()
+    first = await create_referral(client, net, subject=subject_body(given_name="Zoë", family_name="Ångström"))
+
+    again = await client.post(
+        "/v1/referrals",
+        json=referral_body(net.debt_service, subject=subject_body(given_name="ZOË", family_name="ÅNGSTRÖM")),
+        headers=net.centre_headers,
+    )
+
+    assert again.status_code == 409, again.text
+    assert again.json()["existing_referral_id"] == first["id"]

@@ -2,7 +2,7 @@
 
 import csv
 import io
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import httpx
@@ -11,11 +11,12 @@ import pytest
 from app.models.identity import Role
 from app.models.referral import OutcomeType, ReferralStatus
 from app.services.reports import CSV_COLUMNS
-from tests.factories import bearer
+from tests.factories import bearer, make_agency, make_service
 from tests.referral_helpers import create_referral, make_network, move
+from tests.referral_rows import insert_referral
 from tests.report_data import PERIOD, ReportNetwork, make_report_network
 
-ADMIN = bearer(None, Role.ADMIN)
+ADMIN = bearer(None, Role.PLATFORM_ADMIN)
 
 
 @pytest.fixture
@@ -263,3 +264,42 @@ async def test_outcomes_recorded_through_the_api_are_counted(client: httpx.Async
     assert (group["referrals"], group["accepted_or_later"], group["with_outcome"]) == (1, 1, 1)
     assert outcome_counts(group) == {"debt_plan_agreed": 1}
     assert group["median_days_to_first_outcome"] == 0.0
+
+
+# Each would run as a formula in a spreadsheet splitting on `,` or `;` (OWASP CSV injection),
+# and how the CSV writes it.
+FORMULAS = {
+    "x;=cmd|' /C calc'!A0": "x;'=cmd|' /C calc'!A0",
+    " =1+1": "' =1+1",
+    '"\n=1+1"': "'\"\n'=1+1\"",
+    "\n=1+1": "'\n'=1+1",
+    "=Housing, Options": "'=Housing, Options",
+    "@SUM(A1)": "'@SUM(A1)",
+    "\t-2+3": "'\t-2+3",
+}
+
+
+def runs_as_formula(cell: str) -> bool:
+    """Whether a spreadsheet would run the cell: `'` first (after spaces or quotes) makes it text."""
+    first = cell.lstrip(' \t\r\n"')[:1]
+    return first != "'" and (cell.startswith(("\t", "\r")) or first in ("=", "+", "-", "@"))
+
+
+async def test_no_csv_cell_runs_as_a_formula_with_either_separator(client: httpx.AsyncClient) -> None:
+    service = await make_service(await make_agency(name="Debt advice"))
+    for name in FORMULAS:
+        await insert_referral(
+            await make_agency(name=name), service, created_at=datetime(2025, 1, 10, tzinfo=UTC)
+        )
+
+    response = await client.get(
+        "/v1/reports/summary",
+        params={**PERIOD, "group_by": "from_agency"},
+        headers={**ADMIN, "Accept": "text/csv"},
+    )
+
+    labels = [row["label"] for row in csv.DictReader(io.StringIO(response.text))]
+    assert sorted(labels) == sorted(FORMULAS.values())
+    for separator in ",;":
+        cells = [cell for row in csv.reader(io.StringIO(response.text), delimiter=separator) for cell in row]
+        assert [cell for cell in cells if runs_as_formula(cell)] == [], separator

@@ -176,7 +176,7 @@ async def test_anonymisation_keeps_ids_statuses_times_and_outcome_types(people: 
 async def test_report_figures_are_the_same_before_and_after(
     client: httpx.AsyncClient, people: People
 ) -> None:
-    admin = bearer(None, Role.ADMIN)
+    admin = bearer(None, Role.PLATFORM_ADMIN)
 
     async def figures() -> list[dict[str, Any]]:
         groups: list[dict[str, Any]] = []

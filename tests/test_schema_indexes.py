@@ -22,3 +22,7 @@ async def test_people_and_their_referrals_are_indexed_for_the_duplicate_referral
     referrals = await index_names("referrals")
     assert "ix_referrals_person" in referrals
     assert "ix_referrals_subject_id" not in referrals  # the person index leads with the same column
+
+
+async def test_open_referrals_are_unique_per_person_agency_and_service() -> None:
+    assert "ux_referrals_open_key" in await index_names("referrals")

@@ -16,13 +16,13 @@ from app.config import get_settings
 from app.db import get_sessionmaker, utcnow
 from app.models.audit import ActorKind, AuditEvent
 from app.models.directory import Agency, AgencyKind, Purpose
-from app.models.identity import Role
+from app.models.identity import Role, Scope
 from app.models.referral import OutcomeType, Referral, ReferralStatus
 from app.security import Principal, issue_token
 from app.services import audit
 from app.services.audit import DetailValue
 from app.unit_of_work import committed
-from tests.factories import SYSTEM, bearer, make_agency, make_service, seal
+from tests.factories import SYSTEM, bearer, make_agency, make_client, make_service, seal
 from tests.referral_rows import OutcomeRow, insert_referral, insert_subject
 from tests.test_retention import run as run_retention
 
@@ -99,11 +99,13 @@ async def _trail(subject_id: uuid.UUID, first: Referral, second: Referral, stran
     return [e.seq for e in related if e.seq is not None]
 
 
-async def export(client: httpx.AsyncClient, subject_id: uuid.UUID, role: Role = Role.ADMIN) -> httpx.Response:
+async def export(
+    client: httpx.AsyncClient, subject_id: uuid.UUID, role: Role = Role.PLATFORM_ADMIN
+) -> httpx.Response:
     return await client.get(f"/v1/subjects/{subject_id}/export", headers=bearer(None, role))
 
 
-@pytest.mark.parametrize("role", [Role.ADMIN, Role.AUDITOR])
+@pytest.mark.parametrize("role", [Role.PLATFORM_ADMIN, Role.AUDITOR])
 async def test_export_holds_everything_about_the_person(
     client: httpx.AsyncClient, person: Person, role: Role
 ) -> None:
@@ -174,7 +176,8 @@ async def test_api_clients_cannot_export_whatever_their_scopes(
     client: httpx.AsyncClient, person: Person
 ) -> None:
     scopes = frozenset({"referrals:read", "audit:read", "reports:read", "directory:write"})
-    partner = Principal(ActorKind.CLIENT, "rxc_partner", None, scopes, role=None)
+    registered = await make_client(None, [Scope(s) for s in scopes])
+    partner = Principal(ActorKind.CLIENT, registered.client_id, None, scopes, role=None)
     headers = {"Authorization": f"Bearer {issue_token(partner, get_settings(), 600)}"}
 
     response = await client.get(f"/v1/subjects/{person.subject_id}/export", headers=headers)
@@ -220,3 +223,15 @@ async def test_export_of_a_person_without_referrals(client: httpx.AsyncClient) -
     body = (await export(client, subject.id)).json()
 
     assert (len(body["consents"]), body["referrals"], body["audit_events"]) == (1, [], [])
+
+
+@pytest.mark.parametrize("role", [Role.AUDITOR, Role.PLATFORM_ADMIN])
+async def test_a_token_narrowed_to_other_scopes_cannot_export(
+    client: httpx.AsyncClient, person: Person, role: Role
+) -> None:
+    headers = bearer(None, role, scopes=["reports:read"])
+
+    response = await client.get(f"/v1/subjects/{person.subject_id}/export", headers=headers)
+
+    assert response.status_code == 403
+    assert response.json()["required_scopes"] == ["subjects:export"]

@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import select
 from sqlmodel import col
 
-from app import unit_of_work
+from app import outbound, unit_of_work
 from app.config import get_settings
 from app.db import get_sessionmaker
 from app.models.audit import AuditEvent
@@ -120,7 +120,9 @@ async def test_another_agency_gets_404_for_everything(client: httpx.AsyncClient)
 
 async def test_webhooks_need_the_manage_scope_and_an_agency(client: httpx.AsyncClient) -> None:
     caseworker = await client.get("/v1/webhooks", headers=bearer(await make_agency(), Role.CASEWORKER))
-    platform = await client.get("/v1/webhooks", headers=bearer(None, Role.ADMIN, scopes=["webhooks:manage"]))
+    platform = await client.get(
+        "/v1/webhooks", headers=bearer(None, Role.PLATFORM_ADMIN, scopes=["webhooks:manage"])
+    )
 
     assert caseworker.status_code == 403
     assert caseworker.json()["required_scopes"] == ["webhooks:manage"]
@@ -195,3 +197,40 @@ async def test_an_empty_event_type_filter_is_refused(client: httpx.AsyncClient) 
 
     assert empty.status_code == unknown.status_code == 422
     assert empty.json()["errors"][0]["field"] == "event_types"
+
+
+CRAFTED_URLS = [
+    ("http://0177.0.0.1/", "Invalid IPv4 address"),
+    ("http://\u2460\u2461\u2466.0.0.1/", "ASCII"),
+    ("https://example.org/\r\nX-Injected: 1", "ASCII"),
+    ("https://exa\r\nmple.org/", "ASCII"),
+    ("http://127.1/", "dotted-quad"),
+    ("http://0x7f.0.0.1/", "dotted-quad"),
+    ("http://2130706433/", "dotted-quad"),
+    ("https://xn--ls8h.example/", "IDNA"),
+    ("https://example.org:99999/", "port"),
+]
+
+
+@pytest.mark.parametrize(("url", "message"), CRAFTED_URLS)
+async def test_crafted_urls_are_422_naming_url(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch, url: str, message: str
+) -> None:
+    # Even where private targets and plain http are allowed, an ambiguous URL is not taken.
+    monkeypatch.setattr(get_settings(), "webhook_allow_http", True)
+    monkeypatch.setattr(get_settings(), "webhook_allow_private_targets", True)
+
+    response = await client.post(
+        "/v1/webhooks", headers=bearer(await make_agency(), Role.AGENCY_ADMIN), json={"url": url}
+    )
+
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    [error] = response.json()["errors"]
+    assert (error["field"], message in error["message"]) == ("url", True)
+
+
+@pytest.mark.parametrize(("url", "message"), CRAFTED_URLS)
+async def test_a_crafted_url_already_stored_is_refused_before_sending(url: str, message: str) -> None:
+    with pytest.raises(outbound.UnsafeTarget, match=message):
+        await outbound.resolve(url, get_settings())

@@ -7,9 +7,12 @@ from app.models import (
     events,
     idempotency,
     identity,
+    login_throttle,
+    notification,
     referral,
     report,
     subject,
+    web_session,
     webhooks,
 )
 
@@ -20,8 +23,11 @@ __all__ = [
     "events",
     "idempotency",
     "identity",
+    "login_throttle",
+    "notification",
     "referral",
     "report",
     "subject",
+    "web_session",
     "webhooks",
 ]

@@ -22,10 +22,12 @@ class ActorKind(StrEnum):
     CLIENT = "client"
     SYSTEM = "system"
     ANONYMOUS = "anonymous"
+    # The person referred, acting through the service (withdrawing their consent); no agency.
+    SUBJECT = "subject"
 
 
 class AuditActor(SQLModel):
-    """Who did something: a user, an API client, the system, or an unidentified caller."""
+    """Who did something: a user, an API client, the system, the person, or an unidentified caller."""
 
     kind: ActorKind
     id: str | None = None

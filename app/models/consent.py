@@ -84,10 +84,14 @@ class ConsentPublic(ConsentBase):
     id: uuid.UUID
     subject_id: uuid.UUID
     recorded_by_agency_id: uuid.UUID
+    purposes: list[Purpose] = Field(
+        description="Every purpose, for the agency that recorded it; for another agency, those of its "
+        "own referrals under this consent"
+    )
     status: ConsentStatus
     created_at: datetime
     withdrawn_at: datetime | None
-    withdrawal_reason: str | None
+    withdrawal_reason: str | None = Field(description="Shown only to the agency that recorded the consent")
 
 
 class ConsentWithdrawal(SQLModel):
@@ -96,4 +100,7 @@ class ConsentWithdrawal(SQLModel):
 
 class ConsentWithdrawalResult(SQLModel):
     consent: ConsentPublic
-    withdrawn_referral_ids: list[uuid.UUID]
+    withdrawn_referral_ids: list[uuid.UUID] = Field(
+        description="The caller's agency's referrals withdrawn; those of other agencies are withdrawn too, "
+        "but not named"
+    )

@@ -1,10 +1,12 @@
 """Agencies and the services they offer (the directory)."""
 
+import re
 import uuid
 from datetime import datetime
 from enum import StrEnum
+from typing import Annotated
 
-from pydantic import EmailStr
+from pydantic import AfterValidator, EmailStr
 from sqlmodel import Field, Relationship, SQLModel
 
 from app.db import JSONType, UTCDateTime, enum_type, utcnow
@@ -68,14 +70,48 @@ class AgencyPublic(AgencyBase):
     updated_at: datetime
 
 
-class ServiceBase(SQLModel):
-    name: str = Field(min_length=1, max_length=200)
+# A postcode area (`LL`) or district, the outward code (`LL13`, `CF10`, `EC1A`).
+AREA_CODE = re.compile(r"^[A-Z]{1,2}([0-9][0-9A-Z]?)?$")
+LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})*$")
+
+
+def _area_codes(values: list[str]) -> list[str]:
+    codes = [v.strip().upper() for v in values]
+    bad = [c for c in codes if not AREA_CODE.match(c)]
+    if bad:
+        raise ValueError(f"postcode areas or districts such as LL or LL13, not {', '.join(bad)}")
+    return sorted(set(codes))
+
+
+def _language_codes(values: list[str]) -> list[str]:
+    codes = [v.strip().lower() for v in values]
+    bad = [c for c in codes if not LANGUAGE_CODE.match(c)]
+    if bad:
+        raise ValueError(f"language codes such as en or cy, not {', '.join(bad)}")
+    return list(dict.fromkeys(codes))
+
+
+AreaCodes = Annotated[list[str], AfterValidator(_area_codes)]
+LanguageCodes = Annotated[list[str], AfterValidator(_language_codes)]
+
+
+class ServiceFields(SQLModel):
+    """What an agency keeps up to date about a service it offers."""
+
     description: str = Field(default="", max_length=4000)
     eligibility: str = Field(default="", max_length=4000)
-    languages: list[str] = Field(default_factory=lambda: ["en"], sa_type=JSONType)
-    area_served: str = Field(default="", max_length=500)
+    languages: LanguageCodes = Field(default_factory=lambda: ["en"], sa_type=JSONType)
+    # Postcode areas and districts served; empty: everywhere.
+    area_served: AreaCodes = Field(default_factory=list, sa_type=JSONType)
     accepting_referrals: bool = True
     response_target_days: int = Field(default=10, ge=1, le=365)
+    # The team's shared address: new referrals are announced there rather than to each caseworker.
+    contact_email: EmailStr | None = Field(default=None, max_length=254)
+    opening_hours: str = Field(default="", max_length=500)
+
+
+class ServiceBase(ServiceFields):
+    name: str = Field(min_length=1, max_length=200)
 
 
 class ServicePurpose(SQLModel, table=True):
@@ -92,6 +128,8 @@ class Service(ServiceBase, table=True):
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     agency_id: uuid.UUID = Field(foreign_key="agencies.id", index=True)
+    # Name, description and eligibility folded to lower case without accents, for `q`.
+    search_text: str = Field(default="", max_length=9000)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     purpose_links: list[ServicePurpose] = Relationship(
@@ -106,6 +144,19 @@ class Service(ServiceBase, table=True):
 class ServiceCreate(ServiceBase):
     agency_id: uuid.UUID
     purposes: list[Purpose] = Field(min_length=1)
+
+
+class ServiceUpdate(SQLModel):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=4000)
+    eligibility: str | None = Field(default=None, max_length=4000)
+    languages: LanguageCodes | None = None
+    area_served: AreaCodes | None = None
+    accepting_referrals: bool | None = None
+    response_target_days: int | None = Field(default=None, ge=1, le=365)
+    contact_email: EmailStr | None = Field(default=None, max_length=254)
+    opening_hours: str | None = Field(default=None, max_length=500)
+    purposes: list[Purpose] | None = Field(default=None, min_length=1)
 
 
 class ServicePublic(ServiceBase):

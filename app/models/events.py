@@ -19,6 +19,7 @@ class EventType(StrEnum):
     REFERRAL_VIEWED = "referral.viewed"
     OUTCOME_RECORDED = "outcome.recorded"
     MESSAGE_POSTED = "message.posted"
+    REFERRAL_ASSIGNED = "referral.assigned"
 
 
 class DomainEventBase(SQLModel):

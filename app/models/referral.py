@@ -6,7 +6,7 @@ from enum import StrEnum
 from typing import Any
 
 from pydantic import AwareDatetime, field_validator
-from sqlalchemy import Column, Index, Integer
+from sqlalchemy import Column, Index, Integer, text
 from sqlmodel import Field, Relationship, SQLModel
 
 from app.db import JSONType, UTCDateTime, enum_type, utcnow
@@ -14,6 +14,8 @@ from app.models.audit import ActorKind, AuditActor
 from app.models.consent import ConsentCreate
 from app.models.directory import Purpose
 from app.models.subject import Subject, SubjectCreate, SubjectPublic
+
+OPEN_KEY_INDEX = "ux_referrals_open_key"
 
 
 class ReferralStatus(StrEnum):
@@ -136,6 +138,15 @@ class Referral(ReferralBase, table=True):
         # Overdue reports.
         Index("ix_referrals_service_status", "to_service_id", "status"),
         Index("ix_referrals_status_due", "status", "due_by"),
+        # One open referral per person, sending agency and receiving service, enforced by the
+        # database: two creates at the same moment cannot both pass the duplicate check.
+        Index(
+            OPEN_KEY_INDEX,
+            "open_key",
+            unique=True,
+            postgresql_where=text("open_key IS NOT NULL"),
+            sqlite_where=text("open_key IS NOT NULL"),
+        ),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
@@ -154,6 +165,9 @@ class Referral(ReferralBase, table=True):
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     appointment: dict[str, Any] | None = Field(default=None, sa_type=JSONType)
     duplicate_reason: str | None = Field(default=None, max_length=500)
+    # A hash of the sending agency, receiving service and person while the referral is open and
+    # not an allowed duplicate; cleared when it closes.
+    open_key: str | None = Field(default=None, max_length=64)
     outcome_count: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
     # Kept with every outcome recorded, so reports count each type once per referral, and time
     # the first outcome, without reading the outcomes table.
@@ -162,8 +176,34 @@ class Referral(ReferralBase, table=True):
     version: int = 1
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    # Who in the receiving agency has it in hand.
+    assigned_to_user_id: uuid.UUID | None = Field(default=None, foreign_key="users.id", index=True)
+    # The last change each agency made (created, moved, a message, an outcome): what makes the
+    # referral unread for the other agency's staff until they open it.
+    changed_by_sender_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    changed_by_receiver_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
     subject: Subject = Relationship(sa_relationship_kwargs={"lazy": "joined", "innerjoin": True})
+
+
+class Assignee(SQLModel):
+    id: uuid.UUID
+    display_name: str
+
+
+class ReferralRead(SQLModel, table=True):
+    """When one reader (a member of staff, or a partner system) last opened a referral."""
+
+    __tablename__ = "referral_reads"
+
+    referral_id: uuid.UUID = Field(foreign_key="referrals.id", primary_key=True)
+    reader_kind: ActorKind = Field(sa_type=enum_type(ActorKind), primary_key=True)
+    reader_id: str = Field(max_length=80, primary_key=True)
+    read_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class AssignmentRequest(SQLModel):
+    user_id: uuid.UUID | None = Field(description="A user of the receiving agency, or null to unassign.")
 
 
 class ReferralCreate(ReferralBase):
@@ -194,6 +234,10 @@ class ReferralPublic(ReferralBase):
     outcome_count: int
     version: int
     allowed_actions: list[ReferralStatus]
+    assigned_to: Assignee | None = None
+    unread: bool = Field(
+        default=False, description="Whether the other agency changed it since you opened it."
+    )
 
 
 class StatusChange(SQLModel, table=True):

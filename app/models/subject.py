@@ -12,6 +12,7 @@ from sqlalchemy import Index, text
 from sqlmodel import Field, SQLModel
 
 from app.db import JSONType, UTCDateTime, enum_type, utcnow
+from app.text_guard import single_line
 
 CODE = r"^[a-z][a-z0-9_]{0,59}$"
 _CODE = re.compile(CODE)
@@ -75,6 +76,9 @@ class Subject(SubjectBase, table=True):
 
 class SubjectCreate(SubjectBase):
     circumstances: Circumstances | None = None
+
+    # Matched on, printed on letters and read out on the phone: one line each.
+    _single_line = field_validator("given_name", "family_name", "postcode", "phone")(single_line)
 
     @field_validator("date_of_birth")
     @classmethod

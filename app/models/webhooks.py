@@ -3,13 +3,14 @@
 import uuid
 from datetime import datetime
 from enum import StrEnum
-from urllib.parse import urlsplit
 
 from pydantic import field_validator
 from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, Relationship, SQLModel
 
+from app import outbound
 from app.db import JSONType, UTCDateTime, enum_type, utcnow
+from app.encryption import EncryptedText
 from app.models.events import EventType
 
 
@@ -38,7 +39,8 @@ class WebhookSubscription(WebhookSubscriptionBase, table=True):
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     agency_id: uuid.UUID = Field(foreign_key="agencies.id", index=True)
-    secret: str = Field(max_length=100)
+    # Encrypted at rest: it is needed again to sign every delivery, so it cannot be hashed.
+    secret: str = Field(sa_type=EncryptedText)
     status: SubscriptionStatus = Field(
         default=SubscriptionStatus.ACTIVE, sa_type=enum_type(SubscriptionStatus)
     )
@@ -61,12 +63,15 @@ class WebhookSubscriptionCreate(WebhookSubscriptionBase):
     @field_validator("url")
     @classmethod
     def _absolute_http_url(cls, value: str) -> str:
-        parts = urlsplit(value)
-        if parts.scheme not in {"http", "https"} or not parts.hostname:
+        try:
+            url = outbound.parse(value)
+        except outbound.UnsafeTarget as exc:
+            raise ValueError(str(exc)) from None
+        if url.scheme not in {"http", "https"} or not url.host:
             raise ValueError("must be an absolute https URL")
-        if parts.username or parts.password:
+        if url.userinfo:
             raise ValueError("must not carry credentials; receivers authenticate deliveries by signature")
-        if parts.fragment:
+        if url.fragment:
             raise ValueError("must not have a fragment")
         return value
 

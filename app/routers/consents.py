@@ -15,8 +15,8 @@ NOT_FOUND: Responses = {404: {"description": "No such consent, or the caller's a
 
 @router.get("/{consent_id}", response_model=ConsentPublic, responses=NOT_FOUND)
 async def get_consent(consent_id: uuid.UUID, session: SessionDep, principal: ReferralReader) -> ConsentPublic:
-    """One consent: what it covers, until when, and whether it is still in force."""
-    return consents.to_public(await consents.get_for_party(session, principal, consent_id))
+    """One consent: whether it is in force, until when, and what it covers that your agency relies on."""
+    return await consents.read(session, principal, consent_id)
 
 
 @router.post(
@@ -27,5 +27,5 @@ async def get_consent(consent_id: uuid.UUID, session: SessionDep, principal: Ref
 async def withdraw_consent(
     consent_id: uuid.UUID, body: ConsentWithdrawal, session: SessionDep, principal: ReferralWriter
 ) -> ConsentWithdrawalResult:
-    """Withdraw consent: every open referral under it moves to `withdrawn`."""
+    """Withdraw consent: every open referral under it moves to `withdrawn`; your agency's are listed."""
     return await consents.withdraw(session, principal, consent_id, body)

@@ -16,6 +16,7 @@ from app.deps import (
 from app.errors import Responses
 from app.models.directory import Purpose
 from app.models.referral import (
+    AssignmentRequest,
     MessageCreate,
     MessagePublic,
     OutcomeCreate,
@@ -69,20 +70,22 @@ async def list_referrals(
     status_: Annotated[list[ReferralStatus] | None, Query(alias="status")] = None,
     purpose: Purpose | None = None,
     updated_after: AwareDatetime | None = None,
+    assigned_to: Annotated[
+        str | None, Query(description="`me`, `none` or a user id of the receiving agency.")
+    ] = None,
+    unread: Annotated[
+        bool | None, Query(description="Changed by the other agency since you opened it.")
+    ] = None,
+    overdue: Annotated[bool | None, Query(description="Past `due_by`, not yet accepted or declined.")] = None,
+    needs_cover: Annotated[
+        bool | None, Query(description="Open, and assigned to someone away or no longer active.")
+    ] = None,
     cursor: CursorParam = None,
     limit: LimitParam = 50,
 ) -> Page[ReferralPublic]:
     """List the agency's inbox or sent referrals, newest first."""
-    return await referrals.list_box(
-        session,
-        principal,
-        box,
-        statuses=status_,
-        purpose=purpose,
-        updated_after=updated_after,
-        cursor=cursor,
-        limit=limit,
-    )
+    filters = referrals.BoxFilters(status_, purpose, updated_after, assigned_to, unread, overdue, needs_cover)
+    return await referrals.list_box(session, principal, box, filters, cursor=cursor, limit=limit)
 
 
 @router.get("/{referral_id}", response_model=ReferralPublic, responses=PROBLEMS)
@@ -115,6 +118,18 @@ async def transition_referral(
     public = await referrals.transition(session, access, body, if_match)
     response.headers["ETag"] = referrals.etag(public)
     return public
+
+
+@router.post(
+    "/{referral_id}/assignment",
+    response_model=ReferralPublic,
+    responses={403: {"description": "Not the receiving agency, or no referrals:write scope"}, **PROBLEMS},
+)
+async def assign_referral(
+    body: AssignmentRequest, access: WritableReferral, session: SessionDep
+) -> ReferralPublic:
+    """Take a referral, hand it to a colleague, or let it go (`user_id` null); no If-Match needed."""
+    return await referrals.assign(session, access, body)
 
 
 @router.get("/{referral_id}/history", response_model=Page[StatusChangePublic], responses=PROBLEMS)

@@ -38,12 +38,14 @@ def prefers_csv(accept: str | None) -> bool:
     return ranks.get("text/csv", 0.0) > ranks.get("application/json", 0.0)
 
 
+OVERDUE_SCOPES = [Scope.REPORTS_READ.value, Scope.REFERRALS_READ.value]
+
+
 async def overdue_reader(principal: CurrentPrincipal) -> Principal:
     """Agency staff with either referral or report access may see what awaits their decision."""
-    if principal.has(Scope.REPORTS_READ) or principal.has(Scope.REFERRALS_READ):
+    if any(scope in principal.scopes for scope in OVERDUE_SCOPES):
         return principal
-    scopes = [Scope.REPORTS_READ.value, Scope.REFERRALS_READ.value]
-    raise Forbidden("This list needs the scope reports:read or referrals:read.", any_of_scopes=scopes)
+    raise Forbidden("This list needs the scope reports:read or referrals:read.", any_of_scopes=OVERDUE_SCOPES)
 
 
 @router.get("/summary", response_model=ReportSummary, responses=SUMMARY_RESPONSES)
@@ -69,6 +71,8 @@ async def summary(
     "/overdue",
     response_model=Page[OverdueReferral],
     responses={403: {"description": "Missing scope, or the account belongs to no agency"}},
+    # Either scope will do: one security requirement each (OpenAPI's "or").
+    openapi_extra={"security": [{"OAuth2": [scope]} for scope in OVERDUE_SCOPES]},
 )
 async def overdue(
     session: SessionDep,

@@ -1,4 +1,12 @@
-"""Consent: recorded with a referral or reused by id, checked before any sharing, and withdrawn."""
+"""Consent: recorded with a referral or reused by id, checked before any sharing, and withdrawn.
+
+An agency learns nothing about a referral it is not party to, by any route. A consent may
+cover referrals to several agencies, and any of them may take the person's call to withdraw
+it: every open referral under it is withdrawn, but the agency that took the call is told only
+of its own, and the others' history shows the person withdrawing through the service. An
+agency that relies on a consent it did not record sees that it is in force and covers its own
+referrals' purposes, not what else the person agreed to or why they withdrew.
+"""
 
 import uuid
 from datetime import datetime
@@ -9,6 +17,7 @@ from sqlmodel import col
 
 from app.db import utcnow
 from app.errors import Conflict, NotFound, Unprocessable
+from app.models.audit import ActorKind, AuditActor
 from app.models.consent import (
     Consent,
     ConsentCreate,
@@ -117,12 +126,33 @@ async def _is_party(session: AsyncSession, principal: Principal, consent: Consen
         return False
     if consent.recorded_by_agency_id == principal.agency_id:
         return True
-    agency = principal.agency_id
-    query = select(col(Referral.id)).where(
-        col(Referral.consent_id) == consent.id,
-        (col(Referral.from_agency_id) == agency) | (col(Referral.to_agency_id) == agency),
+    return bool(await _purposes_relied_on(session, principal.agency_id, consent.id))
+
+
+async def _purposes_relied_on(
+    session: AsyncSession, agency_id: uuid.UUID, consent_id: uuid.UUID
+) -> set[Purpose]:
+    """The purposes of the referrals under the consent that the agency sent or received."""
+    query = select(col(Referral.purpose)).where(
+        col(Referral.consent_id) == consent_id,
+        (col(Referral.from_agency_id) == agency_id) | (col(Referral.to_agency_id) == agency_id),
     )
-    return (await session.execute(query.limit(1))).first() is not None
+    return set((await session.execute(query.distinct())).scalars())
+
+
+async def read(session: AsyncSession, principal: Principal, consent_id: uuid.UUID) -> ConsentPublic:
+    """The consent as the caller's agency may see it; 404 unless it recorded or relies on it."""
+    return await public_for(session, principal, await get_for_party(session, principal, consent_id))
+
+
+async def public_for(session: AsyncSession, principal: Principal, consent: Consent) -> ConsentPublic:
+    """All of the consent for the agency that recorded it; for another, what its referrals rely on."""
+    public = to_public(consent)
+    if consent.recorded_by_agency_id == principal.agency_id:
+        return public
+    relied_on = await _purposes_relied_on(session, agency_of(principal), consent.id)
+    purposes = [p for p in public.purposes if p in relied_on]
+    return public.model_copy(update={"purposes": purposes, "withdrawal_reason": None})
 
 
 async def mark_withdrawn(
@@ -139,17 +169,29 @@ async def mark_withdrawn(
     )
 
 
+# How the history of a referral the caller's agency is not party to shows the withdrawal.
+THE_PERSON = AuditActor(kind=ActorKind.SUBJECT)
+
+
 async def withdraw(
     session: AsyncSession, principal: Principal, consent_id: uuid.UUID, body: ConsentWithdrawal
 ) -> ConsentWithdrawalResult:
-    """Withdraw consent and stop processing: every open referral under it becomes `withdrawn`."""
+    """Withdraw consent and stop processing: every open referral under it becomes `withdrawn`.
+
+    The caller is told only of the referrals its own agency sent or received.
+    """
     consent = await get_for_party(session, principal, consent_id, for_update=True)
     await mark_withdrawn(session, principal, consent, body.reason)
     query = select(Referral).where(
         col(Referral.consent_id) == consent.id, col(Referral.status).in_(OPEN_STATUSES)
     )
-    moved = list((await session.execute(query.with_for_update())).scalars())
-    for referral in moved:
-        request = TransitionRequest(to=ReferralStatus.WITHDRAWN, reason_code="consent_withdrawn")
-        await referrals.move(session, referral, principal, request)
-    return ConsentWithdrawalResult(consent=to_public(consent), withdrawn_referral_ids=[r.id for r in moved])
+    request = TransitionRequest(to=ReferralStatus.WITHDRAWN, reason_code="consent_withdrawn")
+    own = []
+    for referral in (await session.execute(query.with_for_update())).scalars():
+        if principal.agency_id in (referral.from_agency_id, referral.to_agency_id):
+            own.append(referral.id)
+            await referrals.move(session, referral, principal, request)
+        else:
+            await referrals.move(session, referral, principal, request, shown_as=THE_PERSON)
+    public = await public_for(session, principal, consent)
+    return ConsentWithdrawalResult(consent=public, withdrawn_referral_ids=own)

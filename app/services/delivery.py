@@ -9,7 +9,6 @@ worker picks it up again: delivery is at least once, and receivers de-duplicate 
 
 import asyncio
 import json
-import random
 import time
 import uuid
 from collections.abc import Sequence
@@ -34,12 +33,10 @@ from app.models.webhooks import (
     WebhookDelivery,
     WebhookSubscription,
 )
-from app.services import webhooks
+from app.services import retrying, webhooks
 
 WORKER_ACTOR = AuditActor(kind=ActorKind.SYSTEM, id="webhook-worker")
 USER_AGENT = "referral-exchange-webhooks/1"
-# Jitter spreads retries out; it needs no cryptographic strength.
-_jitter = random.Random()  # noqa: S311
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,9 +239,7 @@ def _next_state(settings: Settings, result: Result, now: datetime) -> dict[str, 
     state: dict[str, object] = {
         "last_status_code": result.status_code,
         "last_error": result.error or (None if result.succeeded else f"HTTP {result.status_code}"),
-        "claimed_until": None,
-        "claim_token": None,
-        "updated_at": now,
+        **retrying.released(now),
     }
     if result.succeeded:
         return {**state, "status": DeliveryStatus.SUCCEEDED, "next_attempt_at": None, "delivered_at": now}
@@ -258,9 +253,8 @@ def _next_state(settings: Settings, result: Result, now: datetime) -> dict[str, 
 
 
 def backoff(settings: Settings, attempt: int) -> timedelta:
-    """Exponential delay after the given attempt, capped, plus up to a quarter more at random."""
-    delay = min(settings.webhook_retry_max_seconds, settings.webhook_retry_base_seconds * 2 ** (attempt - 1))
-    return timedelta(seconds=delay * (1 + _jitter.random() / 4))
+    """Exponential delay after the given attempt, capped, with jitter."""
+    return retrying.backoff(settings.webhook_retry_base_seconds, settings.webhook_retry_max_seconds, attempt)
 
 
 def _finish(delivery: WebhookDelivery, now: datetime, status: DeliveryStatus, *, error: str) -> None:

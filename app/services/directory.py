@@ -1,15 +1,22 @@
 """The directory of agencies and the services they offer."""
 
+import itertools
+import json
+import unicodedata
 import uuid
-from typing import TypeVar
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, String, cast, exists, func, literal, or_, select
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.errors import NotFound, Unprocessable
+from app.db import utcnow
+from app.errors import Forbidden, NotFound, Unprocessable
 from app.models.audit import AuditActor
 from app.models.directory import (
+    AREA_CODE,
     Agency,
     AgencyCreate,
     AgencyKind,
@@ -17,6 +24,7 @@ from app.models.directory import (
     Service,
     ServiceCreate,
     ServicePurpose,
+    ServiceUpdate,
 )
 from app.pagination import Keyset, keyset_page
 from app.services import audit
@@ -42,6 +50,8 @@ async def get_agency(session: AsyncSession, agency_id: uuid.UUID, *, field: str 
 
 
 async def create_agency(session: AsyncSession, actor: AuditActor, body: AgencyCreate) -> Agency:
+    if actor.agency_id is not None:
+        raise Forbidden("Agencies are added by platform admins.")
     agency = Agency.model_validate(body)
     session.add(agency)
     await session.flush()
@@ -71,11 +81,13 @@ async def get_service(session: AsyncSession, service_id: uuid.UUID, *, field: st
 
 
 async def create_service(session: AsyncSession, actor: AuditActor, body: ServiceCreate) -> Service:
+    """Add a service: a platform admin to any agency, an agency admin to their own."""
+    if actor.agency_id not in (None, body.agency_id):
+        raise NotFound(f"Agency {body.agency_id} not found.")
     await get_agency(session, body.agency_id, field="agency_id")
     service = Service.model_validate(body.model_dump(exclude={"purposes"}))
-    service.purpose_links = [
-        ServicePurpose(service_id=service.id, purpose=p) for p in sorted(set(body.purposes))
-    ]
+    service.purpose_links = _links(service.id, body.purposes)
+    service.search_text = search_text(service)
     session.add(service)
     await session.flush()
     audit.record(
@@ -89,22 +101,110 @@ async def create_service(session: AsyncSession, actor: AuditActor, body: Service
     return service
 
 
+def _links(service_id: uuid.UUID, purposes: list[Purpose]) -> list[ServicePurpose]:
+    return [ServicePurpose(service_id=service_id, purpose=p) for p in sorted(set(purposes))]
+
+
+def fold(text: str) -> str:
+    """Lower case without accents, spaces collapsed: `q` matches `Café` as `cafe` on any database."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())
+
+
+def search_text(service: Service) -> str:
+    return fold(" ".join((service.name, service.description, service.eligibility)))
+
+
+async def update_service(
+    session: AsyncSession, actor: AuditActor, service_id: uuid.UUID, body: ServiceUpdate
+) -> Service:
+    """Change a service: a platform admin any, an agency admin their own agency's (404 for others)."""
+    service = await get_service(session, service_id)
+    if actor.agency_id not in (None, service.agency_id):
+        raise NotFound(f"Service {service_id} not found.")
+    changes = body.model_dump(exclude_unset=True, exclude={"purposes"})
+    for name, value in changes.items():
+        if value is None and name not in NULLABLE_SERVICE_FIELDS:
+            raise Unprocessable.field(name, "cannot be null")
+        setattr(service, name, value)
+    if body.purposes is not None:
+        service.purpose_links = _links(service.id, body.purposes)
+    service.search_text, service.updated_at = search_text(service), utcnow()
+    fields = sorted(body.model_dump(exclude_unset=True))
+    audit.record(session, actor, "service.updated", "service", service.id, details={"fields": fields})
+    await session.flush()
+    return service
+
+
+NULLABLE_SERVICE_FIELDS = frozenset({"contact_email"})
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceFilters:
+    purpose: Purpose | None = None
+    agency_id: uuid.UUID | None = None
+    accepting_referrals: bool | None = None
+    q: str | None = None
+    language: str | None = None
+    postcode: str | None = None
+
+
 async def list_services(
-    session: AsyncSession,
-    *,
-    purpose: Purpose | None,
-    agency_id: uuid.UUID | None,
-    accepting_referrals: bool | None,
-    cursor: str | None,
-    limit: int,
+    session: AsyncSession, filters: ServiceFilters, *, cursor: str | None, limit: int
 ) -> tuple[list[Service], str | None]:
-    """Services by name, filtered by purpose accepted, agency and whether they take referrals."""
+    """Services by name, filtered by purpose, agency, intake, words, language and area served."""
     query = select(Service)
-    if purpose:
-        offered = select(col(ServicePurpose.service_id)).where(col(ServicePurpose.purpose) == purpose)
+    if filters.purpose:
+        offered = select(col(ServicePurpose.service_id)).where(col(ServicePurpose.purpose) == filters.purpose)
         query = query.where(col(Service.id).in_(offered))
-    if agency_id:
-        query = query.where(col(Service.agency_id) == agency_id)
-    if accepting_referrals is not None:
-        query = query.where(col(Service.accepting_referrals) == accepting_referrals)
+    if filters.agency_id:
+        query = query.where(col(Service.agency_id) == filters.agency_id)
+    if filters.accepting_referrals is not None:
+        query = query.where(col(Service.accepting_referrals) == filters.accepting_referrals)
+    dialect = session.get_bind().dialect.name
+    query = query.where(
+        *_words(filters.q), *_language(dialect, filters.language), *_area(dialect, filters.postcode)
+    )
     return await keyset_page(session, query, SERVICE_ORDER, cursor, limit)
+
+
+def _words(q: str | None) -> list[ColumnElement[bool]]:
+    """Every word of `q` appears in the service's name, description or eligibility."""
+    escaped = (w.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") for w in fold(q or "").split())
+    return [col(Service.search_text).like(f"%{word}%", escape="\\") for word in escaped]
+
+
+def _language(dialect: str, language: str | None) -> list[ColumnElement[bool]]:
+    return [json_list_has(dialect, col(Service.languages), [language.strip().lower()])] if language else []
+
+
+def _area(dialect: str, postcode: str | None) -> list[ColumnElement[bool]]:
+    """Services listing the postcode's district or area, or serving everywhere (an empty list)."""
+    if not postcode:
+        return []
+    codes = area_codes(postcode)
+    column = col(Service.area_served)
+    everywhere = (
+        func.jsonb_array_length(column) if dialect == "postgresql" else func.json_array_length(column)
+    )
+    return [or_(everywhere == 0, json_list_has(dialect, column, codes))]
+
+
+def area_codes(postcode: str) -> list[str]:
+    """The district (outward code) and area of a postcode or outward code: `LL13 9AA` gives LL13, LL."""
+    compact = "".join(postcode.split()).upper()
+    outward = compact[:-3] if len(compact) >= 5 else compact
+    area = "".join(itertools.takewhile(str.isalpha, outward))
+    if not AREA_CODE.match(outward) or not area:
+        raise Unprocessable.field(
+            "postcode", "is not a UK postcode or outward code (such as LL13 9AA or LL13)"
+        )
+    return [outward, area]
+
+
+def json_list_has(dialect: str, column: Any, values: list[str]) -> ColumnElement[bool]:
+    """The JSON list in `column` holds any of `values` (on PostgreSQL and SQLite alike)."""
+    if dialect == "postgresql":
+        return or_(*(column.op("@>")(cast(literal(json.dumps([v]), String), JSONB)) for v in values))
+    each = func.json_each(column).table_valued("value")
+    return exists(select(literal(1)).select_from(each).where(each.c.value.in_(values)))

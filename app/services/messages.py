@@ -11,8 +11,8 @@ from app.models.events import EventType
 from app.models.referral import Message, MessageCreate, MessagePublic, ReferralStatus
 from app.persistence import idempotency
 from app.security import agency_of
-from app.services import referrals
-from app.services.referrals import PartyAccess
+from app.services import notifications, referrals
+from app.services.referrals import PartyAccess, read_state
 
 
 def to_public(message: Message) -> MessagePublic:
@@ -36,9 +36,11 @@ async def post(
     )
     session.add(message)
     referral.updated_at = utcnow()
+    read_state.touch(referral, principal.agency_id, referral.updated_at)
     await session.flush()
     referrals.audit_for(session, principal, "message.posted", referral, ("message", message.id))
     referrals.emit_for(session, EventType.MESSAGE_POSTED, referral)
+    await notifications.message_posted(session, referral, principal)
     public = to_public(message)
     idempotency.remember(claim, 201, public, {"Location": f"/v1/referrals/{referral.id}/messages"})
     return public

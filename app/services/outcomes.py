@@ -20,8 +20,8 @@ from app.models.referral import (
 from app.persistence import idempotency
 from app.persistence.rows import table_of
 from app.security import agency_of
-from app.services import referrals
-from app.services.referrals import PartyAccess
+from app.services import notifications, referrals
+from app.services.referrals import PartyAccess, read_state
 
 _REFERRALS = table_of(Referral)
 _ROLLUP = tuple(
@@ -59,6 +59,7 @@ async def record(
         {"type": body.type.value, "kind": outcome.kind.value},
     )
     referrals.emit_for(session, EventType.OUTCOME_RECORDED, referral)
+    await notifications.outcome_recorded(session, referral, principal, body.type.value)
     public = OutcomePublic.model_validate(outcome)
     idempotency.remember(claim, 201, public, {"Location": f"/v1/referrals/{referral.id}/outcomes"})
     return public
@@ -96,6 +97,7 @@ async def _count(session: AsyncSession, referral: Referral, outcome: Outcome) ->
     found = (await session.execute(counted)).one()
     for column in _ROLLUP:
         set_committed_value(referral, column.key, found._mapping[column])
+    read_state.touch(referral, outcome.recorded_by_agency_id)
 
 
 def rollup_sql() -> str:

@@ -6,8 +6,6 @@ outcome are whole numbers, counted per day, and their median is read off the cou
 """
 
 import asyncio
-import csv
-import io
 import re
 import uuid
 from collections import Counter, defaultdict
@@ -36,6 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from app import spreadsheet
 from app.db import get_sessionmaker, utcnow
 from app.errors import Forbidden
 from app.models.directory import Agency
@@ -366,45 +365,31 @@ CSV_COLUMNS = [
 
 
 def summary_csv(summary: ReportSummary) -> str:
-    """The summary as CSV with a header row, one row per group."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    for group in summary.groups:
-        writer.writerow(_csv_row(summary, group))
-    return out.getvalue()
+    """The summary as CSV with a header row, one row per group; safe to open in a spreadsheet."""
+    rows: list[list[object]] = [list(CSV_COLUMNS), *(_csv_row(summary, group) for group in summary.groups)]
+    return "".join(spreadsheet.line(row) for row in rows)
 
 
 def _csv_row(summary: ReportSummary, group: ReportGroup) -> list[object]:
-    def blank(value: object | None) -> object:
-        return "" if value is None else value
-
-    period = [blank(t and t.isoformat()) for t in (summary.start, summary.end)]
+    period = [t and t.isoformat() for t in (summary.start, summary.end)]
     return [
-        blank(summary.group_by and summary.group_by.value),
-        blank(group.key),
-        _spreadsheet_safe(group.label),
+        summary.group_by and summary.group_by.value,
+        group.key,
+        group.label,
         *period,
         group.referrals,
         *(group.by_status[s] for s in ReferralStatus),
         group.decided,
         group.accepted_or_later,
-        blank(group.acceptance_rate),
-        blank(group.median_hours_to_decision),
-        blank(group.median_days_to_first_outcome),
+        group.acceptance_rate,
+        group.median_hours_to_decision,
+        group.median_days_to_first_outcome,
         group.overdue,
         group.with_outcome,
         group.hard_outcomes,
         group.soft_outcomes,
         *(o.referrals for o in group.outcomes),
     ]
-
-
-def _spreadsheet_safe(text: str | None) -> str:
-    # Agency names are typed by people; a leading = + - @ would run as a spreadsheet formula.
-    if not text:
-        return ""
-    return "'" + text if text[0] in "=+-@\t\r" else text
 
 
 _OVERDUE_COLUMNS = [

@@ -1,6 +1,6 @@
-"""The demo network: five agencies of a Wrexham pilot, a caseworker and an API client each,
-an auditor and an admin. Safe to run again: existing records are kept and their demo
-credentials reset, so what it prints always works."""
+"""The demo network: five agencies of a Wrexham pilot, each with two caseworkers, an agency
+admin and an API client; an auditor and a platform admin. Safe to run again: existing records
+are kept and their demo credentials reset, so what it prints always works."""
 
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +16,7 @@ from app.security import hash_secret
 from app.services import directory, identity
 
 SYSTEM = AuditActor(kind=ActorKind.SYSTEM, id="seed-demo")
+STAFF = (("caseworker", Role.CASEWORKER), ("caseworker2", Role.CASEWORKER), ("admin", Role.AGENCY_ADMIN))
 CLIENT_SCOPES = [Scope.REFERRALS_READ, Scope.REFERRALS_WRITE, Scope.REPORTS_READ, Scope.WEBHOOKS_MANAGE]
 
 
@@ -91,9 +92,10 @@ async def seed_demo(session: AsyncSession) -> dict[str, Any]:
         service = await _service(session, agency, demo)
         result["agencies"].append({"id": str(agency.id), "name": agency.name, "kind": agency.kind.value})
         result["services"].append({"id": str(service.id), "agency_id": str(agency.id), "name": service.name})
-        result["users"].append(await _user(session, f"{demo.slug}.caseworker", Role.CASEWORKER, agency))
+        for suffix, role in STAFF:
+            result["users"].append(await _user(session, f"{demo.slug}.{suffix}", role, agency))
         result["clients"].append(await _client(session, demo, agency))
-    for username, role in (("auditor", Role.AUDITOR), ("admin", Role.ADMIN)):
+    for username, role in (("auditor", Role.AUDITOR), ("admin", Role.PLATFORM_ADMIN)):
         result["users"].append(await _user(session, username, role, None))
     return result
 
@@ -118,7 +120,7 @@ async def _service(session: AsyncSession, agency: Agency, demo: DemoAgency) -> S
         name=demo.service,
         purposes=list(demo.purposes),
         description=f"{demo.service} from {demo.name}.",
-        area_served="Wrexham County Borough",
+        area_served=["LL11", "LL12", "LL13", "LL14"],
         languages=["en", "cy"],
         response_target_days=demo.target_days,
     )
@@ -138,6 +140,8 @@ async def _user(session: AsyncSession, username: str, role: Role, agency: Agency
             password=password,
             role=role,
             agency_id=agency.id if agency else None,
+            display_name=_display_name(username, agency),
+            email=f"{username}@example.org",
         )
     return {
         "username": username,
@@ -145,6 +149,11 @@ async def _user(session: AsyncSession, username: str, role: Role, agency: Agency
         "agency_id": str(agency.id) if agency else None,
         "role": role.value,
     }
+
+
+def _display_name(username: str, agency: Agency | None) -> str:
+    who = username.rpartition(".")[2].replace("caseworker2", "second caseworker").replace("_", " ")
+    return f"{agency.name} {who}" if agency else who.capitalize()
 
 
 async def _client(session: AsyncSession, demo: DemoAgency, agency: Agency) -> dict[str, Any]:

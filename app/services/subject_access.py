@@ -22,7 +22,9 @@ from app.services import audit, consents, messages
 from app.services import referrals as referrals_service
 
 # Platform roles only: agency staff see a person through their own referrals, never the whole record.
-OFFICER_ROLES = frozenset({Role.ADMIN, Role.AUDITOR})
+# The route checks the token's subjects:export scope; the role is checked as well, since an API
+# client could be granted that scope and acts for no person who answers for the release.
+OFFICER_ROLES = frozenset({Role.PLATFORM_ADMIN, Role.AUDITOR})
 Child = TypeVar("Child", StatusChange, Outcome, Message)
 
 

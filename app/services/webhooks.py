@@ -234,3 +234,20 @@ async def redeliver(
         details={"subscription_id": str(subscription.id), "event_id": str(delivery.event_id)},
     )
     return delivery
+
+
+async def rotate_secrets(session: AsyncSession, actor: AuditActor) -> int:
+    """Re-encrypt every stored signing secret under SECRETS_KEY's first key; how many there are.
+
+    Read with whichever key decrypts each one and written back with the first, so that the
+    keys after it can then be dropped.
+    """
+    rows = (await session.execute(select(col(WebhookSubscription.id), col(WebhookSubscription.secret)))).all()
+    for subscription_id, secret in rows:
+        await session.execute(
+            update(WebhookSubscription)
+            .where(col(WebhookSubscription.id) == subscription_id)
+            .values(secret=secret)
+        )
+    audit.record(session, actor, "secrets.rotated", "webhook_subscription", details={"secrets": len(rows)})
+    return len(rows)

@@ -1,7 +1,7 @@
 """The audit log becomes an RFC 9162 transparency log; the event feed is positioned by the sequencer
 
 Revision ID: 0009
-Revises: 0008
+Revises: 0011
 Create Date: 2026-11-24 09:00:00.000000
 
 The hash chain is verified once, here: a broken chain stops the migration, naming the first bad
@@ -31,7 +31,7 @@ from sqlalchemy.dialects import postgresql
 from app.db import UTCDateTime
 
 revision: str = "0009"
-down_revision: str | None = "0008"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

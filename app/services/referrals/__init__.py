@@ -10,16 +10,20 @@ from app.services.referrals.access import (
     resource_headers,
     to_public,
 )
+from app.services.referrals.assignment import assign
 from app.services.referrals.creating import create
 from app.services.referrals.moving import change_public, move, status_change, transition
-from app.services.referrals.reading import Box, history, list_box, view_and_stamp
+from app.services.referrals.reading import Box, BoxFilters, count_box, history, list_box, view_and_stamp
 
 __all__ = [
     "Box",
+    "BoxFilters",
     "PartyAccess",
     "ReferralFacts",
+    "assign",
     "audit_for",
     "change_public",
+    "count_box",
     "create",
     "emit_for",
     "etag",

@@ -1,4 +1,9 @@
-"""A referral as one of its two parties reaches it: loaded, shown, audited and announced."""
+"""A referral as one of its two parties reaches it: loaded, shown, audited and announced.
+
+An agency learns nothing about a referral it is not party to, by any route: responses, history,
+consent records, events, webhooks, errors, reports, or the time an answer takes. Anyone else
+gets the 404 a referral that does not exist gets, after the same work.
+"""
 
 import uuid
 from dataclasses import dataclass
@@ -66,7 +71,9 @@ def resource_headers(public: ReferralPublic) -> dict[str, str]:
 # Read off the table model into a dict: validating the table model itself goes through
 # SQLModel's attribute-by-attribute wrapper, which is far slower.
 _COPIED_FIELDS = tuple(
-    name for name in ReferralPublic.model_fields if name not in {"subject", "allowed_actions"}
+    name
+    for name in ReferralPublic.model_fields
+    if name not in {"subject", "allowed_actions", "assigned_to", "unread"}
 )
 
 

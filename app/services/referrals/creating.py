@@ -6,8 +6,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app import unit_of_work
 from app.db import utcnow
 from app.errors import Conflict, Unprocessable
 from app.models.consent import Consent
@@ -17,12 +19,13 @@ from app.models.referral import Referral, ReferralCreate, ReferralPublic, Referr
 from app.models.subject import Subject, SubjectCreate, SubjectPublic
 from app.persistence import idempotency, rows
 from app.security import Principal, agency_of
-from app.services import audit, consents, workflow
+from app.services import audit, consents, notifications, workflow
 from app.services.referrals import queries
 from app.services.referrals.access import NewReferralFacts, audit_for, emit_for, resource_headers
 from app.services.referrals.moving import status_change
 from app.services.workflow import Party
 
+DUPLICATE = "This person already has an open referral from your agency to this service."
 REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"  # no 0/O, 1/I/L or U: easy to read aloud
 
 
@@ -41,10 +44,11 @@ async def create(
     facts = NewReferralFacts.of(public)
     first = rows.new_row(StatusChange, **status_change(facts, public.updated_at, principal, None))
     # Written together once every check has passed.
-    await rows.insert_rows(session, *subject.new_rows, referral, first)
+    await _insert(session, referral.values["open_key"], *subject.new_rows, referral, first)
     details = {"purpose": body.purpose.value, "urgency": body.urgency.value, "to_service_id": str(service.id)}
     audit_for(session, principal, "referral.created", facts, details=dict(details))
     emit_for(session, EventType.REFERRAL_CREATED, facts)
+    await notifications.referral_created(session, public)
     idempotency.remember(claim, 201, public, resource_headers(public))
     return public
 
@@ -169,10 +173,24 @@ def _norm(name: str) -> str:
 def _refuse_duplicate(body: ReferralCreate, duplicate: uuid.UUID | None) -> None:
     """One open referral per subject per service from the same agency, unless a reason is given."""
     if duplicate is not None and not body.allow_duplicate:
-        raise Conflict(
-            "This person already has an open referral from your agency to this service.",
-            existing_referral_id=str(duplicate),
-        )
+        raise Conflict(DUPLICATE, existing_referral_id=str(duplicate))
+
+
+async def _insert(session: AsyncSession, key: str | None, *new: rows.NewRow) -> None:
+    """Write the new rows; an open referral created meanwhile with the same key is a 409 as well.
+
+    The unique index on the key decides between creates that passed the duplicate check at
+    the same moment: the later insert waits for the earlier to commit, then fails.
+    """
+    try:
+        await rows.insert_rows(session, *new)
+    except IntegrityError as exc:
+        # PostgreSQL names the index, SQLite the column: both contain "open_key".
+        if key is None or "open_key" not in str(exc.orig):
+            raise
+        await unit_of_work.rollback(session)  # the transaction is spent; the lookup needs a new one
+        existing = await queries.open_referral_with_key(session, key)
+        raise Conflict(DUPLICATE, existing_referral_id=str(existing)) from None
 
 
 def _new_referral(
@@ -200,8 +218,10 @@ def _new_referral(
         status=ReferralStatus.SUBMITTED,
         due_by=now + timedelta(days=service.response_target_days),
         duplicate_reason=body.duplicate_reason if body.allow_duplicate else None,
+        open_key=None if body.allow_duplicate else queries.open_key(agency_id, service.id, subject.public),
         created_at=now,
         updated_at=now,
+        changed_by_sender_at=now,
     )
 
 

@@ -20,7 +20,8 @@ from app.models.referral import (
 )
 from app.persistence import rows
 from app.security import Principal
-from app.services import workflow
+from app.services import notifications, workflow
+from app.services.referrals import read_state
 from app.services.referrals.access import PartyAccess, ReferralFacts, audit_for, emit_for, etag, to_public
 
 
@@ -51,26 +52,39 @@ async def transition(
         )
     workflow.check_move(referral, access.party, request)
     await move(session, referral, access.principal, request)
-    return to_public(referral, access.principal, access.party)
+    public = to_public(referral, access.principal, access.party)
+    return await read_state.annotate(session, access.principal, access.party, referral, public)
 
 
 async def move(
-    session: AsyncSession, referral: Referral, principal: Principal, request: TransitionRequest
+    session: AsyncSession,
+    referral: Referral,
+    principal: Principal,
+    request: TransitionRequest,
+    shown_as: AuditActor | None = None,
 ) -> None:
-    """Make a move already checked: the new status, its history entry, audit event and partner event."""
+    """Make a move already checked: the new status, its history entry, audit event and partner event.
+
+    `shown_as` is the actor the referral's history names instead of the principal, for a move
+    made on behalf of someone else; the audit trail always names the principal.
+    """
     now, previous = utcnow(), referral.status
     referral.status, referral.version, referral.updated_at = request.to, referral.version + 1, now
     if request.to in {ReferralStatus.ACCEPTED, ReferralStatus.DECLINED} and referral.decided_at is None:
         referral.decided_at = now
     if request.to in TERMINAL_STATUSES:
-        referral.closed_at = now
+        referral.closed_at, referral.open_key = now, None
     if request.appointment is not None:
         referral.appointment = request.appointment.model_dump(mode="json")
+    read_state.touch(referral, principal.agency_id, now)
     change = status_change(referral, now, principal, previous, request)
+    if shown_as is not None:
+        change |= _actor_columns(shown_as)
     await rows.insert_rows(session, rows.new_row(StatusChange, **change))
     details = {"from": previous.value, "to": request.to.value, "reason_code": request.reason_code}
     audit_for(session, principal, "referral.transitioned", referral, details=dict(details))
     emit_for(session, EventType.REFERRAL_STATUS_CHANGED, referral)
+    await notifications.referral_moved(session, referral, principal, request)
 
 
 def status_change(
@@ -94,6 +108,10 @@ def status_change(
         "note": request.note if request else None,
         "appointment": appointment,
     }
+
+
+def _actor_columns(actor: AuditActor) -> dict[str, Any]:
+    return {"actor_kind": actor.kind, "actor_id": actor.id, "actor_agency_id": actor.agency_id}
 
 
 def change_public(change: StatusChange) -> StatusChangePublic:

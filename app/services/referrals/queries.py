@@ -1,5 +1,6 @@
 """The statements a new referral runs: the receiving service's terms and the duplicate check."""
 
+import hashlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -95,6 +96,28 @@ def duplicate_params(
         "given_name": subject.given_name.strip().lower() if subject else None,
         "family_name": subject.family_name.strip().lower() if subject else None,
     }
+
+
+def normalised_name(name: str) -> str:
+    """A name as the duplicate check compares it: any case, any spacing."""
+    return " ".join(name.casefold().split())
+
+
+def open_key(agency_id: uuid.UUID, service_id: uuid.UUID, subject: SubjectBase) -> str:
+    """What makes two open referrals duplicates: one agency, one service, one person."""
+    person = (
+        subject.date_of_birth.isoformat(),
+        *map(normalised_name, (subject.given_name, subject.family_name)),
+    )
+    parts = ("open-referral", str(agency_id), str(service_id), *person)
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+async def open_referral_with_key(session: AsyncSession, key: str) -> uuid.UUID | None:
+    """The open referral holding this key, if it is still open."""
+    query = select(col(Referral.id)).where(col(Referral.open_key) == key)
+    found: uuid.UUID | None = (await session.execute(query)).scalar_one_or_none()
+    return found
 
 
 async def open_duplicate(

@@ -1,0 +1,22 @@
+"""Signed-in sessions of the staff pages, kept on the server; the browser holds only a random id."""
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Field, SQLModel
+
+from app.db import JSONType, UTCDateTime, utcnow
+
+
+class WebSession(SQLModel, table=True):
+    __tablename__ = "web_sessions"
+
+    # SHA-256 of the cookie's value: a copy of this table signs no one in.
+    id_hash: str = Field(primary_key=True, max_length=64)
+    user_id: uuid.UUID = Field(foreign_key="users.id", index=True, ondelete="CASCADE")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    last_seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    # The referral being made, page by page; it goes with the session.
+    draft: dict[str, Any] | None = Field(default=None, sa_type=JSONType)

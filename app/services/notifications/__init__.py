@@ -1,0 +1,10 @@
+"""Notifications to staff: who is told what, queued with the change, sent by the worker."""
+
+from app.services.notifications.queueing import (
+    message_posted,
+    outcome_recorded,
+    referral_created,
+    referral_moved,
+)
+
+__all__ = ["message_posted", "outcome_recorded", "referral_created", "referral_moved"]

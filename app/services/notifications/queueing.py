@@ -1,0 +1,134 @@
+"""Queueing notifications in the unit of work of the change they announce.
+
+Added to the same transaction, a notification exists exactly when its change was committed.
+A recipient who chose a daily digest has theirs held, to be folded into the next digest.
+"""
+
+import uuid
+from collections.abc import Iterable
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db import utcnow
+from app.models.audit import ActorKind
+from app.models.identity import NotificationChoice, NotificationKind
+from app.models.notification import Notification, NotificationStatus
+from app.models.referral import Referral, ReferralPublic, ReferralStatus, TransitionRequest
+from app.security import Principal
+from app.services.notifications import composing, recipients
+from app.services.notifications.composing import ReferralNames
+from app.services.notifications.recipients import Recipient
+
+# The status changes the other agency is told of, and how each is put.
+ANNOUNCED = {
+    ReferralStatus.ACCEPTED: "accepted",
+    ReferralStatus.DECLINED: "declined",
+    ReferralStatus.HANDOVER_SCHEDULED: "handover scheduled",
+    ReferralStatus.COMPLETED: "completed",
+    ReferralStatus.WITHDRAWN: "withdrawn (the person withdrew their consent)",
+    ReferralStatus.CANCELLED: "cancelled by the referrer",
+}
+
+
+def queue(
+    session: AsyncSession,
+    to: Iterable[Recipient],
+    kind: NotificationKind,
+    subject: str,
+    body: str,
+    names: ReferralNames | None = None,
+) -> None:
+    """One notification per address (a person on two lists is told once)."""
+    seen: set[str] = set()
+    for recipient in to:
+        if recipient.email.lower() in seen:
+            continue
+        seen.add(recipient.email.lower())
+        held = recipient.choice == NotificationChoice.DAILY_DIGEST
+        session.add(
+            Notification(
+                agency_id=recipient.agency_id,
+                kind=kind,
+                recipient_user_id=recipient.user_id,
+                recipient_email=recipient.email,
+                referral_id=names.id if names else None,
+                referral_reference=names.reference if names else None,
+                subject=subject,
+                body=body,
+                link=names.link if names else None,
+                status=NotificationStatus.HELD if held else NotificationStatus.PENDING,
+                next_attempt_at=None if held else utcnow(),
+            )
+        )
+
+
+async def referral_created(session: AsyncSession, public: ReferralPublic) -> None:
+    """Tell the receiving service's team of a new referral."""
+    names = await composing.names_of(session, public.id)
+    kind, now = NotificationKind.NEW_REFERRAL, utcnow()
+    to = await recipients.team(session, names.to_agency_id, kind, now, names.to_service_id)
+    subject, body = composing.about(
+        names, f"New referral from {names.from_agency}", "a new referral was sent"
+    )
+    queue(session, to, kind, subject, body, names)
+
+
+async def _other_party(
+    session: AsyncSession, referral: Referral, by_agency_id: uuid.UUID | None, kind: NotificationKind
+) -> list[Recipient]:
+    """The agency (or both, for a change neither made) that did not make the change."""
+    now, to = utcnow(), []
+    if by_agency_id != referral.from_agency_id:
+        sender = uuid.UUID(referral.from_actor_id) if referral.from_actor_kind == ActorKind.USER else None
+        to += await recipients.person_or_team(session, sender, referral.from_agency_id, kind, now)
+    if by_agency_id != referral.to_agency_id:
+        to += await recipients.person_or_team(
+            session, referral.assigned_to_user_id, referral.to_agency_id, kind, now, referral.to_service_id
+        )
+    return to
+
+
+async def _tell_other_party(
+    session: AsyncSession,
+    referral: Referral,
+    principal: Principal,
+    kind: NotificationKind,
+    headline: str,
+    change: str,
+) -> None:
+    to = await _other_party(session, referral, principal.agency_id, kind)
+    if to:
+        names = await composing.names_of(session, referral.id)
+        subject, body = composing.about(names, headline, change)
+        queue(session, to, kind, subject, body, names)
+
+
+async def referral_moved(
+    session: AsyncSession, referral: Referral, principal: Principal, request: TransitionRequest
+) -> None:
+    """Tell the other agency of an acceptance, decline, handover, completion, withdrawal or cancellation."""
+    said = ANNOUNCED.get(request.to)
+    if said is None:
+        return
+    change = f"{said} (reason: {request.reason_code})" if request.to == ReferralStatus.DECLINED else said
+    await _tell_other_party(
+        session, referral, principal, NotificationKind.REFERRAL_UPDATE, f"Referral {said}", change
+    )
+
+
+async def outcome_recorded(
+    session: AsyncSession, referral: Referral, principal: Principal, outcome_type: str
+) -> None:
+    """Tell the other agency that an outcome was recorded, and of what type."""
+    change = f"outcome recorded: {outcome_type.replace('_', ' ')}"
+    await _tell_other_party(
+        session, referral, principal, NotificationKind.REFERRAL_UPDATE, "Outcome recorded", change
+    )
+
+
+async def message_posted(session: AsyncSession, referral: Referral, principal: Principal) -> None:
+    """Tell the other agency that a message is waiting (never what it says)."""
+    kind = NotificationKind.MESSAGE
+    await _tell_other_party(
+        session, referral, principal, kind, "New message", "a new message is waiting in the referral"
+    )

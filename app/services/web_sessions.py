@@ -1,0 +1,140 @@
+"""Signed-in sessions of the staff pages: started at sign-in, checked on every request, ended.
+
+The browser holds a random id; the database holds its hash. A session ends after a spell
+without requests, at a fixed time after sign-in, at sign-out, and at once when the account
+is deactivated (the account is read with the session on every request).
+"""
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import delete, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from app.config import Settings
+from app.db import utcnow
+from app.models.audit import ActorKind
+from app.models.identity import ROLE_SCOPES, User
+from app.models.web_session import WebSession
+from app.security import Principal
+from app.services import audit
+
+# Requests this close together do not each rewrite the session's last-seen time.
+TOUCH_AFTER = timedelta(seconds=30)
+
+
+class Ended(StrEnum):
+    """Why there is no signed-in session."""
+
+    NONE = "none"
+    IDLE = "idle"
+    EXPIRED = "expired"
+    DEACTIVATED = "deactivated"
+
+
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    """A live session, with its user as of this request."""
+
+    principal: Principal
+    user: User
+    record: WebSession
+
+    def idle_deadline(self, settings: Settings) -> datetime:
+        """When the session ends unless the user does something first."""
+        idle = self.record.last_seen_at + timedelta(minutes=settings.web_idle_timeout_minutes)
+        return min(idle, self.record.expires_at)
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def principal_of(user: User) -> Principal:
+    """The principal a signed-in user acts as: their current role's scopes."""
+    scopes = frozenset(s.value for s in ROLE_SCOPES[user.role])
+    return Principal(ActorKind.USER, str(user.id), user.agency_id, scopes, user.role, user.token_version)
+
+
+async def start(session: AsyncSession, principal: Principal, settings: Settings) -> str:
+    """A new session for a user who has just signed in; returns the id for the cookie."""
+    token, now = secrets.token_urlsafe(32), utcnow()
+    await _purge_ended(session, now, settings)
+    session.add(
+        WebSession(
+            id_hash=_hash(token),
+            user_id=uuid.UUID(principal.id),
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + timedelta(hours=settings.web_absolute_timeout_hours),
+        )
+    )
+    audit.record(session, principal.actor, "session.started", "user", principal.id)
+    return token
+
+
+async def _purge_ended(session: AsyncSession, now: datetime, settings: Settings) -> None:
+    """Drop sessions that can no longer be used, with any draft they held."""
+    idle_since = now - timedelta(minutes=settings.web_idle_timeout_minutes)
+    await session.execute(
+        delete(WebSession).where(
+            or_(col(WebSession.expires_at) <= now, col(WebSession.last_seen_at) <= idle_since)
+        )
+    )
+
+
+async def resume(
+    session: AsyncSession, token: str | None, settings: Settings, *, touch: bool = True
+) -> SignedIn | Ended:
+    """The live session the cookie names, or why there is none; a request keeps it alive."""
+    if not token:
+        return Ended.NONE
+    query = select(WebSession, User).join(User, col(User.id) == col(WebSession.user_id))
+    found = (await session.execute(query.where(col(WebSession.id_hash) == _hash(token)))).first()
+    if found is None:
+        return Ended.NONE
+    record, user = found[0], found[1]
+    ended = _why_ended(record, user, utcnow(), settings)
+    if ended is not None:
+        await _end(session, record, user, ended.value)
+        return ended
+    if touch and utcnow() - record.last_seen_at > TOUCH_AFTER:
+        record.last_seen_at = utcnow()
+    return SignedIn(principal_of(user), user, record)
+
+
+def _why_ended(record: WebSession, user: User, now: datetime, settings: Settings) -> Ended | None:
+    if not user.is_active:
+        return Ended.DEACTIVATED
+    if now >= record.expires_at:
+        return Ended.EXPIRED
+    if now - record.last_seen_at >= timedelta(minutes=settings.web_idle_timeout_minutes):
+        return Ended.IDLE
+    return None
+
+
+async def end(session: AsyncSession, signed_in: SignedIn) -> None:
+    """Sign out: the session and anything it held are gone."""
+    await _end(session, signed_in.record, signed_in.user, "signed_out")
+
+
+async def _end(session: AsyncSession, record: WebSession, user: User, reason: str) -> None:
+    await session.execute(delete(WebSession).where(col(WebSession.id_hash) == record.id_hash))
+    actor = principal_of(user).actor
+    audit.record(session, actor, "session.ended", "user", str(user.id), details={"reason": reason})
+
+
+def draft_of(signed_in: SignedIn) -> dict[str, Any]:
+    """The referral the user is part way through making (empty when none)."""
+    return dict(signed_in.record.draft or {})
+
+
+def save_draft(signed_in: SignedIn, draft: dict[str, Any] | None) -> None:
+    """Keep (or, with None, drop) the referral being made, with the session."""
+    signed_in.record.draft = draft

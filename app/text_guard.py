@@ -1,0 +1,94 @@
+"""Control characters are refused in every text a request carries, with a 422 naming the field.
+
+PostgreSQL cannot store NUL in text and SQLite can, so without this check the same request
+was a 500 on one database and stored on the other. Other control characters (and lone UTF-16
+surrogates, which cannot be encoded at all) have no place in a name, a code or a note either,
+and make stored text misleading wherever it is shown. Tab, line feed and carriage return are
+allowed: notes and messages run over several lines. Fields that must stay on one line refuse
+those as well, in their own models.
+
+The check runs as an application dependency over the query string, the path and a JSON or
+form body, so it covers every field of every route, including those added later.
+"""
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from fastapi import Request
+
+from app.errors import Unprocessable
+
+CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+LINE_BREAKS = re.compile("[\t\r\n]")
+MESSAGE = "must not contain control characters"
+JSON_TYPES = ("application/json",)
+FORM_TYPE = "application/x-www-form-urlencoded"
+
+
+def has_control_characters(text: str) -> bool:
+    """Whether `text` holds a character no text field may hold."""
+    return CONTROL_CHARACTERS.search(text) is not None
+
+
+def single_line(text: str) -> str:
+    """A validator for fields that must stay on one line: no control characters, no breaks or tabs."""
+    if has_control_characters(text) or LINE_BREAKS.search(text):
+        raise ValueError("must be a single line without control characters")
+    return text
+
+
+def fields_with_control_characters(value: Any, path: tuple[str, ...] = ()) -> Iterator[str]:
+    """The dotted path of every string in a parsed JSON document that holds a control character."""
+    if isinstance(value, str):
+        if has_control_characters(value):
+            yield ".".join(path) or "body"
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if has_control_characters(str(key)):
+                yield ".".join(path) or "body"  # the member's name itself is not echoed back
+            else:
+                yield from fields_with_control_characters(item, (*path, str(key)))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from fields_with_control_characters(item, (*path, str(index)))
+
+
+def _problem(field: str, where: str) -> dict[str, str]:
+    return {"field": field, "in": where, "message": MESSAGE}
+
+
+def _pairs_at_fault(pairs: Iterator[tuple[str, str]], where: str) -> list[dict[str, str]]:
+    return [
+        _problem(name, where)
+        for name, value in pairs
+        if has_control_characters(name) or has_control_characters(value)
+    ]
+
+
+async def _body_at_fault(request: Request) -> list[dict[str, str]]:
+    media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if media_type in JSON_TYPES or media_type.endswith("+json"):
+        try:
+            # FastAPI has parsed the body already, and Starlette keeps what it parsed.
+            document = await request.json()
+        except ValueError:
+            return []  # no body, or not JSON: the route itself refuses it if it wants one
+        return [
+            {"field": f, "in": "body", "message": MESSAGE} for f in fields_with_control_characters(document)
+        ]
+    if media_type == FORM_TYPE:
+        form = await request.form()
+        return _pairs_at_fault(((k, v) for k, v in form.multi_items() if isinstance(v, str)), "body")
+    return []
+
+
+async def refuse_control_characters(request: Request) -> None:
+    """Answer 422, naming each field, when the query, the path or the body holds a control character."""
+    errors = _pairs_at_fault(iter(request.query_params.multi_items()), "query")
+    # Path convertors (`{id:uuid}`) hand over values already parsed; only text can hold a control character.
+    errors += _pairs_at_fault(((k, v) for k, v in request.path_params.items() if isinstance(v, str)), "path")
+    errors += await _body_at_fault(request)
+    if errors:
+        summary = "; ".join(f"{e['field']}: {MESSAGE}" for e in errors[:5])
+        raise Unprocessable(summary, errors=errors)

@@ -1,0 +1,44 @@
+"""The staff pages: GOV.UK Design System pages served by the same application as the API."""
+
+import os
+from pathlib import Path
+
+from fastapi import APIRouter, Depends, FastAPI
+from starlette.staticfiles import StaticFiles
+
+from app.config import get_settings
+from app.web import errors
+from app.web.routes import account, admin, audit, boxes, directory, make, referral, services, staff
+from app.web.security import PageHeaders, check_csrf
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+
+class GovukFrontendFiles(StaticFiles):
+    """GOV.UK Frontend's fonts and images, and beside them its CSS and JavaScript, under /assets."""
+
+    def __init__(self, dist: Path) -> None:
+        super().__init__(directory=dist / "assets", check_dir=False)
+        self.all_directories = [dist / "assets", dist]
+
+    def get_directories(
+        self, directory: "str | os.PathLike[str] | None" = None, packages: object = None
+    ) -> list["str | os.PathLike[str]"]:
+        return list(getattr(self, "all_directories", []))
+
+
+def router() -> APIRouter:
+    """Every page, each form post checked for its CSRF token; none of it in the API document."""
+    pages = APIRouter(include_in_schema=False, dependencies=[Depends(check_csrf)])
+    for module in (account, admin, audit, boxes, directory, make, referral, services, staff):
+        pages.include_router(module.router)
+    return pages
+
+
+def install(app: FastAPI) -> None:
+    """Add the pages, their files, their security headers and their error pages to the app."""
+    app.include_router(router())
+    app.mount("/assets", GovukFrontendFiles(get_settings().govuk_frontend_dir), name="assets")
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.add_middleware(PageHeaders)
+    errors.install(app)

@@ -1,0 +1,109 @@
+"""Who is signed in to the pages, and what they may open."""
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.responses import RedirectResponse, Response
+
+from app.config import Settings
+from app.deps import SessionDep, SettingsDep
+from app.errors import AppError, Forbidden
+from app.models.directory import Agency
+from app.models.identity import Role, Scope
+from app.security import Principal
+from app.services import web_sessions
+from app.services.web_sessions import Ended, SignedIn
+from app.web.security import session_cookie_name
+
+
+class SignInRequired(AppError):
+    """No live session: the browser is sent to the sign-in page, then back here.
+
+    Committed, so that a session found ended (and its audit event) is recorded.
+    """
+
+    status, code, title = 303, "sign-in-required", "Sign in required"
+    commit_anyway = True
+
+    def __init__(self, next_path: str, reason: Ended) -> None:
+        super().__init__("Sign in to use this page.")
+        self.location = f"/sign-in?next={quote(next_path, safe='/')}"
+        if reason != Ended.NONE:
+            self.location += f"&reason={reason.value}"
+
+    def render(self, request: Request) -> Response:
+        return RedirectResponse(self.location, status_code=303)
+
+
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    """The signed-in user as pages show them: plain values, usable after the unit of work ends
+    (an error page is rendered once the request's transaction has been rolled back)."""
+
+    name: str
+    agency_name: str | None
+    role: Role
+    principal: Principal
+    idle_deadline: datetime
+
+    def can(self, scope: Scope) -> bool:
+        return self.principal.has(scope)
+
+
+def _safe_next(request: Request) -> str:
+    path = request.url.path
+    return path if request.method == "GET" else "/"
+
+
+async def _resume(request: Request, session: AsyncSession, settings: Settings) -> SignedIn | Ended:
+    """The browser's live session, if any; the page header learns who is signed in."""
+    token = request.cookies.get(session_cookie_name(settings))
+    found = await web_sessions.resume(session, token, settings)
+    if isinstance(found, SignedIn):
+        agency = await session.get(Agency, found.user.agency_id) if found.user.agency_id else None
+        name = found.user.display_name or found.user.username
+        deadline = found.idle_deadline(settings)
+        request.state.viewer = Viewer(
+            name, agency.name if agency else None, found.user.role, found.principal, deadline
+        )
+    return found
+
+
+async def signed_in(request: Request, session: SessionDep, settings: SettingsDep) -> SignedIn:
+    """The live session, or a redirect to sign in."""
+    found = await _resume(request, session, settings)
+    if isinstance(found, Ended):
+        raise SignInRequired(_safe_next(request), found)
+    return found
+
+
+async def maybe_signed_in(request: Request, session: SessionDep, settings: SettingsDep) -> SignedIn | None:
+    """The live session on pages anyone may read (so the header still shows who is signed in)."""
+    found = await _resume(request, session, settings)
+    return found if isinstance(found, SignedIn) else None
+
+
+SignedInDep = Annotated[SignedIn, Depends(signed_in)]
+MaybeSignedIn = Annotated[SignedIn | None, Depends(maybe_signed_in)]
+
+
+def _needing(scope: Scope, agency: bool) -> Callable[[SignedIn], Awaitable[SignedIn]]:
+    async def check(who: SignedInDep) -> SignedIn:
+        if not who.principal.has(scope) or (agency and who.principal.agency_id is None):
+            raise Forbidden("This page is not for your account.")
+        return who
+
+    return check
+
+
+# Pages for agency staff who work referrals, for auditors, and for agency admins.
+Caseworker = Annotated[SignedIn, Depends(_needing(Scope.REFERRALS_READ, agency=True))]
+Auditor = Annotated[SignedIn, Depends(_needing(Scope.AUDIT_READ, agency=False))]
+ReportReader = Annotated[SignedIn, Depends(_needing(Scope.REPORTS_READ, agency=True))]
+StaffManager = Annotated[SignedIn, Depends(_needing(Scope.USERS_MANAGE, agency=True))]
+ServiceKeeper = Annotated[SignedIn, Depends(_needing(Scope.DIRECTORY_WRITE, agency=True))]

@@ -1,0 +1,75 @@
+"""Translations of the pages: every string staff read goes through gettext.
+
+Catalogues live in `app/web/locale/<lang>/LC_MESSAGES/messages.mo`, made from the template
+`messages.pot` (`make messages`). English is the source language and needs none; a Welsh
+catalogue added there is picked for browsers that ask for Welsh.
+"""
+
+from collections.abc import Callable
+from contextvars import ContextVar
+from functools import lru_cache
+from gettext import NullTranslations
+from pathlib import Path
+
+from babel.support import Translations
+
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+DEFAULT_LOCALE = "en"
+_active: ContextVar[NullTranslations | None] = ContextVar("web_translations", default=None)
+_locale: ContextVar[str] = ContextVar("web_locale", default="en")
+
+
+@lru_cache
+def available_locales() -> tuple[str, ...]:
+    """English, and every language a compiled catalogue has been added for."""
+    found = sorted(p.parent.parent.name for p in LOCALE_DIR.glob("*/LC_MESSAGES/messages.mo"))
+    return (DEFAULT_LOCALE, *found)
+
+
+@lru_cache
+def translations(locale: str) -> NullTranslations:
+    """The catalogue of one language (English: the strings as written)."""
+    if locale == DEFAULT_LOCALE:
+        return NullTranslations()
+    return Translations.load(str(LOCALE_DIR), [locale], "messages")
+
+
+def negotiate(accept_language: str | None) -> str:
+    """The first language the browser asks for that has a catalogue, else English."""
+    for part in (accept_language or "").split(","):
+        tag = part.split(";")[0].strip().lower().split("-")[0]
+        if tag in available_locales():
+            return tag
+    return DEFAULT_LOCALE
+
+
+def activate(locale: str) -> None:
+    """Use this language for the rest of the request."""
+    _active.set(translations(locale))
+    _locale.set(locale)
+
+
+def current_locale() -> str:
+    return _locale.get()
+
+
+def gettext(message: str, **variables: object) -> str:
+    """The message in the request's language, with %(name)s placeholders filled in."""
+    active = _active.get() or NullTranslations()
+    text = active.gettext(message)
+    return text % variables if variables else text
+
+
+def ngettext(singular: str, plural: str, n: int, **variables: object) -> str:
+    """The singular or plural message for `n`, in the request's language."""
+    active = _active.get() or NullTranslations()
+    text = active.ngettext(singular, plural, n)
+    return text % {"num": n, **variables}
+
+
+def N_(message: str) -> str:  # noqa: N802  (the name gettext tools look for)
+    """Marks a string for the catalogue; it is translated where it is shown."""
+    return message
+
+
+_: Callable[..., str] = gettext

@@ -1,0 +1,192 @@
+"""What staff read for each code the service uses (translated where shown)."""
+
+from app.models.consent import ConsentMethod, DataCategory, LawfulBasis
+from app.models.directory import AgencyKind, Purpose
+from app.models.referral import (
+    CancelReason,
+    DeclineReason,
+    HandoverMode,
+    OutcomeKind,
+    OutcomeType,
+    ReferralStatus,
+    Urgency,
+)
+from app.models.subject import PreferredContact
+from app.web.i18n import N_
+
+PURPOSES = {
+    Purpose.BETTER_OFF_CALCULATION: N_("Better-off calculation"),
+    Purpose.WORK_FOCUSED_INTERVIEW: N_("Work-focused interview"),
+    Purpose.JOB_SEARCH_SUPPORT: N_("Job search support"),
+    Purpose.TRAINING_AND_SKILLS: N_("Training and skills"),
+    Purpose.ESOL: N_("English for speakers of other languages"),
+    Purpose.CHILDCARE_SUPPORT: N_("Childcare support"),
+    Purpose.DEBT_ADVICE: N_("Debt advice"),
+    Purpose.BENEFITS_ADVICE: N_("Benefits advice"),
+    Purpose.HOUSING_SUPPORT: N_("Housing support"),
+    Purpose.HEALTH_VISITING: N_("Health visiting"),
+    Purpose.FAMILY_SUPPORT: N_("Family support"),
+    Purpose.VOLUNTEERING: N_("Volunteering"),
+    Purpose.DOMESTIC_ABUSE_SUPPORT: N_("Domestic abuse support"),
+    Purpose.MENTAL_HEALTH_SUPPORT: N_("Mental health support"),
+    Purpose.OTHER: N_("Other"),
+}
+
+STATUSES = {
+    ReferralStatus.SUBMITTED: N_("New"),
+    ReferralStatus.RECEIVED: N_("Received"),
+    ReferralStatus.ACCEPTED: N_("Accepted"),
+    ReferralStatus.DECLINED: N_("Declined"),
+    ReferralStatus.HANDOVER_SCHEDULED: N_("Handover scheduled"),
+    ReferralStatus.IN_PROGRESS: N_("In progress"),
+    ReferralStatus.COMPLETED: N_("Completed"),
+    ReferralStatus.CANCELLED: N_("Cancelled"),
+    ReferralStatus.WITHDRAWN: N_("Withdrawn"),
+}
+
+# GOV.UK tag colours: new work stands out, closed work is grey.
+STATUS_COLOURS = {
+    ReferralStatus.SUBMITTED: "govuk-tag--blue",
+    ReferralStatus.RECEIVED: "govuk-tag--light-blue",
+    ReferralStatus.ACCEPTED: "govuk-tag--turquoise",
+    ReferralStatus.DECLINED: "govuk-tag--red",
+    ReferralStatus.HANDOVER_SCHEDULED: "govuk-tag--purple",
+    ReferralStatus.IN_PROGRESS: "govuk-tag--yellow",
+    ReferralStatus.COMPLETED: "govuk-tag--green",
+    ReferralStatus.CANCELLED: "govuk-tag--grey",
+    ReferralStatus.WITHDRAWN: "govuk-tag--grey",
+}
+
+# The button for each move a party may make from the referral page.
+ACTION_BUTTONS = {
+    ReferralStatus.RECEIVED: N_("Mark as received"),
+    ReferralStatus.ACCEPTED: N_("Accept referral"),
+    ReferralStatus.DECLINED: N_("Decline referral"),
+    ReferralStatus.HANDOVER_SCHEDULED: N_("Schedule handover"),
+    ReferralStatus.IN_PROGRESS: N_("Start work"),
+    ReferralStatus.COMPLETED: N_("Complete referral"),
+    ReferralStatus.CANCELLED: N_("Cancel referral"),
+}
+
+URGENCIES = {
+    Urgency.ROUTINE: N_("Routine"),
+    Urgency.SOON: N_("Soon"),
+    Urgency.URGENT: N_("Urgent"),
+}
+
+HANDOVER_MODES = {
+    HandoverMode.WARM_INTRODUCTION: N_("Warm introduction"),
+    HandoverMode.JOINT_APPOINTMENT: N_("Joint appointment"),
+    HandoverMode.REFERRAL_ONLY: N_("Referral only"),
+}
+
+HANDOVER_HINTS = {
+    HandoverMode.WARM_INTRODUCTION: N_(
+        "You introduce the person to the other service, by phone or in person"
+    ),
+    HandoverMode.JOINT_APPOINTMENT: N_("You and the other service meet the person together"),
+    HandoverMode.REFERRAL_ONLY: N_("The other service contacts the person"),
+}
+
+DECLINE_REASONS = {
+    DeclineReason.NOT_ELIGIBLE: N_("The person is not eligible"),
+    DeclineReason.NO_CAPACITY: N_("We have no capacity"),
+    DeclineReason.OUT_OF_AREA: N_("The person lives outside our area"),
+    DeclineReason.DUPLICATE: N_("We already have this referral"),
+    DeclineReason.UNABLE_TO_CONTACT: N_("We could not contact the person"),
+    DeclineReason.DECLINED_BY_PERSON: N_("The person does not want the service"),
+    DeclineReason.OTHER: N_("Another reason"),
+}
+
+CANCEL_REASONS = {
+    CancelReason.NO_LONGER_NEEDED: N_("The person no longer needs it"),
+    CancelReason.REFERRED_ELSEWHERE: N_("The person was referred elsewhere"),
+    CancelReason.PERSON_MOVED: N_("The person has moved away"),
+    CancelReason.SENT_IN_ERROR: N_("It was sent in error"),
+    CancelReason.DECLINED_BY_PERSON: N_("The person does not want it any more"),
+    CancelReason.OTHER: N_("Another reason"),
+}
+
+OUTCOMES = {
+    OutcomeType.JOB_ENTRY: N_("Started a job"),
+    OutcomeType.TRAINING_STARTED: N_("Started training"),
+    OutcomeType.TRAINING_COMPLETED: N_("Completed training"),
+    OutcomeType.VOLUNTEERING: N_("Started volunteering"),
+    OutcomeType.BETTER_OFF_CALCULATION_DONE: N_("Better-off calculation done"),
+    OutcomeType.BENEFIT_CLAIM_MADE: N_("Benefit claim made"),
+    OutcomeType.DEBT_PLAN_AGREED: N_("Debt plan agreed"),
+    OutcomeType.CHILDCARE_ARRANGED: N_("Childcare arranged"),
+    OutcomeType.ENGAGED_WITH_SERVICE: N_("Engaged with the service"),
+    OutcomeType.CONFIDENCE_IMPROVED: N_("Confidence improved"),
+    OutcomeType.DID_NOT_ATTEND: N_("Did not attend"),
+    OutcomeType.UNABLE_TO_CONTACT: N_("Could not be contacted"),
+    OutcomeType.REFERRED_ONWARD: N_("Referred onward"),
+    OutcomeType.OTHER: N_("Other outcome"),
+}
+
+OUTCOME_KINDS = {OutcomeKind.HARD: N_("Hard outcome"), OutcomeKind.SOFT: N_("Soft outcome")}
+
+CONSENT_METHODS = {
+    ConsentMethod.VERBAL: N_("Verbally"),
+    ConsentMethod.WRITTEN: N_("In writing"),
+    ConsentMethod.ELECTRONIC: N_("Electronically"),
+}
+
+LAWFUL_BASES = {
+    LawfulBasis.CONSENT: N_("Consent"),
+    LawfulBasis.PUBLIC_TASK: N_("Public task"),
+    LawfulBasis.LEGITIMATE_INTERESTS: N_("Legitimate interests"),
+    LawfulBasis.VITAL_INTERESTS: N_("Vital interests"),
+}
+
+DATA_CATEGORIES = {
+    DataCategory.IDENTITY: N_("Name and date of birth"),
+    DataCategory.CONTACT: N_("Contact details (phone, email, postcode)"),
+    DataCategory.CIRCUMSTANCES: N_("Circumstances (lone parent, benefits, barriers)"),
+    DataCategory.HEALTH: N_("Health"),
+    DataCategory.FINANCIAL: N_("Money and debts"),
+    DataCategory.EMPLOYMENT: N_("Work history"),
+}
+
+CONTACT_METHODS = {
+    PreferredContact.PHONE: N_("Phone"),
+    PreferredContact.EMAIL: N_("Email"),
+    PreferredContact.TEXT: N_("Text message"),
+    PreferredContact.LETTER: N_("Letter"),
+    PreferredContact.NONE: N_("No preference"),
+}
+
+AGENCY_KINDS = {
+    AgencyKind.JOBCENTRE_PLUS: N_("Jobcentre Plus"),
+    AgencyKind.CHILDRENS_CENTRE: N_("Children's centre"),
+    AgencyKind.COMMUNITIES_FIRST: N_("Communities First"),
+    AgencyKind.HEALTH_VISITING: N_("Health visiting"),
+    AgencyKind.DEBT_ADVICE: N_("Debt advice"),
+    AgencyKind.CITIZENS_ADVICE: N_("Citizens Advice"),
+    AgencyKind.TRAINING_PROVIDER: N_("Training provider"),
+    AgencyKind.CHILDCARE: N_("Childcare"),
+    AgencyKind.HOUSING: N_("Housing"),
+    AgencyKind.OTHER: N_("Other"),
+}
+
+LANGUAGES = {"en": N_("English"), "cy": N_("Welsh")}
+
+# Circumstances offered when making a referral (other systems may send codes of their own).
+BENEFITS = {
+    "universal_credit": N_("Universal Credit"),
+    "child_benefit": N_("Child Benefit"),
+    "jobseekers_allowance": N_("Jobseeker's Allowance"),
+    "employment_and_support_allowance": N_("Employment and Support Allowance"),
+    "personal_independence_payment": N_("Personal Independence Payment"),
+    "housing_benefit": N_("Housing Benefit"),
+}
+BARRIERS = {
+    "debt": N_("Debt"),
+    "childcare": N_("Childcare"),
+    "transport": N_("Transport"),
+    "confidence": N_("Confidence"),
+    "health": N_("Health"),
+    "housing": N_("Housing"),
+    "language": N_("Language"),
+    "skills": N_("Skills or qualifications"),
+}

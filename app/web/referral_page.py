@@ -1,0 +1,103 @@
+"""Everything the referral page shows, read through the same services as the API."""
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db import utcnow
+from app.models.consent import Consent, DataCategory
+from app.models.directory import Service
+from app.models.identity import Scope
+from app.models.referral import (
+    OPEN_STATUSES,
+    MessagePublic,
+    OutcomePublic,
+    ReferralPublic,
+    ReferralStatus,
+    StatusChangePublic,
+)
+from app.models.report import UNDECIDED_STATUSES
+from app.services import consents, directory, messages, outcomes, referrals
+from app.services.referrals import PartyAccess
+from app.services.workflow import Party
+from app.web.names import agency_names
+
+# Moves made by a button that posts at once; the others open a page that asks for details.
+DIRECT_MOVES = (ReferralStatus.ACCEPTED, ReferralStatus.IN_PROGRESS, ReferralStatus.COMPLETED)
+MOVE_PAGES = {
+    ReferralStatus.DECLINED: "decline",
+    ReferralStatus.HANDOVER_SCHEDULED: "schedule",
+    ReferralStatus.CANCELLED: "cancel",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ReferralView:
+    """A referral as one of its two parties sees it."""
+
+    referral: ReferralPublic
+    party: Party
+    consent: Consent
+    service: Service
+    history: list[StatusChangePublic]
+    outcomes: list[OutcomePublic]
+    messages: list[MessagePublic]
+    agencies: dict[uuid.UUID, str]
+    can_write: bool
+    viewer_id: str
+
+    def covers(self, category: str) -> bool:
+        """Whether the consent lets the receiving agency see this part of the person's details."""
+        return DataCategory(category) in self.consent.data_categories
+
+    @property
+    def overdue(self) -> bool:
+        """Still awaiting a decision after the service's response time."""
+        return self.referral.status in UNDECIDED_STATUSES and self.referral.due_by < utcnow()
+
+    @property
+    def direct_moves(self) -> list[ReferralStatus]:
+        return [s for s in DIRECT_MOVES if s in self.referral.allowed_actions]
+
+    @property
+    def page_moves(self) -> list[tuple[ReferralStatus, str]]:
+        return [(s, page) for s, page in MOVE_PAGES.items() if s in self.referral.allowed_actions]
+
+    @property
+    def can_take(self) -> bool:
+        """The receiving agency's caseworker may take an open referral no one has given them."""
+        mine = self.referral.assigned_to is not None and str(self.referral.assigned_to.id) == self.viewer_id
+        open_ = self.referral.status in OPEN_STATUSES
+        return self.can_write and self.party == Party.RECEIVER and open_ and not mine
+
+    @property
+    def can_record_outcome(self) -> bool:
+        return self.can_write and self.referral.status in outcomes.RECORDABLE
+
+    @property
+    def can_message(self) -> bool:
+        return self.can_write and self.referral.status != ReferralStatus.WITHDRAWN
+
+
+async def read(session: AsyncSession, access: PartyAccess) -> ReferralView:
+    """The referral, its consent, history, outcomes and messages; each read is audited."""
+    public = await referrals.view_and_stamp(session, access)
+    consent = await consents.get_for_party(session, access.principal, public.consent_id)
+    return ReferralView(
+        referral=public,
+        party=access.party,
+        consent=consent,
+        service=await directory.get_service(session, public.to_service_id),
+        history=await referrals.history(session, access),
+        outcomes=await outcomes.list_for(session, access),
+        messages=await messages.list_for(session, access),
+        agencies=await agency_names(session),
+        can_write=access.principal.has(Scope.REFERRALS_WRITE),
+        viewer_id=access.principal.id,
+    )
+
+
+async def summary(session: AsyncSession, access: PartyAccess) -> ReferralPublic:
+    """The referral alone, for the pages that ask for a move's details."""
+    return await referrals.view_and_stamp(session, access)

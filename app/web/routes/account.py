@@ -1,0 +1,209 @@
+"""Signing in and out, the session warning, and the pages anyone may read."""
+
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import ValidationError
+from starlette.responses import RedirectResponse, Response
+
+from app.db import utcnow
+from app.deps import SessionDep, SettingsDep
+from app.errors import AppError
+from app.models.identity import Scope, SetPassword
+from app.ratelimit import RateLimiter, get_rate_limiter
+from app.services import identity, users, web_sessions
+from app.services.web_sessions import Ended, SignedIn
+from app.web.auth import MaybeSignedIn, SignedInDep
+from app.web.forms import Form
+from app.web.i18n import N_, gettext
+from app.web.outcome import attempt
+from app.web.security import PRESESSION_COOKIE, clear_cookie, session_cookie_name, set_cookie
+from app.web.templating import format_time, render
+
+router = APIRouter()
+Limiter = Annotated[RateLimiter, Depends(get_rate_limiter)]
+
+NOTICES = {
+    Ended.IDLE.value: N_("You were signed out because you did not do anything for 30 minutes."),
+    Ended.EXPIRED.value: N_("You were signed out because you had been signed in for 12 hours."),
+    Ended.DEACTIVATED.value: N_("You were signed out because your account is no longer active."),
+    "signed_out": N_("You have signed out."),
+    "password_set": N_("Your password is set. Sign in with it."),
+}
+
+
+def local_path(candidate: str | None) -> str | None:
+    """A path on this site to return to; anything else (another site, a scheme) is ignored."""
+    if not candidate or not candidate.startswith("/") or candidate.startswith("//") or "\\" in candidate:
+        return None
+    return candidate
+
+
+def home_of(signed_in: SignedIn) -> str:
+    """Where a user starts: their inbox, or the audit pages, or the directory."""
+    if signed_in.principal.has(Scope.REFERRALS_READ) and signed_in.principal.agency_id:
+        return "/inbox"
+    if signed_in.principal.has(Scope.AUDIT_READ):
+        return "/audit"
+    return "/directory"
+
+
+@router.get("/")
+async def start(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
+    """The inbox when signed in, else the sign-in page."""
+    token = request.cookies.get(session_cookie_name(settings))
+    found = await web_sessions.resume(session, token, settings)
+    target = home_of(found) if isinstance(found, SignedIn) else "/sign-in"
+    return RedirectResponse(target, status_code=303)
+
+
+def _sign_in_page(request: Request, form: Form | None, next_path: str, status: int = 200) -> Response:
+    reason = request.query_params.get("reason", "")
+    notice = gettext(NOTICES[reason]) if reason in NOTICES else None
+    context = {"form": form, "next_path": next_path, "notice": notice}
+    return render(request, "sign_in.html", context, status)
+
+
+@router.get("/sign-in")
+async def sign_in_page(request: Request) -> Response:
+    """Fields for username and password."""
+    return _sign_in_page(request, None, local_path(request.query_params.get("next")) or "")
+
+
+@router.post("/sign-in")
+async def sign_in(request: Request, session: SessionDep, settings: SettingsDep, limiter: Limiter) -> Response:
+    """Check the password as the API's password grant does, then start a session."""
+    form = Form.read(await request.form())
+    next_path = local_path(form.get("next")) or ""
+    if limiter.enabled and request.client:  # the token endpoint's budget: pages add no guesses
+        await limiter.hit(limiter.token, f"token:{request.client.host}")
+    username = form.require("username", gettext("Enter your username"))
+    password = form.values.get("password", "")
+    if not password:
+        form.add("password", gettext("Enter your password"))
+    if not form.ok:
+        return _sign_in_page(request, form, next_path, 400)
+    user = await attempt(session, identity.authenticate_user(session, settings, username, password))
+    if isinstance(user, AppError):
+        form.add("username", gettext("Enter a correct username and password"))
+        form.values.pop("password", None)
+        return _sign_in_page(request, form, next_path, 400)
+    await _end_previous(request, session, settings)
+    token = await web_sessions.start(session, web_sessions.principal_of(user), settings)
+    response = RedirectResponse(next_path or "/", status_code=303)
+    set_cookie(response, session_cookie_name(settings), token, settings)
+    clear_cookie(response, PRESESSION_COOKIE, settings)
+    return response
+
+
+async def _end_previous(request: Request, session: SessionDep, settings: SettingsDep) -> None:
+    """Signing in again replaces the browser's session rather than leaving a second one live."""
+    previous = await web_sessions.resume(
+        session, request.cookies.get(session_cookie_name(settings)), settings
+    )
+    if isinstance(previous, SignedIn):
+        await web_sessions.end(session, previous)
+
+
+@router.post("/sign-out")
+async def sign_out(signed_in: SignedInDep, session: SessionDep, settings: SettingsDep) -> Response:
+    """End the session on the server; the cookie alone no longer signs anyone in."""
+    await web_sessions.end(session, signed_in)
+    response = RedirectResponse("/sign-in?reason=signed_out", status_code=303)
+    clear_cookie(response, session_cookie_name(settings), settings)
+    return response
+
+
+@router.get("/session/expiring")
+async def session_expiring(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
+    """The warning before an idle session ends; reading it does not keep the session alive."""
+    token = request.cookies.get(session_cookie_name(settings))
+    found = await web_sessions.resume(session, token, settings, touch=False)
+    if isinstance(found, Ended):
+        reason = f"&reason={found.value}" if found != Ended.NONE else ""
+        return RedirectResponse(f"/sign-in?next=/{reason}", status_code=303)
+    deadline = found.idle_deadline(settings)
+    minutes = max(1, int((deadline - utcnow() + timedelta(seconds=59)).total_seconds() // 60))
+    context = {
+        "deadline": format_time(deadline),
+        "minutes": minutes,
+        "next_path": local_path(request.query_params.get("next")) or "/",
+        "idle_minutes": settings.web_idle_timeout_minutes,
+    }
+    return render(request, "session_expiring.html", context)
+
+
+@router.post("/session/continue")
+async def session_continue(request: Request, _signed_in: SignedInDep) -> Response:
+    """Stay signed in (the request itself renews the session) and go back."""
+    form = Form.read(await request.form())
+    return RedirectResponse(local_path(form.get("next")) or "/", status_code=303)
+
+
+@router.get("/accessibility")
+async def accessibility(request: Request, _viewer: MaybeSignedIn) -> Response:
+    """How accessible the pages are, and how to report a problem."""
+    return render(request, "accessibility.html")
+
+
+@router.get("/cookies")
+async def cookies(request: Request, _viewer: MaybeSignedIn) -> Response:
+    """The only cookies are the ones that keep you signed in and protect forms."""
+    return render(request, "cookies.html")
+
+
+SET_PASSWORD_COOKIE = "rx_set_password"  # noqa: S105  (a cookie name)
+
+
+@router.get("/set-password")
+async def set_password_page(request: Request, settings: SettingsDep) -> Response:
+    """Choose a password through the single-use link an administrator gave you.
+
+    The link's token is moved into a cookie at once, so it leaves the address bar and history.
+    """
+    token = request.query_params.get("token")
+    if token:
+        response = RedirectResponse("/set-password", status_code=303)
+        set_cookie(response, SET_PASSWORD_COOKIE, token[:200], settings)
+        return response
+    return render(request, "set_password.html", {"form": None})
+
+
+LINK_SPENT = N_("This link has been used, has expired or was replaced. Ask for a new one.")
+
+
+def _new_password(form: Form, token: str) -> SetPassword | None:
+    """The request to set the password, checked as the API checks it; the two entries must match."""
+    password = form.values.get("password", "")
+    if password != form.values.get("confirm", ""):
+        form.add("confirm", gettext("Passwords must match"))
+    try:
+        body = SetPassword.model_validate({"token": token, "password": password})
+    except ValidationError as exc:
+        for item in exc.errors():
+            if item["loc"][0] == "password":
+                form.add("password", gettext("Password must be 12 characters or more"))
+            else:
+                form.add("password", gettext(LINK_SPENT))
+        return None
+    return body if form.ok else None
+
+
+@router.post("/set-password")
+async def set_password(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
+    """Set the password; the link then stops working, and you sign in with it."""
+    form = Form.read(await request.form())
+    body = _new_password(form, request.cookies.get(SET_PASSWORD_COOKIE, ""))
+    if body is not None:
+        done = await attempt(session, users.set_password(session, body))
+        if not isinstance(done, AppError):
+            response = RedirectResponse("/sign-in?reason=password_set", status_code=303)
+            clear_cookie(response, SET_PASSWORD_COOKIE, settings)
+            return response
+        form.add(
+            "password", gettext("This link has been used, has expired or was replaced. Ask for a new one.")
+        )
+    form.values.pop("password", None)
+    form.values.pop("confirm", None)
+    return render(request, "set_password.html", {"form": form}, 400)

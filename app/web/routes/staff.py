@@ -1,0 +1,126 @@
+"""Agency admins: their agency's staff (add, deactivate, mark away) and its notification log."""
+
+import uuid
+from datetime import date, time, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from pydantic import ValidationError
+from starlette.responses import RedirectResponse, Response
+
+from app.config import get_settings
+from app.db import utcnow
+from app.deps import SessionDep, SettingsDep
+from app.errors import AppError
+from app.models.identity import Role, UserCreate, UserUpdate
+from app.services import users
+from app.services.notifications import log
+from app.web.auth import StaffManager
+from app.web.forms import Form, from_problem, from_validation, read_date, uk_moment
+from app.web.i18n import N_, gettext
+from app.web.outcome import attempt
+from app.web.templating import render
+
+router = APIRouter(prefix="/admin")
+CursorParam = Annotated[str | None, Query(max_length=500)]
+ROLES = {Role.CASEWORKER: N_("Caseworker"), Role.AGENCY_ADMIN: N_("Agency admin")}
+FIELDS = {"username": "username", "display_name": "display_name", "email": "email", "role": "role"}
+
+
+@router.get("/staff")
+async def staff(
+    request: Request, session: SessionDep, who: StaffManager, cursor: CursorParam = None
+) -> Response:
+    """The agency's staff: who is active, who is away."""
+    page = await users.list_users(
+        session, who.principal, agency_id=None, role=None, cursor=cursor, limit=get_settings().max_page_size
+    )
+    return render(request, "admin/staff.html", {"page": page, "roles": ROLES, "now": utcnow()})
+
+
+@router.get("/staff/new")
+async def new_member_page(request: Request, _who: StaffManager) -> Response:
+    """Who to add, and their role."""
+    return render(request, "admin/staff_new.html", {"form": None, "roles": ROLES})
+
+
+@router.post("/staff/new")
+async def add_member(
+    request: Request, session: SessionDep, settings: SettingsDep, who: StaffManager
+) -> Response:
+    """Add a member of staff; their single-use link to set a password is shown once."""
+    form = Form.read(await request.form())
+    form.require("username", gettext("Enter a username"))
+    form.choice("role", ROLES, gettext("Select their role"))
+    body = _new_member(form)
+    created = await attempt(session, users.create(session, settings, who.principal, body)) if body else None
+    if created is None or isinstance(created, AppError):
+        if isinstance(created, AppError):
+            from_problem(form, created, FIELDS, "username")
+        return render(request, "admin/staff_new.html", {"form": form, "roles": ROLES}, 400)
+    return render(request, "admin/staff_added.html", {"created": created})
+
+
+def _new_member(form: Form) -> UserCreate | None:
+    if not form.ok:
+        return None
+    values = {k: form.get(k) or None for k in ("username", "display_name", "email", "role")}
+    try:
+        return UserCreate.model_validate({**values, "display_name": form.get("display_name")})
+    except ValidationError as exc:
+        from_validation(form, exc, FIELDS, "username")
+        return None
+
+
+@router.get("/staff/{user_id:uuid}")
+async def member_page(
+    request: Request, session: SessionDep, who: StaffManager, user_id: uuid.UUID
+) -> Response:
+    """A member of staff: their role, whether they are away, whether their account is active."""
+    member = await users.get_managed(session, who.principal, user_id)
+    return render(request, "admin/member.html", {"member": member, "form": None, "roles": ROLES})
+
+
+def _away_until(form: Form) -> dict[str, Any]:
+    """Away until the end of the day given (UK time); no date given: not away."""
+    if not any(form.get(f"away-{part}") for part in ("day", "month", "year")):
+        return {"away_until": None}
+    last_day: date | None = read_date(form, "away", gettext("the last day they are away"), past=False)
+    return {"away_until": uk_moment(last_day + timedelta(days=1), time(0))} if last_day else {}
+
+
+@router.post("/staff/{user_id:uuid}")
+async def change_member(
+    request: Request, session: SessionDep, who: StaffManager, user_id: uuid.UUID
+) -> Response:
+    """Change the member's role, absence or access; deactivating signs them out at once."""
+    form = Form.read(await request.form())
+    form.choice("role", ROLES, gettext("Select their role"))
+    form.choice("active", {"yes": "", "no": ""}, gettext("Select whether they can sign in"))
+    changes = {"role": form.get("role"), "active": form.get("active") == "yes", **_away_until(form)}
+    if form.ok:
+        result = await attempt(
+            session, users.update_user(session, who.principal, user_id, UserUpdate(**changes))
+        )
+        if not isinstance(result, AppError):
+            return RedirectResponse("/admin/staff?changed=1", status_code=303)
+        from_problem(form, result, {"role": "role", "active": "active", "away_until": "away"}, "role")
+    member = await users.get_managed(session, who.principal, user_id)
+    return render(request, "admin/member.html", {"member": member, "form": form, "roles": ROLES}, 400)
+
+
+@router.get("/notifications")
+async def notifications(
+    request: Request, session: SessionDep, who: StaffManager, cursor: CursorParam = None
+) -> Response:
+    """What was sent to the agency's staff, about which referral, and whether it arrived."""
+    page = await log.list_log(
+        session,
+        who.principal,
+        status=None,
+        kind=None,
+        referral_id=None,
+        cursor=cursor,
+        limit=get_settings().default_page_size,
+    )
+    return render(request, "admin/notifications.html", {"page": page})

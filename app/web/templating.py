@@ -1,0 +1,183 @@
+"""The Jinja environment with GOV.UK Frontend's macros, and rendering a page."""
+
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date as babel_date
+from babel.dates import format_time as babel_time
+from jinja2 import ChoiceLoader, Environment, PackageLoader, PrefixLoader, select_autoescape
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+from app.config import get_settings
+from app.db import utcnow
+from app.models.consent import DataCategory
+from app.models.directory import Purpose
+from app.models.identity import Scope
+from app.models.referral import ReferralStatus
+from app.web import i18n, labels
+from app.web.forms import Form
+from app.web.i18n import N_
+from app.web.security import PRESESSION_COOKIE, csrf_token, set_cookie
+
+if TYPE_CHECKING:
+    from app.web.auth import Viewer
+
+UK = ZoneInfo("Europe/London")
+
+
+def _locale() -> str:
+    return i18n.current_locale()
+
+
+def format_date(value: date | datetime | None) -> str:
+    """A date as GOV.UK writes it: 2 December 2026 (UK time for a moment)."""
+    if value is None:
+        return ""
+    day = value.astimezone(UK).date() if isinstance(value, datetime) else value
+    return babel_date(day, "d MMMM y", locale=_locale())
+
+
+def format_time(value: datetime) -> str:
+    """A time as GOV.UK writes it: 10:15am, in UK time."""
+    return babel_time(value.astimezone(UK), "h:mma", locale=_locale()).lower()
+
+
+def format_datetime(value: datetime | None) -> str:
+    """2 December 2026 at 10:15am."""
+    if value is None:
+        return ""
+    return i18n.gettext("%(date)s at %(time)s", date=format_date(value), time=format_time(value))
+
+
+def error_message(form: Form | None, name: str) -> dict[str, str] | None:
+    """A GOV.UK component's `errorMessage` for the field, if it has a problem."""
+    message = form.errors.get(name) if form else None
+    return {"text": message} if message else None
+
+
+def value_of(form: Form | None, name: str, default: object = "") -> object:
+    """What the field held when the form was last shown."""
+    return form.values.get(name, default) if form else default
+
+
+NAVIGATION = (
+    ("/inbox", N_("Inbox"), Scope.REFERRALS_READ),
+    ("/sent", N_("Sent referrals"), Scope.REFERRALS_READ),
+    ("/referrals/new", N_("Make a referral"), Scope.REFERRALS_WRITE),
+    ("/directory", N_("Directory"), None),
+    ("/admin", N_("Your agency"), Scope.REPORTS_READ),
+    ("/audit", N_("Audit"), Scope.AUDIT_READ),
+)
+
+
+def navigation(viewer: "Viewer | None", path: str) -> list[dict[str, object]]:
+    """The service navigation for what the signed-in user may use."""
+    if viewer is None:
+        return []
+    items: list[dict[str, object]] = []
+    for href, text, scope in NAVIGATION:
+        if scope is None or (viewer.can(scope) and (scope == Scope.AUDIT_READ or viewer.agency_name)):
+            current = path == href or (path.startswith(href + "/") and href != "/referrals/new")
+            items.append({"href": href, "text": i18n.gettext(text), "active": current})
+    return items
+
+
+def _joined(codes: Iterable[Any], names: Mapping[Any, str]) -> str:
+    """Codes as words, in the request's language; a code with no words of its own as it stands."""
+    return ", ".join(i18n.gettext(names[c]) if c in names else str(c).replace("_", " ") for c in codes)
+
+
+def purposes_text(codes: Iterable[Purpose]) -> str:
+    return _joined(codes, labels.PURPOSES)
+
+
+def categories_text(codes: Iterable[DataCategory]) -> str:
+    return _joined(codes, labels.DATA_CATEGORIES)
+
+
+def reason_label(status: ReferralStatus, code: str) -> str:
+    """The words for a decline or cancellation reason (the code itself if it is another kind)."""
+    names: Mapping[Any, str] = (
+        labels.DECLINE_REASONS if status == ReferralStatus.DECLINED else labels.CANCEL_REASONS
+    )
+    return i18n.gettext(names[code]) if code in names else code.replace("_", " ")
+
+
+# Messages take named placeholders, _("Due %(date)s", date=...); autoescaping applies as usual.
+GLOBALS: dict[str, Any] = {
+    "_": i18n.gettext,
+    "gettext": i18n.gettext,
+    "ngettext": i18n.ngettext,
+    "labels": labels,
+    "labelled": _joined,
+    "navigation": navigation,
+    "reason_label": reason_label,
+    "err": error_message,
+    "val": value_of,
+}
+FILTERS: dict[str, Any] = {
+    "date": format_date,
+    "time": format_time,
+    "datetime": format_datetime,
+    "purposes": purposes_text,
+    "categories": categories_text,
+}
+
+
+@lru_cache
+def environment() -> Environment:
+    """Our templates first, then GOV.UK Frontend's macros under `govuk_frontend_jinja/`."""
+    loader = ChoiceLoader(
+        [
+            PackageLoader("app.web", "templates"),
+            PrefixLoader({"govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja")}),
+        ]
+    )
+    env = Environment(
+        loader=loader,
+        autoescape=select_autoescape(("html",)),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals.update(GLOBALS)
+    env.filters.update(FILTERS)
+    return env
+
+
+def _warning_refresh(request: Request, viewer: "Viewer") -> str:
+    """Take an idle browser to the warning page shortly before its session would end.
+
+    A header, not a meta element or a script: it works without JavaScript and within the CSP.
+    """
+    settings = get_settings()
+    warn_at = viewer.idle_deadline - timedelta(minutes=settings.web_idle_warning_minutes)
+    seconds = max(1, int((warn_at - utcnow()).total_seconds()))
+    back = quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""), safe="")
+    return f"{seconds}; url=/session/expiring?next={back}"
+
+
+def render(
+    request: Request, name: str, context: dict[str, Any] | None = None, status: int = 200
+) -> HTMLResponse:
+    """Render a page in the request's language, with its form token and the signed-in user."""
+    i18n.activate(i18n.negotiate(request.headers.get("accept-language")))
+    values = {
+        "request": request,
+        "viewer": getattr(request.state, "viewer", None),
+        "csrf_token": csrf_token(request),
+        "html_lang": i18n.current_locale(),
+        **(context or {}),
+    }
+    response = HTMLResponse(environment().get_template(name).render(values), status_code=status)
+    if values["viewer"] is not None:
+        response.headers["Refresh"] = _warning_refresh(request, values["viewer"])
+    new_presession = getattr(request.state, "new_presession", None)
+    if new_presession:
+        set_cookie(response, PRESESSION_COOKIE, new_presession, get_settings())
+    return response

@@ -1,0 +1,97 @@
+"""Control characters are refused with a 422 naming the field, the same on SQLite and PostgreSQL."""
+
+import json
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from app.db import get_sessionmaker
+from app.models.subject import Subject
+from tests.factories import make_agency, make_user, password_token
+from tests.referral_helpers import Network, make_network, referral_body, subject_body
+
+# NUL, escape, delete, a C1 control (NEL) and a lone surrogate, as JSON escapes.
+CHARACTERS = ["\\u0000", "\\u001b", "\\u007f", "\\u0085", "\\ud800"]
+
+
+@pytest.fixture
+async def net() -> Network:
+    return await make_network()
+
+
+def with_text(body: dict[str, Any], path: str, escaped: str) -> bytes:
+    """The body as JSON, with the string at `path` (dotted) made to hold `escaped` (a JSON escape)."""
+    *parents, last = path.split(".")
+    target = body
+    for part in parents:
+        target = target[part]
+    target[last] = "LL13@@9AA"
+    return json.dumps(body).replace("@@", escaped).encode()
+
+
+async def people_stored() -> int:
+    async with get_sessionmaker()() as session:
+        return int(await session.scalar(select(func.count()).select_from(Subject)) or 0)
+
+
+FIELDS = ["subject.given_name", "subject.phone", "subject.postcode", "subject.family_name", "reason"]
+
+
+@pytest.mark.parametrize(
+    ("field", "character"), [*zip(FIELDS, CHARACTERS, strict=True), ("consent.given_by", "\\u0000")]
+)
+async def test_a_control_character_in_a_referral_is_422_naming_the_field(
+    client: httpx.AsyncClient, net: Network, field: str, character: str
+) -> None:
+    body = with_text(referral_body(net.debt_service), field, character)
+
+    response = await client.post(
+        "/v1/referrals", content=body, headers={**net.centre_headers, "Content-Type": "application/json"}
+    )
+
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert field in [error["field"] for error in response.json()["errors"]]
+    assert await people_stored() == 0
+
+
+async def test_notes_may_run_over_several_lines(client: httpx.AsyncClient, net: Network) -> None:
+    body = referral_body(net.debt_service, reason="Rent arrears.\r\n\tAlso a catalogue debt.")
+    response = await client.post("/v1/referrals", json=body, headers=net.centre_headers)
+    assert response.status_code == 201, response.text
+
+
+@pytest.mark.parametrize("field", ["given_name", "family_name", "phone", "postcode"])
+async def test_a_persons_details_stay_on_one_line(
+    client: httpx.AsyncClient, net: Network, field: str
+) -> None:
+    body = referral_body(net.debt_service, subject=subject_body(**{field: "LL13\n9AA"}))
+
+    response = await client.post("/v1/referrals", json=body, headers=net.centre_headers)
+
+    assert response.status_code == 422, response.text
+    assert [e["field"] for e in response.json()["errors"]] == [f"subject.{field}"]
+
+
+async def test_a_control_character_in_the_query_is_422_naming_the_parameter(
+    client: httpx.AsyncClient, net: Network
+) -> None:
+    response = await client.get(
+        "/v1/agencies", params={"local_authority": "Wrexham\x00"}, headers=net.centre_headers
+    )
+
+    assert response.status_code == 422
+    assert response.json()["errors"] == [
+        {"field": "local_authority", "in": "query", "message": "must not contain control characters"}
+    ]
+
+
+async def test_a_control_character_in_a_form_is_422_naming_the_field(client: httpx.AsyncClient) -> None:
+    user = await make_user(await make_agency(), password="pa55word!")
+
+    response = await password_token(client, user.username + "\x00", "pa55word!")
+
+    assert response.status_code == 422
+    assert [e["field"] for e in response.json()["errors"]] == ["username"]

@@ -1,0 +1,1 @@
+"""Scripts for the repository itself (not part of the service)."""
