@@ -7,7 +7,7 @@ keeps its own counts: scrape every worker, or serve one worker per instance.
 
 import time
 
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Gauge, Histogram, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
@@ -21,6 +21,18 @@ LATENCY = Histogram(
     LABELS,
     buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
+
+
+AUDIT_UNSEALED = Gauge("audit_unsealed_events", "Committed audit events not yet sealed into the log.")
+AUDIT_OLDEST_UNSEALED = Gauge(
+    "audit_oldest_unsealed_age_seconds", "Age of the oldest audit event not yet sealed (0 when none waits)."
+)
+
+
+def set_audit_backlog(count: float, oldest_age_seconds: float) -> None:
+    """Record the sealing backlog as read at scrape time (NaN when it could not be read)."""
+    AUDIT_UNSEALED.set(count)
+    AUDIT_OLDEST_UNSEALED.set(oldest_age_seconds)
 
 
 def exposition() -> tuple[bytes, str]:

@@ -26,7 +26,7 @@ async def readyz() -> Health:
     """Readiness: the database is reachable and migrated."""
     try:
         async with get_engine().connect() as connection:
-            await connection.execute(text("SELECT seq FROM audit_chain_head WHERE id = 1"))
+            await connection.execute(text("SELECT tree_size FROM audit_checkpoints LIMIT 1"))
     except (SQLAlchemyError, OSError):
         raise ServiceUnavailable("The database is not reachable or not migrated.") from None
     return Health(status="ready")
