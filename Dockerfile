@@ -30,5 +30,6 @@ USER app
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=3s --start-period=30s --retries=3 CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz')"
 # Migrations first (idempotent; replicas starting together take turns on a PostgreSQL advisory
-# lock), then the server; DATABASE_URL, JWT_SECRET and SECRETS_KEY come from the environment.
+# lock), then the server; DATABASE_URL, JWT_SECRET, SECRETS_KEY and AUDIT_SIGNING_KEY come from the
+# environment.
 CMD ["sh", "-c", "referral-exchange migrate && exec referral-exchange serve --host 0.0.0.0 --port 8000"]

@@ -8,8 +8,8 @@ ASSETS := node_modules/.package-lock.json
 PG_TEST_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/postgres
 PG_BENCH_URL ?= $(PG_TEST_URL)
 
-.PHONY: run test test-postgres lint typecheck openapi openapi-check fuzz bench bench-million chaos check install \
-	clean messages screenshots
+.PHONY: run test test-postgres lint typecheck openapi openapi-check fuzz bench bench-audit bench-million chaos check \
+	install clean messages screenshots
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,10 +23,11 @@ $(ASSETS): package.json package-lock.json
 
 install: $(STAMP) $(ASSETS)
 
+# The worker seals the audit log and sends webhooks and notifications beside the server, and stops with it.
 run: $(STAMP) $(ASSETS)
 	$(BIN)/referral-exchange migrate
 	$(BIN)/referral-exchange seed-demo
-	$(BIN)/referral-exchange serve --host 127.0.0.1 --port 8000
+	$(BIN)/referral-exchange worker & trap 'kill $$!' EXIT; $(BIN)/referral-exchange serve --host 127.0.0.1 --port 8000
 
 test: $(STAMP) $(ASSETS)
 	$(BIN)/pytest
@@ -55,6 +56,9 @@ fuzz: $(STAMP)
 bench: $(STAMP)
 	PG_BENCH_URL=$(PG_BENCH_URL) $(BIN)/python -m bench.load
 
+bench-audit: $(STAMP)
+	PG_BENCH_URL=$(PG_BENCH_URL) $(BIN)/python -m bench.audit_log
+
 bench-million: $(STAMP)
 	PG_BENCH_URL=$(PG_BENCH_URL) $(BIN)/python -m bench.million
 
@@ -74,4 +78,4 @@ screenshots: $(STAMP) $(ASSETS)
 check: lint typecheck openapi-check test test-postgres fuzz
 
 clean:
-	rm -rf $(VENV) node_modules referral_exchange.db referral_exchange.db-wal referral_exchange.db-shm
+	rm -rf $(VENV) node_modules referral_exchange.db referral_exchange.db-wal referral_exchange.db-shm .audit-signing-key

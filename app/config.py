@@ -8,6 +8,8 @@ from cryptography.fernet import Fernet
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.journal.notes import NoteError, parse_signer, parse_verifier
+
 # Publicly known, so usable only where nothing real is at stake.
 DEVELOPMENT_JWT_SECRET = "development-only-secret-change-me-0123456789"  # noqa: S105
 # A Fernet key (base64 of "development-only-key-change-me!!"), as public as the one above.
@@ -106,6 +108,35 @@ class Settings(BaseSettings):
     webhook_lease_seconds: float = 120.0
     webhook_batch_size: int = 50
     webhook_poll_interval_seconds: float = 2.0
+
+    # The transparency log. Checkpoints name the log by its origin and are signed with a C2SP
+    # signed-note Ed25519 key (`referral-exchange audit keygen`). A process that does not seal
+    # may be given only the verifier key. In development a key is made and kept in a file.
+    audit_log_origin: str = Field(default="referral-exchange.localhost/audit", pattern=r"^[^\s+]+$")
+    audit_signing_key: SecretStr | None = None
+    audit_verifier_key: str | None = None
+    audit_signing_key_file: str = ".audit-signing-key"
+    # How often a running worker seals committed audit events: the log's maximum merge delay.
+    audit_seal_interval_seconds: float = Field(default=1.0, gt=0)
+    audit_seal_batch_size: int = Field(default=10_000, ge=1)
+
+    @model_validator(mode="after")
+    def _audit_keys_are_usable(self) -> "Settings":
+        # Parsed here so a malformed key stops the process at start, not at its first seal.
+        try:
+            signer = (
+                parse_signer(self.audit_signing_key.get_secret_value()) if self.audit_signing_key else None
+            )
+            verifier = parse_verifier(self.audit_verifier_key) if self.audit_verifier_key else None
+        except NoteError as exc:
+            raise ValueError(f"AUDIT_SIGNING_KEY or AUDIT_VERIFIER_KEY: {exc}") from None
+        if signer and verifier and signer.verifier != verifier:
+            raise ValueError("AUDIT_VERIFIER_KEY is not the verifier key of AUDIT_SIGNING_KEY")
+        if not (signer or verifier or self.environment == "development"):
+            raise ValueError(
+                "AUDIT_SIGNING_KEY (or, where nothing is sealed, AUDIT_VERIFIER_KEY) must be set"
+            )
+        return self
 
     # Notifications to staff: `log` writes them to the console, `smtp` sends email through
     # SMTP_URL, `govuk_notify` through GOV.UK Notify with one template id per kind.

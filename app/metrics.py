@@ -7,7 +7,7 @@ keeps its own counts: scrape every worker, or serve one worker per instance.
 
 import time
 
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Gauge, Histogram, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
@@ -29,6 +29,16 @@ UNAVAILABLE = Counter(
     "or the request ran past its deadline; by cause.",
     ("cause",),
 )
+AUDIT_UNSEALED = Gauge("audit_unsealed_events", "Committed audit events not yet sealed into the log.")
+AUDIT_OLDEST_UNSEALED = Gauge(
+    "audit_oldest_unsealed_age_seconds", "Age of the oldest audit event not yet sealed (0 when none waits)."
+)
+
+
+def set_audit_backlog(count: float, oldest_age_seconds: float) -> None:
+    """Record the sealing backlog as read at scrape time (NaN when it could not be read)."""
+    AUDIT_UNSEALED.set(count)
+    AUDIT_OLDEST_UNSEALED.set(oldest_age_seconds)
 
 
 def exposition() -> tuple[bytes, str]:

@@ -1,8 +1,7 @@
-"""The background worker: webhook deliveries and notifications (claim, send, record, each
-committed), the daily digests, and periodic retention."""
+"""The background worker: sealing the audit log, webhook deliveries and notifications (claim, send,
+record, each committed), the daily digests, and periodic retention."""
 
 import asyncio
-import contextlib
 import functools
 import logging
 import signal
@@ -17,7 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app import unit_of_work
 from app.config import Settings
 from app.db import get_sessionmaker, utcnow
+from app.journal import keys, sequencer
 from app.persistence import idempotency
+
+# Importing delivery imports webhooks, which registers its fan-out with the sequencer.
 from app.services import delivery, retention
 from app.services.notifications import digests, sending
 from app.services.notifications.backends import Backend, backend_for
@@ -85,6 +87,32 @@ async def notify_due(
     return len(results)
 
 
+async def seal_pending(settings: Settings, *, wait: bool = False) -> sequencer.Batch | None:
+    """Seal what is committed, a batch per transaction; the last batch (None: another sequencer is at it)."""
+    signer, limit = keys.signer(settings), settings.audit_seal_batch_size
+
+    async def one_batch(session: AsyncSession) -> sequencer.Batch | None:
+        return await sequencer.seal_batch(session, signer, settings.audit_log_origin, limit=limit, wait=wait)
+
+    while True:
+        batch = await unit_of_work.committed(one_batch)
+        if batch is None or (batch.sealed < limit and batch.positioned < limit):
+            return batch
+
+
+async def _seal_every(settings: Settings, stop: asyncio.Event, sealed: asyncio.Event) -> None:
+    """Seal every AUDIT_SEAL_INTERVAL_SECONDS until stopped; set `sealed` when events reached the feed."""
+    while not stop.is_set():
+        try:
+            batch = await seal_pending(settings)
+        except Exception:
+            logger.exception("sealing failed; it is tried again at the next interval")
+            batch = None
+        if batch and batch.positioned:
+            sealed.set()
+        await _sleep(stop, settings.audit_seal_interval_seconds)
+
+
 class Daily:
     """Makes the day's digests once the digest hour has come, once a day per process."""
 
@@ -141,23 +169,44 @@ async def run(
     poll_interval: float | None = None,
     stop: asyncio.Event | None = None,
 ) -> int:
-    """Deliver until stopped, or with `once` until nothing is due; the number of attempts made."""
+    """Seal and send until stopped, or with `once` seal what is committed and send what is due.
+
+    Returns the number of delivery and notification attempts made.
+    """
     stop = stop or asyncio.Event()
     interval = settings.webhook_poll_interval_seconds if poll_interval is None else poll_interval
+    if once:
+        await seal_pending(settings, wait=True)
+        return await _send_until_idle(settings, batch_size)
+    sealed = asyncio.Event()
+    async with asyncio.TaskGroup() as tasks:
+        tasks.create_task(_seal_every(settings, stop, sealed))
+        sending = tasks.create_task(_send_until_stopped(settings, batch_size, interval, stop, sealed))
+    return sending.result()
+
+
+async def _send_until_idle(settings: Settings, batch_size: int | None) -> int:
+    total = 0
+    while sent := await _send_due(settings, batch_size, once=True):
+        total += sent
+    return total
+
+
+async def _send_until_stopped(
+    settings: Settings, batch_size: int | None, interval: float, stop: asyncio.Event, sealed: asyncio.Event
+) -> int:
+    """Send as work falls due, resting `interval` when idle unless the sequencer queues deliveries."""
     total, next_maintenance, daily = 0, 0.0, Daily(settings)
     while not stop.is_set():
-        if not once and settings.maintenance_interval_seconds and time.monotonic() >= next_maintenance:
+        if settings.maintenance_interval_seconds and time.monotonic() >= next_maintenance:
             await _maintain(settings)
             next_maintenance = time.monotonic() + settings.maintenance_interval_seconds
-        if not once:
-            await _guarded(daily.run_if_due, "daily digests")
-        sent = await _send_due(settings, batch_size, once)
+        await _guarded(daily.run_if_due, "daily digests")
+        sent = await _send_due(settings, batch_size, once=False)
         total += sent
-        if sent:
-            continue
-        if once:
-            break
-        await _sleep(stop, interval)
+        if not sent:
+            await _sleep(stop, interval, sealed)
+            sealed.clear()
     return total
 
 
@@ -180,9 +229,12 @@ async def _guarded(work: Callable[[], Awaitable[int]], what: str) -> int:
         return 0
 
 
-async def _sleep(stop: asyncio.Event, seconds: float) -> None:
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(stop.wait(), timeout=seconds)
+async def _sleep(stop: asyncio.Event, seconds: float, wake: asyncio.Event | None = None) -> None:
+    """Rest `seconds`, or until stopped or woken."""
+    waits = [asyncio.ensure_future(event.wait()) for event in (stop, wake) if event is not None]
+    _, pending = await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    for waiting in pending:
+        waiting.cancel()
 
 
 def stop_on_signals(stop: asyncio.Event) -> None:

@@ -27,7 +27,12 @@ def service_id(demo: Demo, slug: str) -> str:
 
 async def token(http: httpx.AsyncClient, demo: Demo, slug: str) -> str:
     """A caseworker's access token (password grant)."""
-    user = next(u for u in demo["users"] if u["username"] == f"{slug}.caseworker")
+    return await user_token(http, demo, f"{slug}.caseworker")
+
+
+async def user_token(http: httpx.AsyncClient, demo: Demo, username: str) -> str:
+    """A demo user's access token (password grant)."""
+    user = next(u for u in demo["users"] if u["username"] == username)
     form = {"grant_type": "password", "username": user["username"], "password": user["password"]}
     response = await http.post("/v1/oauth/token", data=form)
     response.raise_for_status()

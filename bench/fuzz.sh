@@ -22,6 +22,7 @@ trap cleanup EXIT
 
 export ENVIRONMENT=development
 export DATABASE_URL="sqlite+aiosqlite:///$WORKDIR/fuzz.db"
+export AUDIT_SIGNING_KEY_FILE="$WORKDIR/audit-signing-key"
 # Cheap hashing keeps token-endpoint cases fast; the fuzzer's bursts are not what the
 # rate limits are for, so they are off for this server only.
 export PASSWORD_HASH_TIME_COST=1 PASSWORD_HASH_MEMORY_KIB=1024 RATE_LIMIT_ENABLED=false

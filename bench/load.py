@@ -1,138 +1,122 @@
-"""Throughput and latency of the main referral operations, as ratios to `GET /healthz`.
+"""Throughput and latency of the main operations under wrk, as shares of `GET /healthz` in the same run.
 
-Creates a dedicated PostgreSQL database, migrates it, seeds the demo network, serves it
-with one worker on loopback and loads it with async httpx clients. Every scenario is
-bounded by a request count and a time limit; the best of several rounds is reported,
-since other work on the machine makes single runs noisy.
+Creates a dedicated PostgreSQL database, migrates it, seeds the demo network and runs a worker that
+seals the audit log every second. Then it serves the database on loopback with one server process,
+and again with two, and loads each with wrk (a C load generator; Lua scripts in bench/wrk make the
+request bodies): /healthz, creating a referral (a new person each time), reading one, an inbox page
+of 25, accepting one, and an inclusion proof from the transparency log. It prints requests per
+second, the share of /healthz, p50 and p99, and the CPU wrk, the server and the sealer used.
 
-    python -m bench.load [--rounds 3] [--concurrency 16] [--scale 1.0]
+    python -m bench.load [--seconds 10] [--connections 32] [--threads 2] [--workers 1 2]
+                         [--profile create] [--keep]
+
+`--profile SCENARIO` records the server with py-spy during that scenario (`pip install py-spy`).
 """
 
 import argparse
 import asyncio
 import os
 import platform
-import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+import tempfile
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
 
+import asyncpg
 import httpx
 
 from bench import demo as demo_network
-from bench import server
-from bench.stats import Sample, best, busy_share, machine_times, own_cpu, process_cpu, timed
+from bench import profile, server, wrk
+from bench.wrk import Load, Result
 
-Call = Callable[[int], Awaitable[bool]]
-SCENARIO_SECONDS = 90.0
-CREATE_TARGET = 0.40  # create throughput as a share of the trivial endpoint's
+INBOX = "/v1/referrals?box=inbox&limit=25"
+SHARE_TARGETS = {"create referral": 0.15, "get referral": 0.25, "inbox page of 25": 0.12}
+SCALING_TARGET = 1.3  # two server processes against one, for create and get
+SCALED = ("create referral", "get referral")
 
 
 @dataclass
-class Context:
-    server_pid: int
-    http: httpx.AsyncClient
-    sender: dict[str, str]
-    receiver: dict[str, str]
+class Setup:
+    """What the scenarios need: where to send them, who sends them, and a folder for id lists."""
+
+    url: str
+    database_url: str
+    sender: str
+    receiver: str
+    auditor: str
     service_id: str
-    created: list[str] = field(default_factory=list)
+    folder: Path
 
 
-async def scenario(name: str, requests: int, concurrency: int, call: Call, pid: int = 0) -> Sample:
-    """Run `requests` calls over `concurrency` workers; stops at SCENARIO_SECONDS regardless."""
-    sample, numbers, cpu_before = Sample(name), iter(range(requests)), process_cpu(pid)
-    client_before, machine_before = own_cpu(), machine_times()
+async def tokens(running: server.Running) -> tuple[str, str, str]:
+    """Tokens of the sender (JCP's caseworker), the receiver (debt advice's) and the auditor."""
+    async with httpx.AsyncClient(base_url=running.base_url, timeout=30) as http:
+        sender = await demo_network.token(http, running.demo, "jcp")
+        receiver = await demo_network.token(http, running.demo, "debt")
+        auditor = await demo_network.user_token(http, running.demo, "auditor")
+    return sender, receiver, auditor
 
-    async def worker() -> None:
-        for n in numbers:
-            await timed(sample, lambda n=n: call(n))  # type: ignore[misc]
 
-    started = time.perf_counter()
+async def submitted_ids(setup: Setup, name: str) -> str:
+    """A file of the referrals still submitted at version 1, newest first: for reading and accepting."""
+    conn = await asyncpg.connect(**server.dsn(setup.database_url))
     try:
-        await asyncio.wait_for(asyncio.gather(*(worker() for _ in range(concurrency))), SCENARIO_SECONDS)
-    except TimeoutError:
-        print(f"  {name}: stopped at the {SCENARIO_SECONDS:.0f} s limit")
-    sample.wall = time.perf_counter() - started
-    sample.server_cpu = process_cpu(pid) - cpu_before if pid else 0.0
-    sample.client_cpu = own_cpu() - client_before
-    sample.machine_busy = busy_share(machine_before, machine_times())
-    return sample
-
-
-def healthz(ctx: Context) -> Call:
-    async def call(_: int) -> bool:
-        return (await ctx.http.get("/healthz")).status_code == 200
-
-    return call
-
-
-def create(ctx: Context) -> Call:
-    async def call(_: int) -> bool:
-        body = demo_network.referral_body(ctx.service_id, "debt_advice")
-        response = await ctx.http.post("/v1/referrals", json=body, headers=ctx.sender)
-        if response.status_code != 201:
-            return False
-        ctx.created.append(response.json()["id"])
-        return True
-
-    return call
-
-
-def get_one(ctx: Context) -> Call:
-    async def call(n: int) -> bool:
-        referral = ctx.created[n % len(ctx.created)]
-        return (await ctx.http.get(f"/v1/referrals/{referral}", headers=ctx.receiver)).status_code == 200
-
-    return call
-
-
-def inbox(ctx: Context) -> Call:
-    async def call(_: int) -> bool:
-        response = await ctx.http.get("/v1/referrals", params={"box": "inbox"}, headers=ctx.receiver)
-        return response.status_code == 200
-
-    return call
-
-
-def accept(ctx: Context, ids: list[str]) -> Call:
-    async def call(n: int) -> bool:
-        # A new referral is at version 1; the receiver's first view does not change it.
-        headers = ctx.receiver | {"If-Match": '"1"'}
-        url = f"/v1/referrals/{ids[n]}/transitions"
-        return (await ctx.http.post(url, json={"to": "accepted"}, headers=headers)).status_code == 200
-
-    return call
-
-
-async def one_round(ctx: Context, scale: float, concurrency: int) -> list[Sample]:
-    def count(base: int) -> int:
-        return max(20, int(base * scale))
-
-    ctx.created.clear()
-    samples = [await scenario("GET /healthz", count(3000), concurrency, healthz(ctx), ctx.server_pid)]
-    samples.append(await scenario("create referral", count(600), concurrency, create(ctx), ctx.server_pid))
-    ids = list(ctx.created)
-    samples.append(await scenario("get referral", count(1500), concurrency, get_one(ctx), ctx.server_pid))
-    samples.append(await scenario("inbox list", count(1000), concurrency, inbox(ctx), ctx.server_pid))
-    samples.append(
-        await scenario("transition (accept)", len(ids), concurrency, accept(ctx, ids), ctx.server_pid)
-    )
-    return samples
-
-
-async def load(running: server.Running, rounds: int, concurrency: int, scale: float) -> list[Sample]:
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=running.base_url, limits=limits, timeout=30) as http:
-        demo = running.demo
-        ctx = Context(
-            running.pid,
-            http,
-            {"Authorization": f"Bearer {await demo_network.token(http, demo, 'jcp')}"},
-            {"Authorization": f"Bearer {await demo_network.token(http, demo, 'debt')}"},
-            demo_network.service_id(demo, "debt"),
+        rows = await conn.fetch(
+            "SELECT id FROM referrals WHERE status = 'submitted' AND version = 1 ORDER BY created_at DESC"
         )
-        await one_round(ctx, 0.1, concurrency)  # warm-up: connections, statement caches
-        runs = [await one_round(ctx, scale, concurrency) for _ in range(rounds)]
-    return [best([run[i] for run in runs]) for i in range(len(runs[0]))]
+    finally:
+        await conn.close()
+    path = setup.folder / name
+    path.write_text("".join(f"{row['id']}\n" for row in rows), encoding="ascii")
+    return str(path)
+
+
+async def tree_size(setup: Setup) -> int:
+    """The size of the latest checkpoint's tree, which proofs may ask about."""
+    async with httpx.AsyncClient(base_url=setup.url, timeout=30) as http:
+        headers = {"Authorization": f"Bearer {setup.auditor}"}
+        note = (await http.get("/v1/audit/checkpoint", headers=headers)).text
+    return int(note.split("\n")[1])
+
+
+async def scenarios(setup: Setup, load: Load, pids: tuple[int, int], watch: str | None) -> list[Result]:
+    """Every scenario once, in an order that leaves each what it needs; `watch` again under py-spy."""
+
+    async def go(name: str, script: str, **env: str) -> Result:
+        measured = await wrk.run(name, setup.url, script, env, load, pids)
+        if name == watch:  # again, so the sampling does not slow the figures reported
+            async with profile.recording(pids[0], name):
+                await wrk.run(name, setup.url, script, env | {"BENCH_RUN": uuid.uuid4().hex[:8]}, load, pids)
+        return measured
+
+    results = [await go("GET /healthz", "path.lua", BENCH_PATH="/healthz")]
+    run = uuid.uuid4().hex[:8]
+    create = {"BENCH_TOKEN": setup.sender, "BENCH_SERVICE_ID": setup.service_id, "BENCH_RUN": run}
+    results.append(await go("create referral", "create.lua", **create))
+    ids = await submitted_ids(setup, f"submitted-{run}.txt")
+    results.append(await go("get referral", "get.lua", BENCH_TOKEN=setup.receiver, BENCH_IDS=ids))
+    results.append(await go("inbox page of 25", "path.lua", BENCH_TOKEN=setup.receiver, BENCH_PATH=INBOX))
+    results.append(await go("accept referral", "accept.lua", BENCH_TOKEN=setup.receiver, BENCH_IDS=ids))
+    size = str(await tree_size(setup))
+    results.append(await go("inclusion proof", "proof.lua", BENCH_TOKEN=setup.auditor, BENCH_TREE_SIZE=size))
+    return results
+
+
+async def warm_up(setup: Setup, pids: tuple[int, int]) -> None:
+    """Open the pools' connections and prepare their statements before anything is measured."""
+    await scenarios(setup, Load(seconds=2, connections=32, threads=2), pids, None)
+
+
+async def with_workers(
+    url: str, demo: demo_network.Demo, workers: int, sealer: int, args: argparse.Namespace, folder: Path
+) -> list[Result]:
+    async with server.serve(url, demo, workers=workers) as running:
+        sender, receiver, auditor = await tokens(running)
+        service = demo_network.service_id(demo, "debt")
+        setup = Setup(running.base_url, url, sender, receiver, auditor, service, folder)
+        await warm_up(setup, (running.pid, sealer))
+        load = Load(args.seconds, args.connections, args.threads)
+        return await scenarios(setup, load, (running.pid, sealer), args.profile)
 
 
 def machine() -> str:
@@ -145,30 +129,72 @@ def machine() -> str:
     return f"{os.cpu_count()} CPUs ({model}), Python {platform.python_version()}"
 
 
-def report(samples: list[Sample], rounds: int, concurrency: int) -> None:
-    baseline = samples[0]
-    print(f"\nmachine: {machine()}; one server worker; {concurrency} concurrent clients; best of {rounds}")
-    for sample in samples:
-        print(sample.line(None if sample is baseline else baseline))
-    share = samples[1].rps / baseline.rps if baseline.rps else 0.0
-    verdict = "met" if share >= CREATE_TARGET else "MISSED"
-    print(f"target: create >= {CREATE_TARGET:.0%} of /healthz throughput: {share:.1%} ({verdict})")
+def table(title: str, results: list[Result]) -> None:
+    healthz = results[0].rps
+    print(f"\n{title}")
+    print(
+        f"{'request':<18} {'req/s':>8} {'share':>7} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} "
+        f"{'wrk CPU':>8} {'server ms/req':>14} {'sealer ms/req':>14} {'CPUs busy':>10}"
+    )
+    for r in results:
+        print(
+            f"{r.name:<18} {r.rps:>8.0f} {r.rps / healthz:>7.1%} {r.p50_ms:>8.2f} {r.p99_ms:>8.2f} "
+            f"{r.errors:>7} {r.wrk_cpu / r.seconds:>8.0%} {r.per_request_ms(r.server_cpu):>14.2f} "
+            f"{r.per_request_ms(r.sealer_cpu):>14.3f} {r.machine_busy:>10.0%}"
+        )
+
+
+def verdicts(runs: dict[int, list[Result]]) -> None:
+    """Print each target with the figure measured against it."""
+    if 1 in runs:
+        one = {r.name: r.rps / runs[1][0].rps for r in runs[1]}
+        for name, target in SHARE_TARGETS.items():
+            verdict = _met(one[name] >= target)
+            print(f"target: {name} >= {target:.0%} of /healthz with one process: {one[name]:.1%} ({verdict})")
+    if 1 in runs and 2 in runs:
+        for name in SCALED:
+            ratio = _rps(runs[2], name) / _rps(runs[1], name)
+            verdict = _met(ratio >= SCALING_TARGET)
+            print(f"target: {name} with two processes >= {SCALING_TARGET}x one: {ratio:.2f}x ({verdict})")
+
+
+def _rps(results: list[Result], name: str) -> float:
+    return next(r.rps for r in results if r.name == name)
+
+
+def _met(ok: bool) -> str:
+    return "met" if ok else "MISSED"
 
 
 async def main(args: argparse.Namespace) -> None:
-    async with server.database(args.server, keep=args.keep) as url:
-        demo = server.prepare(url)
-        async with server.serve(url, demo) as running:
-            samples = await load(running, args.rounds, args.concurrency, args.scale)
-    report(samples, args.rounds, args.concurrency)
+    wrk.require()
+    print(f"machine: {machine()}; load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    runs: dict[int, list[Result]] = {}
+    with tempfile.TemporaryDirectory(prefix="rx-bench-") as folder:
+        async with server.database(args.server, keep=args.keep) as url:
+            demo = server.prepare(url)
+            async with server.sealing(url) as sealer:
+                for workers in args.workers:
+                    runs[workers] = await with_workers(url, demo, workers, sealer, args, Path(folder))
+    print(
+        f"\nwrk -t{args.threads} -c{args.connections} -d{args.seconds}s per scenario; PostgreSQL on loopback;"
+    )
+    print("a worker sealing the audit log every second throughout. share: of /healthz in the same run.")
+    for workers, results in runs.items():
+        table(f"{workers} server process{'es' if workers > 1 else ''} (serve --workers {workers})", results)
+    print()
+    verdicts(runs)
+    print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 def arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument("--server", default=os.environ.get("PG_BENCH_URL", server.DEFAULT_SERVER))
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--scale", type=float, default=1.0, help="multiply every request count")
+    parser.add_argument("--seconds", type=int, default=10, help="each scenario's duration")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--threads", type=int, default=2, help="wrk's threads")
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="server processes to try")
+    parser.add_argument("--profile", help="record the server with py-spy during this scenario")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     return parser.parse_args()
 

@@ -6,8 +6,8 @@ receivers spread over the other agencies, purposes the receiving service accepts
 times over three years, and a spread of statuses with matching decision and closing times.
 
 Bulk-seeded rows bypass the application, so they have no audit events, no status-change
-history and no partner events. The audit chain is left exactly as the demo seeding wrote it,
-so `referral-exchange audit verify` still passes; the chain simply does not mention them.
+history and no partner events. The audit log is left as the demo seeding wrote it, so
+`referral-exchange audit verify` still passes; the log simply does not mention them.
 
 Also times creating referrals one after another, whose duplicate check must stay fast.
 

@@ -1,4 +1,4 @@
-"""A dedicated PostgreSQL database and a one-worker server on loopback, for one benchmark run."""
+"""A dedicated PostgreSQL database, a server on loopback and a sealing worker, for one benchmark run."""
 
 import asyncio
 import contextlib
@@ -16,10 +16,13 @@ import asyncpg
 import httpx
 from sqlalchemy.engine import make_url
 
+from app.journal.notes import new_signer
 from bench import demo as demo_network
 
 CLI = str(Path(sys.executable).with_name("referral-exchange"))
 DEFAULT_SERVER = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+# One key for every process of the run: the server shows its verifier key, the worker signs.
+SIGNING_KEY = new_signer("bench.localhost/audit").text()
 
 
 @dataclass(frozen=True)
@@ -30,7 +33,8 @@ class Running:
     pid: int
 
 
-def _admin_dsn(server_url: str) -> dict[str, object]:
+def dsn(server_url: str) -> dict[str, object]:
+    """asyncpg's connection arguments for a SQLAlchemy URL."""
     url = make_url(server_url)
     return {
         "host": url.host or "127.0.0.1",
@@ -42,7 +46,7 @@ def _admin_dsn(server_url: str) -> dict[str, object]:
 
 
 async def _admin(server_url: str, statement: str) -> None:
-    conn = await asyncpg.connect(**_admin_dsn(server_url))
+    conn = await asyncpg.connect(**dsn(server_url))
     try:
         await conn.execute(statement)
     finally:
@@ -63,18 +67,22 @@ async def database(server_url: str, keep: bool = False) -> AsyncIterator[str]:
             await _admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def _environment(database_url: str) -> dict[str, str]:
-    # The limits would turn the load generator away; it is one client on one address.
+def environment(database_url: str) -> dict[str, str]:
+    # The limits would turn the load generator away; it is one client on one address. Tokens
+    # outlive the run, so every scenario can use the ones taken at the start.
     return os.environ | {
         "DATABASE_URL": database_url,
         "ENVIRONMENT": "development",
         "RATE_LIMIT_ENABLED": "false",
+        "USER_TOKEN_TTL_SECONDS": "7200",
+        "AUDIT_LOG_ORIGIN": "bench.localhost/audit",
+        "AUDIT_SIGNING_KEY": SIGNING_KEY,
     }
 
 
 def prepare(database_url: str) -> demo_network.Demo:
     """Migrate the database and seed the demo network; returns its logins."""
-    env = _environment(database_url)
+    env = environment(database_url)
     subprocess.run([CLI, "migrate"], env=env, check=True, capture_output=True)  # noqa: S603
     seeded = subprocess.run(  # noqa: S603
         [CLI, "seed-demo", "--json"], env=env, check=True, capture_output=True, text=True
@@ -104,15 +112,33 @@ async def _wait_healthy(base_url: str, process: asyncio.subprocess.Process, seco
 
 
 @contextlib.asynccontextmanager
-async def serve(database_url: str, demo: demo_network.Demo) -> AsyncIterator[Running]:
-    """`referral-exchange serve` with one worker on a free loopback port, stopped afterwards."""
+async def serve(database_url: str, demo: demo_network.Demo, workers: int = 1) -> AsyncIterator[Running]:
+    """`referral-exchange serve --workers N` on a free loopback port, stopped afterwards."""
     port = _free_port()
-    command = [CLI, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
-    process = await asyncio.create_subprocess_exec(*command, env=_environment(database_url))
-    try:
+    command = [CLI, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
+    async with _running(command, database_url) as process:
         base_url = f"http://127.0.0.1:{port}"
         await _wait_healthy(base_url, process)
         yield Running(base_url, database_url, demo, process.pid)
+
+
+@contextlib.asynccontextmanager
+async def sealing(database_url: str) -> AsyncIterator[int]:
+    """`referral-exchange worker`, which seals the audit log every second; its process id."""
+    async with _running([CLI, "worker"], database_url, quiet=True) as process:
+        yield process.pid
+
+
+@contextlib.asynccontextmanager
+async def _running(
+    command: list[str], database_url: str, quiet: bool = False
+) -> AsyncIterator[asyncio.subprocess.Process]:
+    output = asyncio.subprocess.DEVNULL if quiet else None
+    process = await asyncio.create_subprocess_exec(
+        *command, env=environment(database_url), stdout=output, stderr=output
+    )
+    try:
+        yield process
     finally:
         process.terminate()
         try:

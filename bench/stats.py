@@ -63,6 +63,27 @@ def process_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _children(pid: int) -> list[int]:
+    """The process ids whose parent is `pid` (Linux /proc)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii") as stat:
+                parent = int(stat.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        if parent == pid:
+            found.append(int(entry))
+    return found
+
+
+def tree_cpu(pid: int) -> float:
+    """CPU seconds used so far by a process and every process below it (uvicorn's workers)."""
+    return process_cpu(pid) + sum(tree_cpu(child) for child in _children(pid))
+
+
 def own_cpu() -> float:
     """CPU seconds this process (the load generator) has used so far."""
     times = os.times()

@@ -12,12 +12,16 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+from app.journal import notes
+
 os.environ["ENVIRONMENT"] = "test"
 os.environ["JWT_SECRET"] = "test-secret-" + "0123456789" * 4
 os.environ["SECRETS_KEY"] = "dGVzdC1vbmx5LWtleS0wMTIzNDU2Nzg5YWJjZGVmZ2g="
 os.environ["PASSWORD_HASH_TIME_COST"] = "1"
 os.environ["PASSWORD_HASH_MEMORY_KIB"] = "1024"
 os.environ["RATE_LIMIT_ENABLED"] = "false"  # tests that need budgets set their own
+os.environ["AUDIT_LOG_ORIGIN"] = "tests.localhost/audit"
+os.environ["AUDIT_SIGNING_KEY"] = notes.new_signer("tests.localhost/audit").text()
 
 import asyncpg
 import httpx
@@ -32,6 +36,7 @@ from app.config import get_settings
 from app.db import get_engine
 
 SQLITE = "sqlite"
+GUARDED_TABLES = ("audit_events", "audit_checkpoints")
 
 
 def _run_in_thread(target: object) -> None:
@@ -109,12 +114,11 @@ async def clean_database(database_url: str) -> None:
                 await conn.execute(text(f"DELETE FROM {table}"))
         else:
             # The append-only triggers refuse TRUNCATE; they are off only inside this transaction.
-            await conn.execute(text("ALTER TABLE audit_events DISABLE TRIGGER USER"))
+            for guarded in GUARDED_TABLES:
+                await conn.execute(text(f"ALTER TABLE {guarded} DISABLE TRIGGER USER"))
             await conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-            await conn.execute(text("ALTER TABLE audit_events ENABLE TRIGGER USER"))
-        await conn.execute(
-            text("INSERT INTO audit_chain_head (id, seq, hash) VALUES (1, 0, :h)"), {"h": "0" * 64}
-        )
+            for guarded in GUARDED_TABLES:
+                await conn.execute(text(f"ALTER TABLE {guarded} ENABLE TRIGGER USER"))
 
 
 @pytest.fixture(scope="session")

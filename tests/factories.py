@@ -12,12 +12,14 @@ from sqlmodel import col
 
 from app.config import get_settings
 from app.db import get_engine, utcnow
+from app.journal.sequencer import Batch
 from app.models.audit import ActorKind, AuditActor
 from app.models.directory import Agency, AgencyCreate, AgencyKind, Purpose, Service, ServiceCreate
 from app.models.identity import ROLE_SCOPES, ApiClient, Role, Scope, User
 from app.security import Principal, issue_token
 from app.services import audit, directory, identity
 from app.unit_of_work import committed
+from app.worker import seal_pending
 
 T = TypeVar("T")
 SYSTEM = AuditActor(kind=ActorKind.SYSTEM, id="tests")
@@ -154,3 +156,8 @@ async def record_events(
             audit.record(session, actor, action, "test", n, referral_id=referral_id, subject_id=subject_id)
 
     await committed(work)
+
+
+async def seal() -> Batch | None:
+    """Seal every committed audit event and position every committed domain event, as the worker does."""
+    return await seal_pending(get_settings(), wait=True)

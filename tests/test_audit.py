@@ -1,6 +1,7 @@
 """The audit API: who may read the trail, what it shows, and proof that it is intact."""
 
 import asyncio
+import base64
 import json
 import uuid
 from datetime import datetime
@@ -13,11 +14,12 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from app.db import get_sessionmaker
-from app.models.audit import GENESIS_HASH, ActorKind, AuditActor, AuditChainHead, AuditEvent, AuditEventPublic
+from app.models.audit import ActorKind, AuditActor, AuditCheckpoint, AuditEvent, AuditEventPublic
 from app.models.directory import AgencyKind
 from app.models.identity import Role, Scope
 from app.pagination import encode_cursor
-from tests.factories import bearer, make_agency, make_client, make_user, password_token, record_events
+from tests import rfc9162
+from tests.factories import bearer, make_agency, make_client, make_user, password_token, record_events, seal
 from tests.tampering import tamper
 
 WIRE_FIELDS = {
@@ -30,8 +32,7 @@ WIRE_FIELDS = {
     "referral_id",
     "subject_id",
     "details",
-    "prev_hash",
-    "hash",
+    "leaf_hash",
 }
 
 
@@ -45,11 +46,14 @@ def subject_of(headers: dict[str, str]) -> str:
 
 
 async def all_events() -> list[AuditEvent]:
+    """Every event, sealed or not, in the order it was written."""
     async with get_sessionmaker()() as session:
-        return list((await session.execute(select(AuditEvent).order_by(col(AuditEvent.seq)))).scalars())
+        return list((await session.execute(select(AuditEvent).order_by(col(AuditEvent.id)))).scalars())
 
 
 async def search(client: httpx.AsyncClient, headers: dict[str, str], **params: Any) -> list[dict[str, Any]]:
+    """One page of a search, once the sequencer has sealed what is committed."""
+    await seal()
     response = await client.get("/v1/audit/events", params=params, headers=headers)
     assert response.status_code == 200, response.text
     items: list[dict[str, Any]] = response.json()["items"]
@@ -63,24 +67,30 @@ async def seqs_found(client: httpx.AsyncClient, headers: dict[str, str], **param
 # Verifying
 
 
-async def test_an_untouched_chain_verifies_and_the_check_is_recorded(
+async def test_an_untouched_log_verifies_and_the_check_is_recorded(
     client: httpx.AsyncClient, auditor: dict[str, str]
 ) -> None:
     await make_agency()
     await record_events(3)
+    await seal()
+    await record_events(1)
 
     response = await client.get("/v1/audit/verify", headers=auditor)
 
     assert response.status_code == 200, response.text
-    events = await all_events()
+    async with get_sessionmaker()() as session:
+        root = (await session.execute(select(col(AuditCheckpoint.root_hash)))).scalar_one()
     assert response.json() == {
         "valid": True,
         "events_checked": 4,
-        "head": {"seq": 4, "hash": events[3].hash},
+        "tree_size": 4,
+        "root_hash": base64.b64encode(root).decode(),
         "first_invalid_seq": None,
+        "unsealed": 1,
         "problem": None,
+        "detail": None,
     }
-    recorded = events[4]
+    recorded = (await all_events())[-1]
     assert recorded.action == "audit.verified"
     assert recorded.actor_id == subject_of(auditor)
     assert recorded.details == {"valid": True, "events_checked": 4}
@@ -90,29 +100,38 @@ async def test_the_api_names_an_event_changed_in_the_database(
     client: httpx.AsyncClient, auditor: dict[str, str]
 ) -> None:
     await record_events(6)
-    await tamper("UPDATE audit_events SET action = 'agency.deleted' WHERE seq = 4")
+    await seal()
+    await tamper("UPDATE audit_events SET action = 'agency.deleted' WHERE seq = 3")
 
     body = (await client.get("/v1/audit/verify", headers=auditor)).json()
 
     assert body["valid"] is False
-    assert body["first_invalid_seq"] == 4
-    assert body["problem"] == "hash_mismatch"
-    assert body["events_checked"] == 4
+    assert body["first_invalid_seq"] == 3
+    assert body["problem"] == "leaf_changed"
+    assert body["events_checked"] == 3
+    logged = (await all_events())[-1]
+    assert logged.details == {
+        "valid": False,
+        "events_checked": 3,
+        "first_invalid_seq": 3,
+        "problem": "leaf_changed",
+    }
 
 
 async def test_the_api_finds_a_deleted_last_event(client: httpx.AsyncClient, auditor: dict[str, str]) -> None:
     await record_events(5)
-    await tamper("DELETE FROM audit_events WHERE seq = 5")
+    await seal()
+    await tamper("DELETE FROM audit_events WHERE seq = 4")
 
     body = (await client.get("/v1/audit/verify", headers=auditor)).json()
 
     assert body["valid"] is False
-    assert (body["first_invalid_seq"], body["problem"]) == (5, "head_mismatch")
-    assert body["head"]["seq"] == 5
+    assert (body["first_invalid_seq"], body["problem"]) == (4, "leaf_missing")
+    assert body["tree_size"] == 5
     assert body["events_checked"] == 4
 
 
-async def test_concurrent_writers_leave_one_unforked_chain(
+async def test_concurrent_writers_each_reach_the_log_once(
     client: httpx.AsyncClient, auditor: dict[str, str]
 ) -> None:
     user = await make_user(await make_agency(), password="right-password")
@@ -131,18 +150,14 @@ async def test_concurrent_writers_leave_one_unforked_chain(
     ]
 
     responses = await asyncio.gather(*logins, *creations)
+    await seal()
 
     assert sorted(r.status_code for r in responses) == [200] * 15 + [201] * 20 + [400] * 5
     events = await all_events()
     actions = [e.action for e in events]
     assert (actions.count("auth.token_issued"), actions.count("auth.login_failed")) == (15, 5)
     assert actions.count("agency.created") == 21
-    assert [e.seq for e in events] == list(range(1, 43))
-    assert [e.prev_hash for e in events] == [GENESIS_HASH] + [e.hash for e in events[:-1]]
-    async with get_sessionmaker()() as session:
-        head = await session.get(AuditChainHead, 1)
-    assert head is not None
-    assert (head.seq, head.hash) == (42, events[-1].hash)
+    assert sorted(e.seq for e in events if e.seq is not None) == list(range(42))
     verdict = (await client.get("/v1/audit/verify", headers=auditor)).json()
     assert verdict["valid"] is True
     assert verdict["events_checked"] == 42
@@ -150,7 +165,14 @@ async def test_concurrent_writers_leave_one_unforked_chain(
 
 # Who may read the trail
 
-AUDIT_ROUTES = ["/v1/audit/events", "/v1/audit/verify", f"/v1/audit/export?referral_id={uuid.uuid4()}"]
+AUDIT_ROUTES = [
+    "/v1/audit/events",
+    "/v1/audit/verify",
+    f"/v1/audit/export?referral_id={uuid.uuid4()}",
+    "/v1/audit/checkpoint",
+    "/v1/audit/proofs/inclusion?index=0&tree_size=1",
+    "/v1/audit/proofs/consistency?from_size=1&to_size=1",
+]
 
 
 @pytest.mark.parametrize("path", AUDIT_ROUTES)
@@ -185,6 +207,7 @@ async def test_a_client_granted_audit_read_may_search(client: httpx.AsyncClient)
         },
     )
 
+    await seal()
     response = await client.get(
         "/v1/audit/events", headers={"Authorization": f"Bearer {token.json()['access_token']}"}
     )
@@ -226,7 +249,8 @@ async def test_search_results_have_the_wire_shape(client: httpx.AsyncClient, aud
         str(agency.id),
     )
     assert item["details"] == {"kind": "debt_advice"}
-    assert item["prev_hash"] == GENESIS_HASH
+    assert item["seq"] == 0
+    assert base64.b64decode(item["leaf_hash"]) == rfc9162.entry_hash(item)
     assert datetime.fromisoformat(item["at"]).utcoffset() is not None
 
 
@@ -238,7 +262,7 @@ ACTOR_C = AuditActor(kind=ActorKind.USER, id="user-c", agency_id=AGENCY_X)
 
 
 async def three_commits() -> list[datetime]:
-    """Events 1-2, 3-5 and 6, committed separately so each group has its own time."""
+    """Events 0-1, 2-4 and 5, committed separately so each group has its own time."""
     await record_events(2, action="referral.viewed", actor=ACTOR_A, referral_id=R1, subject_id=S1)
     await record_events(3, action="referral.created", actor=ACTOR_B, referral_id=R2, subject_id=S1)
     await record_events(1, action="referral.viewed", actor=ACTOR_C, referral_id=R2)
@@ -248,15 +272,15 @@ async def three_commits() -> list[datetime]:
 @pytest.mark.parametrize(
     ("params", "expected"),
     [
-        ({"referral_id": str(R1)}, [1, 2]),
-        ({"subject_id": str(S1)}, [1, 2, 3, 4, 5]),
-        ({"actor_id": "user-c"}, [6]),
-        ({"agency_id": str(AGENCY_X)}, [1, 2, 6]),
-        ({"action": "referral.viewed"}, [1, 2, 6]),
-        ({"action": "referral.viewed", "agency_id": str(AGENCY_X), "referral_id": str(R2)}, [6]),
-        ({"since": 3}, [3, 4, 5, 6]),
-        ({"until": 6}, [1, 2, 3, 4, 5]),
-        ({"since": 3, "until": 6}, [3, 4, 5]),
+        ({"referral_id": str(R1)}, [0, 1]),
+        ({"subject_id": str(S1)}, [0, 1, 2, 3, 4]),
+        ({"actor_id": "user-c"}, [5]),
+        ({"agency_id": str(AGENCY_X)}, [0, 1, 5]),
+        ({"action": "referral.viewed"}, [0, 1, 5]),
+        ({"action": "referral.viewed", "agency_id": str(AGENCY_X), "referral_id": str(R2)}, [5]),
+        ({"since": 2}, [2, 3, 4, 5]),
+        ({"until": 5}, [0, 1, 2, 3, 4]),
+        ({"since": 2, "until": 5}, [2, 3, 4]),
         ({"actor_id": "nobody"}, []),
     ],
 )
@@ -265,7 +289,7 @@ async def test_filters(
 ) -> None:
     times = await three_commits()
     # Time filters name the event whose time to use, as the times are only known now.
-    query = {k: times[v - 1].isoformat() if k in {"since", "until"} else v for k, v in params.items()}
+    query = {k: times[v].isoformat() if k in {"since", "until"} else v for k, v in params.items()}
 
     assert await seqs_found(client, auditor, **query) == expected
 
@@ -275,7 +299,7 @@ async def test_times_accept_a_z_suffix_and_need_an_offset(
 ) -> None:
     await record_events(2)
 
-    assert await seqs_found(client, auditor, since="2000-01-01T00:00:00Z") == [1, 2]
+    assert await seqs_found(client, auditor, since="2000-01-01T00:00:00Z") == [0, 1]
     naive = await client.get("/v1/audit/events", params={"since": "2000-01-01T00:00:00"}, headers=auditor)
     assert naive.status_code == 422
     assert naive.json()["errors"][0]["field"] == "since"
@@ -315,6 +339,7 @@ async def test_cursor_pages_neither_repeat_nor_skip(
     await record_events(10, action="test.paged")
     await record_events(3, action="test.other")
     await record_events(15, action="test.paged")
+    await seal()
     seen: list[int] = []
     cursor: str | None = None
     pages = 0
@@ -331,10 +356,10 @@ async def test_cursor_pages_neither_repeat_nor_skip(
             break
 
     assert pages == 4
-    assert seen == list(range(1, 11)) + list(range(14, 29))
+    assert seen == list(range(10)) + list(range(13, 28))
     logged = [e.details for e in await all_events() if e.action == "audit.searched"]
     assert [d["count"] for d in logged] == [7, 7, 7, 4]
-    assert [d.get("after_seq") for d in logged] == [None, 7, 17, 24]
+    assert [d.get("after_seq") for d in logged] == [None, 6, 16, 23]
 
 
 @pytest.mark.parametrize(
@@ -373,10 +398,11 @@ async def test_a_referrals_trail_exports_as_json_lines_in_order(
     await record_events(2, referral_id=referral_id)
     await record_events(2, referral_id=other)
     await record_events(1, referral_id=referral_id, subject_id=subject_id)
+    await seal()
 
     lines = await export(client, auditor, referral_id=str(referral_id))
 
-    assert [line["seq"] for line in lines] == [1, 2, 5]
+    assert [line["seq"] for line in lines] == [0, 1, 4]
     assert all(set(line) == WIRE_FIELDS for line in lines)
     assert all(line["referral_id"] == str(referral_id) for line in lines)
     events = {e.seq: e for e in await all_events()}
@@ -390,12 +416,14 @@ async def test_exports_are_in_the_trail_they_export(
 ) -> None:
     referral_id, subject_id = uuid.uuid4(), uuid.uuid4()
     await record_events(2, referral_id=referral_id, subject_id=subject_id)
+    await seal()
 
     await export(client, auditor, referral_id=str(referral_id))
     by_subject = await export(client, auditor, subject_id=str(subject_id))
     again = await export(client, auditor, referral_id=str(referral_id))
 
-    assert [line["seq"] for line in by_subject] == [1, 2]
+    assert [line["seq"] for line in by_subject] == [0, 1]
+    assert again[-1]["seq"] is None  # not sealed yet: unsealed events come last
     exported = again[-1]
     assert exported["action"] == "audit.exported"
     assert exported["actor"]["id"] == subject_of(auditor)

@@ -1,5 +1,6 @@
-"""The audit hash's canonical JSON is byte for byte what the RFC 8785 reference encoder writes."""
+"""The audit leaf's canonical JSON is byte for byte what the RFC 8785 reference encoder writes."""
 
+from datetime import UTC
 from typing import Any
 
 import pytest
@@ -7,7 +8,7 @@ import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.services.audit import canonical_json
+from app.journal.leaves import canonical_json, leaf_data, leaf_document
 
 EXACT = 2**53 - 1
 text = st.text(st.characters(codec=None, exclude_categories=["Cs"]))
@@ -51,3 +52,29 @@ def test_any_json_value_is_written_as_the_reference_writes_it(value: Any) -> Non
 )
 def test_edge_cases_match_the_reference(value: Any) -> None:
     assert ours(value) == reference(value)
+
+
+optional_text = st.none() | text
+instants = st.datetimes(timezones=st.just(UTC))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.tuples(instants, text, optional_text, st.none() | st.uuids(), text, text, optional_text),
+    st.none() | st.uuids(),
+    st.none() | st.uuids(),
+    st.dictionaries(text, values, max_size=4),
+)
+def test_a_leaf_is_written_as_the_reference_writes_its_event(
+    head: tuple[Any, ...], referral: Any, subject: Any, details: dict[str, Any]
+) -> None:
+    at, kind, actor_id, agency, action, entity_type, entity_id = head
+    row = [at, kind, actor_id, agency, action, entity_type, entity_id, referral, subject, details]
+
+    def written(write: Any) -> bytes | type[Exception]:
+        try:
+            return bytes(write())
+        except (rfc8785.CanonicalizationError, UnicodeEncodeError) as exc:
+            return type(exc)
+
+    assert written(lambda: leaf_data(row)) == written(lambda: rfc8785.dumps(leaf_document(row)))

@@ -5,12 +5,13 @@ import uuid
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.config import get_settings
 from app.db import get_sessionmaker
 from app.models.events import EventType
 from app.models.identity import Role
 from app.services import audit, events
 from app.unit_of_work import committed
-from tests.factories import SYSTEM, bearer, make_agency
+from tests.factories import SYSTEM, bearer, make_agency, seal
 from tests.webhook_support import emit_event, event_ids
 
 
@@ -98,7 +99,7 @@ async def test_a_forged_feed_cursor_is_a_422_naming_cursor(client: httpx.AsyncCl
         assert response.json()["errors"][0]["field"] == "cursor"
 
 
-async def test_one_unit_of_works_events_keep_their_order_and_their_audit_chains(
+async def test_one_unit_of_works_events_keep_their_order_and_their_audit_log_verifies(
     client: httpx.AsyncClient,
 ) -> None:
     mine, partner = await make_agency(), await make_agency()
@@ -118,10 +119,11 @@ async def test_one_unit_of_works_events_keep_their_order_and_their_audit_chains(
             audit.record(session, SYSTEM, "test.recorded", "test", n, details={"code": f"ñ—✓ {n}", "n": n})
 
     await committed(work)
+    await seal()
     items, _ = await read_all(client, bearer(mine), None, limit=50)
 
     assert [i["type"] for i in items] == [k.value for k in kinds]
     async with get_sessionmaker()() as session:
-        verification = await audit.verify_chain(session)
-    assert verification.valid
+        verification = await audit.verify_log(session, get_settings())
+    assert verification.valid, verification
     assert verification.events_checked >= len(kinds)

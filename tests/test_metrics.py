@@ -1,5 +1,6 @@
 """The Prometheus endpoint: counts and latency by method, route template and status."""
 
+import asyncio
 import uuid
 
 import httpx
@@ -7,7 +8,7 @@ from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
 from app.models.identity import Role
-from tests.factories import bearer, make_agency
+from tests.factories import bearer, make_agency, record_events, seal
 
 ONE_REFERRAL = "/v1/referrals/{referral_id}"
 
@@ -52,3 +53,28 @@ async def test_scrape_is_prometheus_text_without_raw_urls(client: httpx.AsyncCli
     routes = {s.labels["route"] for s in families["http_requests"].samples if "route" in s.labels}
     assert ONE_REFERRAL in routes
     assert str(ident) not in response.text
+
+
+def gauge(text: str, name: str) -> float:
+    families = {f.name: f for f in text_string_to_metric_families(text)}
+    (sample,) = families[name].samples
+    return float(sample.value)
+
+
+async def test_the_audit_backlog_and_its_oldest_age_are_scraped(client: httpx.AsyncClient) -> None:
+    await seal()
+    empty = (await client.get("/metrics")).text
+    await record_events(3)
+    await asyncio.sleep(0.05)
+
+    waiting = (await client.get("/metrics")).text
+    await seal()
+    sealed = (await client.get("/metrics")).text
+
+    assert (gauge(empty, "audit_unsealed_events"), gauge(empty, "audit_oldest_unsealed_age_seconds")) == (
+        0,
+        0,
+    )
+    assert gauge(waiting, "audit_unsealed_events") == 3
+    assert 0.05 <= gauge(waiting, "audit_oldest_unsealed_age_seconds") < 60
+    assert gauge(sealed, "audit_unsealed_events") == 0

@@ -1,7 +1,10 @@
+from pathlib import Path
+
 import pytest
 from pydantic import ValidationError
 
 from app.config import DEVELOPMENT_JWT_SECRET, Settings
+from app.journal import keys, notes
 
 
 def test_development_accepts_the_default_secret() -> None:
@@ -24,3 +27,41 @@ def test_sqlite_is_the_default_database(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.delenv("DATABASE_URL", raising=False)
     settings = Settings(environment="development", _env_file=None)
     assert settings.database_url.startswith("sqlite+aiosqlite")
+
+
+def test_development_makes_an_audit_signing_key_once_and_keeps_it(tmp_path: Path) -> None:
+    path = tmp_path / "audit-key"
+    settings = Settings(
+        environment="development", audit_signing_key=None, audit_signing_key_file=str(path), _env_file=None
+    )
+
+    first, again = keys.signer(settings), keys.signer(settings)
+
+    assert first.verifier == again.verifier
+    assert keys.verifier(settings) == first.verifier
+    assert path.stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.parametrize("environment", ["production", "test"])
+def test_outside_development_an_audit_key_is_required(
+    environment: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("AUDIT_SIGNING_KEY", raising=False)
+    secret = "x" * 40
+    with pytest.raises(ValidationError, match="AUDIT_SIGNING_KEY"):
+        Settings(environment=environment, jwt_secret=secret, _env_file=None)
+    verifier = notes.new_signer("example.org/log").verifier.text()
+    assert Settings(environment=environment, jwt_secret=secret, audit_verifier_key=verifier, _env_file=None)
+
+
+def test_a_malformed_or_mismatched_audit_key_is_refused() -> None:
+    with pytest.raises(ValidationError, match="AUDIT_SIGNING_KEY"):
+        Settings(environment="development", audit_signing_key="PRIVATE+KEY+x+00000000+AAAA", _env_file=None)
+    signer, other = notes.new_signer("example.org/log"), notes.new_signer("example.org/log")
+    with pytest.raises(ValidationError, match="not the verifier key"):
+        Settings(
+            environment="development",
+            audit_signing_key=signer.text(),
+            audit_verifier_key=other.verifier.text(),
+            _env_file=None,
+        )

@@ -18,6 +18,7 @@ from standardwebhooks import Webhook
 from app import unit_of_work, worker
 from app.config import Settings
 from app.db import get_sessionmaker, utcnow
+from app.journal import verify
 from app.models.audit import AuditEvent
 from app.models.events import EventType
 from app.models.identity import Role
@@ -325,6 +326,29 @@ async def test_the_long_running_worker_delivers_as_events_arrive_and_stops_clean
 
     assert attempts == 1
     assert receiver.delivered_ids() == await event_ids()
+
+
+async def test_the_long_running_worker_seals_what_commits_and_delivers_it_without_waiting_to_poll(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(settings, "audit_seal_interval_seconds", 0.05)
+    agency, stop = await make_agency(), asyncio.Event()
+    with running_receiver() as receiver:
+        await subscribe(settings, agency, receiver.url)
+        # A poll interval far longer than the test: only the sequencer's wake-up can explain a delivery.
+        running = asyncio.create_task(worker.run(settings, once=False, poll_interval=30, stop=stop))
+        await asyncio.sleep(0.2)
+        await emit_event(agency, await make_agency(), sequence=False)
+        for _ in range(200):
+            if receiver.delivered_ids():
+                break
+            await asyncio.sleep(0.02)
+        stop.set()
+        await asyncio.wait_for(running, timeout=10)
+
+    assert receiver.delivered_ids() == await event_ids()
+    async with get_sessionmaker()() as session:
+        assert await verify.unsealed_count(session) == 0
 
 
 async def test_the_worker_command_delivers_what_is_due(settings: Settings, database_url: str) -> None:

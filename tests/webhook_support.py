@@ -21,6 +21,7 @@ from app.models.events import DomainEvent, EventType
 from app.models.webhooks import WebhookDelivery, WebhookSubscription, WebhookSubscriptionCreate
 from app.services import events, webhooks
 from app.unit_of_work import committed
+from tests.factories import seal
 
 # How the receiver answers: given the webhook-id and how many times it has been seen (1 first).
 Responder = Callable[[str, int], int]
@@ -129,8 +130,14 @@ async def emit_event(
     type_: str = EventType.REFERRAL_CREATED,
     status: str | None = "submitted",
     referral_id: uuid.UUID | None = None,
+    *,
+    sequence: bool = True,
 ) -> None:
-    """Commit one domain event between two agencies, as the referral module does."""
+    """Commit one domain event between two agencies, as the referral module does, and sequence it.
+
+    The worker's sequencer does that within AUDIT_SEAL_INTERVAL_SECONDS: it gives the event its
+    feed position and queues its deliveries.
+    """
 
     async def work(session: AsyncSession) -> None:
         events.emit(
@@ -143,12 +150,15 @@ async def emit_event(
         )
 
     await committed(work)
+    if sequence:
+        await seal()
 
 
 async def event_ids() -> list[str]:
-    """Every committed event's id, in commit order."""
+    """Every published event's id, in feed order."""
     async with get_sessionmaker()() as session:
-        rows = await session.execute(select(col(DomainEvent.id)).order_by(col(DomainEvent.seq)))
+        published = select(col(DomainEvent.id)).where(col(DomainEvent.position).is_not(None))
+        rows = await session.execute(published.order_by(col(DomainEvent.position)))
         return [str(r) for r in rows.scalars()]
 
 

@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Column
+from sqlalchemy import BigInteger, Column, Index, text
 from sqlmodel import Field, SQLModel
 
 from app.db import UTCDateTime
@@ -33,13 +33,23 @@ class DomainEventBase(SQLModel):
 class DomainEvent(DomainEventBase, table=True):
     """One change worth telling partners about; thin, with no personal data.
 
-    `seq` is taken while the audit chain lock is held, so it grows in commit order and a
-    reader resuming after a sequence number never skips an event committed later.
+    `seq` is the order it was written in; `position`, its place in the feed, is given by the
+    sequencer once it is committed, so a reader resuming after a position never skips one.
     """
 
     __tablename__ = "domain_events"
+    __table_args__ = (
+        Index("ix_domain_events_position", "position", unique=True),
+        Index(
+            "ix_domain_events_unsequenced",
+            "seq",
+            postgresql_where=text("position IS NULL"),
+            sqlite_where=text("position IS NULL"),
+        ),
+    )
 
     seq: int | None = Field(default=None, sa_column=Column(BigIntKey, primary_key=True, autoincrement=True))
+    position: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     from_agency_id: uuid.UUID | None = Field(default=None, index=True)
     to_agency_id: uuid.UUID | None = Field(default=None, index=True)
 

@@ -5,10 +5,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.exc import SQLAlchemyError
 
 from app import metrics
+from app.db import get_sessionmaker, utcnow
 from app.deps import SettingsDep
 from app.errors import NotAuthenticated
+from app.journal import sequencer
 
 router = APIRouter(tags=["health"])
 metrics_token = HTTPBearer(
@@ -38,6 +41,17 @@ async def scraper(
     },
 )
 async def scrape() -> Response:
-    """Request counts and latency histograms by method, route template and status."""
+    """Request counts and latency histograms by method, route template and status; the audit backlog."""
+    await _read_audit_backlog()
     body, content_type = metrics.exposition()
     return Response(body, media_type=content_type)
+
+
+async def _read_audit_backlog() -> None:
+    try:
+        async with get_sessionmaker()() as session:
+            count, oldest = await sequencer.backlog(session)
+    except (SQLAlchemyError, OSError):
+        metrics.set_audit_backlog(float("nan"), float("nan"))
+        return
+    metrics.set_audit_backlog(count, (utcnow() - oldest).total_seconds() if oldest else 0.0)

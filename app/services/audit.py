@@ -1,38 +1,34 @@
-"""Recording audit events, maintaining the hash chain, and reading and verifying it."""
+"""Recording audit events, and reading the log for auditors: search, export, verify and prove."""
 
-import hashlib
-import json
 import uuid
-from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
+from collections.abc import Mapping
 
-import rfc8785
-from sqlalchemy import ColumnElement, String, and_, cast, func, or_, select
+from sqlalchemy import ColumnElement, String, and_, cast, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.db import utcnow
-from app.errors import Unprocessable
+from app.config import Settings
+from app.errors import NotFound, Unprocessable
+from app.journal import keys, proofs, sequencer, tiles, verify
+from app.journal.merkle import EMPTY_ROOT
+from app.journal.notes import NoteError, open_checkpoint
+from app.journal.pending import PendingAudit, journal_of
 from app.models.audit import (
-    GENESIS_HASH,
     AuditActor,
-    AuditChainHead,
+    AuditCheckpoint,
     AuditEvent,
     AuditEventPublic,
     AuditQuery,
-    ChainHeadPublic,
-    ChainProblem,
-    ChainVerification,
+    ConsistencyProof,
+    InclusionProof,
+    LogProblem,
+    LogVerification,
+    b64,
 )
 from app.pagination import Keyset, keyset_page
-from app.persistence import rows
-from app.services.journal import PendingAudit, journal_of
 
 DetailValue = str | int | bool | None | list[str]
-# Rows held in memory at once while verifying; the chain itself may run to millions.
-VERIFY_BATCH_SIZE = 1000
+# Sealed events only: leaf order is final, so a cursor neither repeats nor skips an event.
 EVENT_ORDER = Keyset("audit-events", (col(AuditEvent.seq),), (int,))
 
 
@@ -47,7 +43,7 @@ def record(
     subject_id: uuid.UUID | None = None,
     details: Mapping[str, DetailValue] | None = None,
 ) -> None:
-    """Queue an audit event for this unit of work; it is chained and written at commit.
+    """Queue an audit event for this unit of work; it is written at commit and sealed after.
 
     Details must hold ids and codes only, never personal data.
     """
@@ -64,145 +60,11 @@ def record(
     )
 
 
-def format_time(at: datetime) -> str:
-    """The one textual form of a timestamp inside the hash: UTC, microseconds, `Z`."""
-    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def _opt(value: object | None) -> str | None:
-    return None if value is None else str(value)
-
-
-HASHED_FIELDS = (
-    "seq",
-    "at",
-    "actor_kind",
-    "actor_id",
-    "actor_agency_id",
-    "action",
-    "entity_type",
-    "entity_id",
-    "referral_id",
-    "subject_id",
-    "details",
-    "prev_hash",
-)
-
-
-_EXACT_INTEGER = 2**53 - 1  # RFC 8785 numbers are IEEE doubles
-
-
-def _plain(value: object) -> bool:
-    """Whether `json.dumps` writes `value` exactly as RFC 8785 does.
-
-    It does for text, booleans, null, integers a double holds exactly, and arrays and objects
-    of those whose keys are ASCII (where code-point order is the UTF-16 order RFC 8785 sorts
-    by). Floats are written differently.
-    """
-    if value is None or isinstance(value, str | bool):
-        return True
-    if isinstance(value, int):
-        return -_EXACT_INTEGER <= value <= _EXACT_INTEGER
-    if isinstance(value, list | tuple):
-        return all(_plain(item) for item in value)
-    if isinstance(value, dict):
-        return all(isinstance(k, str) and k.isascii() and _plain(v) for k, v in value.items())
-    return False
-
-
-def canonical_json(value: Any) -> bytes:
-    """RFC 8785 canonical JSON: by the standard library's C encoder where its output is the same."""
-    if _plain(value):
-        try:
-            text = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-            return text.encode("utf-8")
-        except UnicodeEncodeError:  # a lone surrogate: not UTF-8, refused below as before
-            pass
-    return bytes(rfc8785.dumps(value))
-
-
-def canonical_bytes(event: AuditEvent | Mapping[str, Any]) -> bytes:
-    """RFC 8785 canonical JSON of everything the hash covers, `prev_hash` included."""
-    f = event if isinstance(event, Mapping) else {name: getattr(event, name) for name in HASHED_FIELDS}
-    return canonical_json(
-        {
-            "seq": f["seq"],
-            "at": format_time(f["at"]),
-            "actor": {
-                "kind": str(f["actor_kind"]),
-                "id": f["actor_id"],
-                "agency_id": _opt(f["actor_agency_id"]),
-            },
-            "action": f["action"],
-            "entity_type": f["entity_type"],
-            "entity_id": f["entity_id"],
-            "referral_id": _opt(f["referral_id"]),
-            "subject_id": _opt(f["subject_id"]),
-            "details": f["details"],
-            "prev_hash": f["prev_hash"],
-        }
-    )
-
-
-def compute_hash(event: AuditEvent | Mapping[str, Any]) -> str:
-    """The event's hash: SHA-256 of its canonical JSON, which links it to the one before."""
-    return hashlib.sha256(canonical_bytes(event)).hexdigest()
-
-
-@dataclass(frozen=True, slots=True)
-class ChainEnd:
-    """The last link of the chain: its sequence number and hash."""
-
-    seq: int
-    hash: str
-
-
-_HEAD = rows.table_of(AuditChainHead)
-# Built once: this runs in every committing unit of work.
-_LOCK_HEAD = select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == 1).with_for_update()
-
-
-async def lock_chain(session: AsyncSession) -> ChainEnd:
-    """Lock the chain head until commit: writers append (and commit) one at a time."""
-    row = (await session.execute(_LOCK_HEAD)).one()
-    return ChainEnd(row.seq, row.hash)
-
-
-def chained(end: ChainEnd, pending: list[PendingAudit]) -> tuple[list[dict[str, Any]], ChainEnd]:
-    """The pending events numbered, timed and hashed after `end`, and the chain's new end."""
-    at = utcnow()
-    events = []
-    for item in pending:
-        event = _linked(item, at, end)
-        end = ChainEnd(event["seq"], event["hash"])
-        events.append(event)
-    return events, end
-
-
-def _linked(item: PendingAudit, at: datetime, end: ChainEnd) -> dict[str, Any]:
-    event: dict[str, Any] = {
-        "seq": end.seq + 1,
-        "at": at,
-        "actor_kind": item.actor.kind,
-        "actor_id": item.actor.id,
-        "actor_agency_id": item.actor.agency_id,
-        "action": item.action,
-        "entity_type": item.entity_type,
-        "entity_id": item.entity_id,
-        "referral_id": item.referral_id,
-        "subject_id": item.subject_id,
-        "details": item.details,
-        "prev_hash": end.hash,
-    }
-    event["hash"] = compute_hash(event)
-    return event
-
-
 async def search_events(
     session: AsyncSession, actor: AuditActor, query: AuditQuery, *, cursor: str | None, limit: int
 ) -> tuple[list[AuditEvent], str | None]:
-    """Events matching every filter, in sequence order; the search is itself audited."""
-    statement = select(AuditEvent).where(*_conditions(query))
+    """Sealed events matching every filter, in leaf order; the search is itself audited."""
+    statement = select(AuditEvent).where(col(AuditEvent.seq).is_not(None), *_conditions(query))
     rows, next_cursor = await keyset_page(session, statement, EVENT_ORDER, cursor, limit)
     details: dict[str, DetailValue] = {**_filter_details(query), "count": len(rows)}
     after = EVENT_ORDER.decode(cursor)
@@ -239,6 +101,10 @@ def _conditions(query: AuditQuery) -> list[ColumnElement[bool]]:
     return conditions
 
 
+# Sealed events in leaf order, then those still waiting for the sequencer in the order they were written.
+LOG_ORDER = (col(AuditEvent.seq).asc().nulls_last(), col(AuditEvent.id))
+
+
 def referral_trail(referral_id: uuid.UUID) -> ColumnElement[bool]:
     """Events about the referral, and the listings that showed it (they name every id shown)."""
     shown_in_list = and_(
@@ -255,14 +121,14 @@ def _filter_details(query: AuditQuery) -> dict[str, DetailValue]:
 async def export_trail(
     session: AsyncSession, actor: AuditActor, *, referral_id: uuid.UUID | None, subject_id: uuid.UUID | None
 ) -> str:
-    """One referral's or one subject's whole trail as JSON Lines in sequence order; audited.
+    """One referral's or one subject's whole trail as JSON Lines in leaf order, unsealed events last; audited.
 
     Read in full inside the request's transaction, so the export and the event recording it
     commit together; a single referral's or person's trail is small enough for that.
     """
     field, key = _trail_key(referral_id, subject_id)
     condition = referral_trail(key) if field == "referral_id" else col(AuditEvent.subject_id) == key
-    statement = select(AuditEvent).where(condition).order_by(col(AuditEvent.seq))
+    statement = select(AuditEvent).where(condition).order_by(*LOG_ORDER)
     events = list((await session.execute(statement)).scalars())
     record(
         session,
@@ -289,41 +155,45 @@ def _trail_key(referral_id: uuid.UUID | None, subject_id: uuid.UUID | None) -> t
     )
 
 
-@dataclass
-class _ChainWalk:
-    """How far a walk along the chain has got: the next sequence number and the hash it links to."""
-
-    next_seq: int = 1
-    prev_hash: str = GENESIS_HASH
-    checked: int = 0
-
-    def step(self, event: AuditEvent) -> ChainProblem | None:
-        """Check one event against its position; on a problem, `next_seq` names the bad event."""
-        self.checked += 1
-        if event.seq != self.next_seq:
-            return ChainProblem.SEQUENCE_GAP
-        if compute_hash(event) != event.hash:
-            return ChainProblem.HASH_MISMATCH
-        if event.prev_hash != self.prev_hash:
-            return ChainProblem.BROKEN_LINK
-        self.next_seq, self.prev_hash = event.seq + 1, event.hash
-        return None
-
-
-async def verify_chain(session: AsyncSession, *, batch_size: int = VERIFY_BATCH_SIZE) -> ChainVerification:
-    """Recompute every hash, link and sequence number, then check the head names the last event."""
-    head, last_seq = await _chain_bounds(session)
-    walk = _ChainWalk()
-    async for event in _events_up_to(session, head.seq, batch_size):
-        if problem := walk.step(event):
-            return _verdict(walk, head, problem, walk.next_seq)
-    bad_seq = _head_mismatch(walk, head, last_seq)
-    return _verdict(walk, head, None if bad_seq is None else ChainProblem.HEAD_MISMATCH, bad_seq)
+async def verify_log(
+    session: AsyncSession, settings: Settings, kept_note: str | None = None
+) -> LogVerification:
+    """Recompute the log and check it against its checkpoints and, if given, one an auditor kept."""
+    verifier = keys.verifier(settings)
+    try:
+        kept = open_checkpoint(kept_note, verifier, settings.audit_log_origin) if kept_note else None
+    except NoteError as exc:
+        return _refused_kept(f"the kept checkpoint: {exc}", await verify.unsealed_count(session))
+    verdict = await verify.verify_log(session, verifier, settings.audit_log_origin, kept=kept)
+    finding = verdict.finding
+    return LogVerification(
+        valid=finding is None,
+        events_checked=verdict.events_checked,
+        tree_size=verdict.tree_size,
+        root_hash=b64(verdict.root),
+        first_invalid_seq=finding.seq if finding else None,
+        unsealed=verdict.unsealed,
+        problem=finding.problem if finding else None,
+        detail=finding.detail if finding else None,
+    )
 
 
-async def verify_chain_for(session: AsyncSession, actor: AuditActor) -> ChainVerification:
-    """Verify the chain on a caller's behalf and record that they did, with the verdict."""
-    result = await verify_chain(session)
+def _refused_kept(detail: str, unsealed: int) -> LogVerification:
+    return LogVerification(
+        valid=False,
+        events_checked=0,
+        tree_size=0,
+        root_hash=b64(EMPTY_ROOT),
+        first_invalid_seq=None,
+        unsealed=unsealed,
+        problem=LogProblem.BAD_CHECKPOINT,
+        detail=detail,
+    )
+
+
+async def verify_log_for(session: AsyncSession, settings: Settings, actor: AuditActor) -> LogVerification:
+    """Verify the log on a caller's behalf and record that they did, with the verdict."""
+    result = await verify_log(session, settings)
     details: dict[str, DetailValue] = {"valid": result.valid, "events_checked": result.events_checked}
     if result.problem:
         details |= {"first_invalid_seq": result.first_invalid_seq, "problem": result.problem.value}
@@ -331,54 +201,48 @@ async def verify_chain_for(session: AsyncSession, actor: AuditActor) -> ChainVer
     return result
 
 
-async def _chain_bounds(session: AsyncSession) -> tuple[ChainHeadPublic, int]:
-    """The chain head (seq 0 and no hash if its row is gone) and the highest stored seq."""
-    # One statement, so the head and the last event come from one snapshot even under
-    # READ COMMITTED while other transactions keep appending.
-    head = col(AuditChainHead.id) == 1
-    statement = select(
-        select(col(AuditChainHead.seq)).where(head).scalar_subquery(),
-        select(col(AuditChainHead.hash)).where(head).scalar_subquery(),
-        select(func.max(col(AuditEvent.seq))).scalar_subquery(),
+async def latest_checkpoint(session: AsyncSession) -> str:
+    """The latest signed checkpoint, as a C2SP signed note."""
+    statement = select(col(AuditCheckpoint.note)).order_by(col(AuditCheckpoint.tree_size).desc()).limit(1)
+    note = (await session.execute(statement)).scalar()
+    if note is None:
+        raise NotFound("No checkpoint has been signed yet: the sequencer has not run.")
+    return note
+
+
+def verifier_key(settings: Settings) -> str:
+    """The note verifier key checkpoints are signed with."""
+    return keys.verifier(settings).text()
+
+
+async def _beyond_log(session: AsyncSession, field: str) -> Unprocessable:
+    """The error for a tree size the log has not signed a checkpoint for."""
+    signed = await sequencer.latest_size(session) or 0
+    return Unprocessable.field(field, f"must be at most the size of the latest checkpoint, {signed}")
+
+
+async def inclusion_proof(session: AsyncSession, index: int, tree_size: int) -> InclusionProof:
+    """The RFC 9162 audit path of leaf `index` in the tree of `tree_size` leaves."""
+    if index >= tree_size:
+        raise Unprocessable.field("index", "must be less than tree_size")
+    try:
+        # The proof's nodes cover every leaf below tree_size: one is missing past the stored tree.
+        leaf, path = await proofs.inclusion(session, index, tree_size)
+    except tiles.MissingNode:
+        raise await _beyond_log(session, "tree_size") from None
+    return InclusionProof(
+        index=index, tree_size=tree_size, leaf_hash=b64(leaf), hashes=[b64(h) for h in path]
     )
-    seq, hash_, last = (await session.execute(statement)).one()
-    return ChainHeadPublic(seq=seq or 0, hash=hash_ or ""), last or 0
 
 
-async def _events_up_to(session: AsyncSession, last_seq: int, batch_size: int) -> AsyncIterator[AuditEvent]:
-    """Events 1..last_seq in order, a batch at a time (keyset, so each batch is an index range)."""
-    after = 0
-    while after < last_seq:
-        statement = (
-            select(AuditEvent)
-            .where(col(AuditEvent.seq) > after, col(AuditEvent.seq) <= last_seq)
-            .order_by(col(AuditEvent.seq))
-            .limit(batch_size)
-        )
-        batch = list((await session.execute(statement)).scalars())
-        if not batch:
-            return
-        for event in batch:
-            yield event
-        after = batch[-1].seq
-
-
-def _head_mismatch(walk: _ChainWalk, head: ChainHeadPublic, last_seq: int) -> int | None:
-    """The first event the head disagrees about, or None when it names the last event."""
-    if walk.next_seq <= head.seq:
-        return walk.next_seq  # the head counts events that are gone: a removed tail
-    if last_seq > head.seq:
-        return head.seq + 1  # events past the head were not appended through the chain
-    return head.seq if walk.prev_hash != head.hash else None
-
-
-def _verdict(
-    walk: _ChainWalk, head: ChainHeadPublic, problem: ChainProblem | None, bad_seq: int | None
-) -> ChainVerification:
-    return ChainVerification(
-        valid=problem is None,
-        events_checked=walk.checked,
-        head=head,
-        first_invalid_seq=bad_seq,
-        problem=problem,
-    )
+async def consistency_proof(session: AsyncSession, from_size: int, to_size: int) -> ConsistencyProof:
+    """The RFC 9162 proof that the tree of `from_size` leaves is a prefix of the tree of `to_size`."""
+    if from_size > to_size:
+        raise Unprocessable.field("from_size", "must not be more than to_size")
+    if from_size == to_size and to_size > (await sequencer.latest_size(session) or 0):
+        raise await _beyond_log(session, "to_size")
+    try:
+        path = await proofs.consistency(session, from_size, to_size)
+    except tiles.MissingNode:
+        raise await _beyond_log(session, "to_size") from None
+    return ConsistencyProof(from_size=from_size, to_size=to_size, hashes=[b64(h) for h in path])

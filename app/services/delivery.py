@@ -23,7 +23,7 @@ from standardwebhooks import Webhook
 
 from app import outbound
 from app.config import Settings
-from app.db import utcnow
+from app.db import format_time, utcnow
 from app.models.audit import ActorKind, AuditActor
 from app.models.events import DomainEvent
 from app.models.webhooks import (
@@ -34,7 +34,6 @@ from app.models.webhooks import (
     WebhookSubscription,
 )
 from app.services import retrying, webhooks
-from app.services.audit import format_time
 
 WORKER_ACTOR = AuditActor(kind=ActorKind.SYSTEM, id="webhook-worker")
 USER_AGENT = "referral-exchange-webhooks/1"

@@ -6,7 +6,7 @@ of birth, circumstances and every free-text field about them (referral reason, n
 status changes and outcomes, messages, who gave consent and why it was withdrawn, the
 place and people of appointments) are replaced with neutral placeholders. Ids, statuses,
 times, purposes and outcome types stay, so every report figure is the same afterwards.
-Audit events hold ids and codes only, so the hash-chained trail is left as it is.
+Audit events hold ids and codes only, so the audit log is left as it is.
 """
 
 import uuid

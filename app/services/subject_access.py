@@ -94,12 +94,10 @@ async def _children(
 async def _audit_trail(
     session: AsyncSession, subject_id: uuid.UUID, referral_ids: list[uuid.UUID]
 ) -> Sequence[AuditEvent]:
-    """Events naming the subject or any of their referrals, in chain order.
+    """Events naming the subject or any of their referrals, in log order (unsealed ones last).
 
     Inbox and sent listings count too: they showed the person's name, and name every
     referral shown in their details.
     """
     about = or_(col(AuditEvent.subject_id) == subject_id, *(audit.referral_trail(r) for r in referral_ids))
-    return (
-        (await session.execute(select(AuditEvent).where(about).order_by(col(AuditEvent.seq)))).scalars().all()
-    )
+    return (await session.execute(select(AuditEvent).where(about).order_by(*audit.LOG_ORDER))).scalars().all()

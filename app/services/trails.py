@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from app.config import Settings
 from app.models.audit import AuditActor, AuditEvent, AuditQuery
 from app.models.referral import Referral
 from app.services import audit
@@ -53,13 +54,13 @@ async def reference_of(session: AsyncSession, referral_id: uuid.UUID) -> str | N
 async def trail(
     session: AsyncSession, actor: AuditActor, referral_id: uuid.UUID, cursor: str | None, limit: int
 ) -> tuple[list[AuditEvent], str | None]:
-    """The referral's audit events in order (an audited search, as through the API)."""
+    """The referral's sealed audit events in leaf order (an audited search, as through the API)."""
     return await audit.search_events(
         session, actor, AuditQuery(referral_id=referral_id), cursor=cursor, limit=limit
     )
 
 
-async def verify(session: AsyncSession, actor: AuditActor) -> Verdict:
+async def verify(session: AsyncSession, settings: Settings, actor: AuditActor) -> Verdict:
     """Check the whole log on the auditor's behalf (recorded, with the verdict)."""
-    result = await audit.verify_chain_for(session, actor)
+    result = await audit.verify_log_for(session, settings, actor)
     return Verdict(result.valid, result.events_checked, result.first_invalid_seq)

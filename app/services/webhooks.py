@@ -1,9 +1,6 @@
 """An agency's webhook subscriptions, the fan-out of events to them, and their delivery log.
 
-Creating, deleting and disabling a subscription each append an audit event, so they take the
-audit chain lock at commit, as every committed domain event does. The fan-out runs under that
-lock too, so a subscription sees exactly the events committed after it was created and none
-committed after it was deleted or disabled.
+The fan-out runs in the sequencer, once per event; subscription changes keep it out until they commit.
 """
 
 import base64
@@ -11,9 +8,8 @@ import secrets
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Protocol
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -21,6 +17,8 @@ from app import outbound
 from app.config import Settings
 from app.db import utcnow
 from app.errors import Conflict, NotFound, Unprocessable
+from app.journal import fanout, lock
+from app.journal.fanout import SequencedEvent
 from app.models.audit import AuditActor
 from app.models.webhooks import (
     DeliveryStatus,
@@ -31,10 +29,9 @@ from app.models.webhooks import (
     wants,
 )
 from app.pagination import Keyset, keyset_page
-from app.persistence.rows import table_of
+from app.persistence.rows import new_row, table_of
 from app.security import agency_of
-from app.services import audit, journal
-from app.services.journal import PendingEvent
+from app.services import audit
 
 SECRET_PREFIX = "whsec_"  # noqa: S105  (the prefix the specification defines)
 OPEN_DELIVERIES = (DeliveryStatus.PENDING, DeliveryStatus.IN_FLIGHT)
@@ -64,9 +61,9 @@ async def create_subscription(
     subscription = WebhookSubscription.model_validate(
         body, update={"agency_id": agency_id, "secret": new_secret()}
     )
+    await lock.fence(session)
     session.add(subscription)
     await session.flush()
-    journal.fence(session)
     types = [t.value for t in body.event_types] if body.event_types else None
     audit.record(
         session,
@@ -111,15 +108,16 @@ async def list_subscriptions(
 async def delete_subscription(session: AsyncSession, actor: AuditActor, subscription_id: uuid.UUID) -> None:
     """Hide the subscription and stop whatever is still on its way to it."""
     subscription = await get_subscription(session, actor, subscription_id)
+    await lock.fence(session)
     subscription.deleted_at = subscription.updated_at = utcnow()
     await _cancel_open_deliveries(session, subscription.id)
     await session.flush()
-    journal.fence(session)
     audit.record(session, actor, "webhook.deleted", "webhook_subscription", subscription.id)
 
 
 async def disable_gone(session: AsyncSession, actor: AuditActor, subscription_id: uuid.UUID) -> None:
     """The endpoint answered 410 Gone: stop sending to it."""
+    await lock.fence(session)
     # FOR NO KEY UPDATE: deliveries being queued for it elsewhere (their foreign key check
     # takes a key-share lock) are not held up while it is disabled.
     subscription = await session.get(
@@ -131,7 +129,6 @@ async def disable_gone(session: AsyncSession, actor: AuditActor, subscription_id
     subscription.disabled_at = subscription.updated_at = utcnow()
     await _cancel_open_deliveries(session, subscription.id)
     await session.flush()
-    journal.fence(session)
     audit.record(
         session,
         actor,
@@ -156,39 +153,37 @@ async def _cancel_open_deliveries(session: AsyncSession, subscription_id: uuid.U
 
 
 _SUBSCRIPTIONS = table_of(WebhookSubscription)
-# Built once: the fan-out reads the subscriptions that are active, of the agencies in `agencies`.
-ACTIVE = (_SUBSCRIPTIONS.c.status == SubscriptionStatus.ACTIVE, _SUBSCRIPTIONS.c.deleted_at.is_(None))
-ACTIVE_FOR_AGENCIES = (_SUBSCRIPTIONS.c.agency_id.in_(bindparam("agencies", expanding=True)), *ACTIVE)
-SUBSCRIBER_COLUMNS = (_SUBSCRIPTIONS.c.id, _SUBSCRIPTIONS.c.agency_id, _SUBSCRIPTIONS.c.event_types)
+_SUBSCRIBERS = select(_SUBSCRIPTIONS.c.id, _SUBSCRIPTIONS.c.agency_id, _SUBSCRIPTIONS.c.event_types).where(
+    _SUBSCRIPTIONS.c.agency_id.in_(bindparam("agencies", expanding=True)),
+    _SUBSCRIPTIONS.c.status == SubscriptionStatus.ACTIVE,
+    _SUBSCRIPTIONS.c.deleted_at.is_(None),
+)
 
 
-class Subscriber(Protocol):
-    """An active subscription as the fan-out reads it."""
-
-    id: uuid.UUID
-    agency_id: uuid.UUID
-    event_types: list[str] | None
-
-
-def involved_agencies(events: list[PendingEvent]) -> list[uuid.UUID]:
+def involved_agencies(events: Sequence[SequencedEvent]) -> list[uuid.UUID]:
     """The agencies whose subscriptions may receive these events."""
     return list({a for e in events for a in (e.from_agency_id, e.to_agency_id) if a is not None})
 
 
-def queue_deliveries(
-    session: AsyncSession, events: list[PendingEvent], subscribers: Sequence[Subscriber]
-) -> None:
+async def queue_deliveries(session: AsyncSession, events: Sequence[SequencedEvent]) -> None:
     """One delivery per event and active subscription of an agency it involves.
 
-    Queued inside the transaction that commits the events, so a rolled-back change sends
-    nothing and a committed one is never lost.
+    Queued in the sequencer's transaction, which positions the events in the feed: each event
+    is fanned out exactly once, and only once its change has committed.
     """
-    session.add_all(
-        WebhookDelivery(subscription_id=s.id, event_id=e.id, event_type=e.type)
+    agencies = involved_agencies(events)
+    subscribers = (await session.execute(_SUBSCRIBERS, {"agencies": agencies})).all() if agencies else []
+    deliveries = [
+        new_row(WebhookDelivery, subscription_id=s.id, event_id=e.id, event_type=e.type).values
         for e in events
         for s in subscribers
         if s.agency_id in (e.from_agency_id, e.to_agency_id) and wants(s.event_types, e.type)
-    )
+    ]
+    if deliveries:
+        await session.execute(insert(WebhookDelivery), deliveries)
+
+
+fanout.register(queue_deliveries)
 
 
 async def list_deliveries(

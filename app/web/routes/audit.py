@@ -42,7 +42,7 @@ async def search(request: Request, session: SessionDep, who: Auditor) -> Respons
 @router.post("/verify")
 async def verify(request: Request, session: SessionDep, who: Auditor) -> Response:
     """Recompute the audit log and say whether it verifies."""
-    verdict = await trails.verify(session, who.principal.actor)
+    verdict = await trails.verify(session, get_settings(), who.principal.actor)
     return render(request, "audit/home.html", {"form": None, "verdict": verdict})
 
 

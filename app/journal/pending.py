@@ -36,9 +36,6 @@ class PendingEvent:
 class Journal:
     audit: list[PendingAudit] = field(default_factory=list)
     events: list[PendingEvent] = field(default_factory=list)
-    # Whether later journals must be written after this one commits, not merely after it is
-    # written: it changes the webhook subscriptions they fan out to.
-    fence: bool = False
 
     def __bool__(self) -> bool:
         return bool(self.audit or self.events)
@@ -47,15 +44,9 @@ class Journal:
 def journal_of(session: AsyncSession) -> Journal:
     """The pending entries of this session's transaction."""
     found = session.info.get(_KEY)
-    if found is None:
+    if not isinstance(found, Journal):
         found = session.info[_KEY] = Journal()
-    assert isinstance(found, Journal)
     return found
-
-
-def fence(session: AsyncSession) -> None:
-    """Have journals written after this unit of work's wait for its commit (it changes what they read)."""
-    journal_of(session).fence = True
 
 
 def take_journal(session: AsyncSession) -> Journal:
