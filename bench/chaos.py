@@ -9,9 +9,10 @@ carrying one Idempotency-Key.
 
 For each fault it prints the creates acknowledged, those lost (acknowledged but missing
 afterwards: must be 0), the requests that failed while the fault lasted and after it ended,
-the time from its end to the next acknowledged create, what `/readyz` said meanwhile, and
-whether the audit log verifies. Bounded in time; loopback only; the instance and its
-directory are removed at the end.
+the time from its end to the next acknowledged create, and what `/readyz` said meanwhile;
+then it seals every audit event into the log (`audit seal`) and verifies the log (`audit
+verify`). Bounded in time; loopback only; the instance and its directory are removed at the
+end.
 
     python -m bench.chaos [--clients 16] [--lock-seconds 25]
 """
@@ -274,10 +275,14 @@ async def missing(ctx: Context, ids: list[str]) -> int:
     return len(set(ids)) - int(found)
 
 
-async def audit_verifies(ctx: Context) -> str:
-    """Whether `referral-exchange audit verify` accepts the log."""
-    status, _ = await cli(ctx.server.database_url, "audit", "verify")
-    return "verifies" if status == 0 else "BROKEN"
+async def audit_verifies(ctx: Context) -> bool:
+    """Seal every committed audit event, then whether `referral-exchange audit verify` accepts the log."""
+    sealed, out = await cli(ctx.server.database_url, "audit", "seal")
+    if sealed:
+        raise RuntimeError(f"referral-exchange audit seal failed: {out}")
+    status, out = await cli(ctx.server.database_url, "audit", "verify")
+    print(f"  audit log: {' '.join(out.split())}")
+    return status == 0
 
 
 def failures(calls: list[Call]) -> str:
@@ -300,18 +305,18 @@ def readiness(window: Window) -> str:
 async def report(ctx: Context, window: Window) -> bool:
     """Print one fault's figures; False if anything acknowledged was lost or the log is broken."""
     acked = [c.referral_id for c in window.calls if c.ok and c.referral_id]
-    lost, audit = await missing(ctx, acked), await audit_verifies(ctx)
+    lost = await missing(ctx, acked)
     during = [c for c in window.calls if c.started < window.fault_end and not c.ok]
     after = [c for c in window.calls if c.started >= window.fault_end and not c.ok]
     print(f"\n{window.name} (fault lasted {window.fault_end - window.fault_start:.1f} s)")
-    print(f"  acknowledged {len(acked)}, lost {lost}, recovery {recovery(window)}, audit log {audit}")
+    print(f"  acknowledged {len(acked)}, lost {lost}, recovery {recovery(window)}")
     print(f"  failed during: {len(during)} ({failures(during)})")
     print(f"  failed after:  {len(after)} ({failures(after)})")
     counted = ", ".join(f"{n}x {cause}" for cause, n in window.unavailable.most_common()) or "none"
     print(f"  503s counted by the server, by cause: {counted}")
     print(f"  slowest request {max(c.ended - c.started for c in window.calls):.2f} s")
     print(f"  /readyz during: {readiness(window)}")
-    return lost == 0 and audit == "verifies"
+    return await audit_verifies(ctx) and lost == 0
 
 
 async def accepts_with_one_etag(ctx: Context) -> bool:
@@ -431,7 +436,11 @@ async def run(pg: Cluster, args: argparse.Namespace) -> bool:
     url, demo = await prepare(pg)
     server = Server(url, pg.root / "app.log")
     await server.start()
-    limits = httpx.Limits(max_connections=args.clients, max_keepalive_connections=args.clients)
+    # Idle connections are dropped before the server's 5 s keep-alive timeout closes them, so a
+    # request is never sent on a connection the server is closing at that moment.
+    limits = httpx.Limits(
+        max_connections=args.clients, max_keepalive_connections=args.clients, keepalive_expiry=2.0
+    )
     try:
         async with httpx.AsyncClient(
             base_url=server.base_url, limits=limits, timeout=CLIENT_TIMEOUT_SECONDS
