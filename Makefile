@@ -8,8 +8,8 @@ ASSETS := node_modules/.package-lock.json
 PG_TEST_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/postgres
 PG_BENCH_URL ?= $(PG_TEST_URL)
 
-.PHONY: run test test-postgres lint typecheck openapi openapi-check fuzz bench bench-audit bench-million check install clean \
-	messages screenshots
+.PHONY: run test test-postgres lint typecheck openapi openapi-check fuzz bench bench-audit bench-million chaos check \
+	install clean messages screenshots
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -61,6 +61,10 @@ bench-audit: $(STAMP)
 
 bench-million: $(STAMP)
 	PG_BENCH_URL=$(PG_BENCH_URL) $(BIN)/python -m bench.million
+
+# Faults under load against a PostgreSQL instance of its own (initdb in a temporary directory).
+chaos: $(STAMP)
+	$(BIN)/python -m bench.chaos
 
 # The message catalogue template every translation (Welsh first) starts from.
 messages: $(STAMP)

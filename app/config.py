@@ -32,7 +32,17 @@ class Settings(BaseSettings):
     # on return; a worker serving more requests at once than this keeps reconnecting and
     # re-preparing its statements.
     database_pool_size: int = 20
+    database_max_overflow: int = Field(default=10, ge=0)
+    # The longest a request waits for a database connection, pooled or new. Shorter than the
+    # request deadline, so a request that cannot get one is still answered (503) in time.
+    database_pool_timeout_seconds: float = Field(default=5.0, gt=0)
     database_echo: bool = False
+
+    # A request not answered within this is cancelled and answered 503; its transaction is
+    # rolled back, and the database itself cancels its statements and lock waits by then.
+    request_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Sent as Retry-After with every 503 for a database that is down, stalled or busy.
+    unavailable_retry_after_seconds: int = Field(default=5, ge=1)
 
     jwt_secret: SecretStr = SecretStr(DEVELOPMENT_JWT_SECRET)
     jwt_algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
@@ -171,6 +181,13 @@ class Settings(BaseSettings):
         # A lease that ran out mid-send would let a second worker send the same delivery again.
         if self.webhook_lease_seconds <= 2 * self.webhook_timeout_seconds:
             raise ValueError("WEBHOOK_LEASE_SECONDS must be more than twice WEBHOOK_TIMEOUT_SECONDS")
+        return self
+
+    @model_validator(mode="after")
+    def _pool_wait_within_the_deadline(self) -> "Settings":
+        # The pool gives up first, so a shortage of connections is reported as one, in good time.
+        if self.database_pool_timeout_seconds >= self.request_timeout_seconds:
+            raise ValueError("DATABASE_POOL_TIMEOUT_SECONDS must be less than REQUEST_TIMEOUT_SECONDS")
         return self
 
     @model_validator(mode="after")

@@ -1,22 +1,26 @@
 """Engine, session factory and the column types shared by every table."""
 
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import StrEnum
 from functools import lru_cache
 from math import inf
 from typing import Any
 
+import asyncpg
 from sqlalchemy import JSON, DateTime, Enum, event
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Dialect, ExceptionContext
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.pool import ConnectionPoolEntry, NullPool
 from sqlalchemy.types import TypeDecorator
 
 from app.config import Settings, get_settings
+from app.deadline import remaining
 from app.logs import keep_personal_data_out_of_driver_logs
+from app.unavailable import BROKEN, cause_of
 
 # JSONB on PostgreSQL (indexable, compact); plain JSON text elsewhere. Python None is SQL NULL.
 JSONType = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
@@ -69,12 +73,25 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def _configure_sqlite(engine: AsyncEngine) -> None:
+# How long a transaction outside any request (the worker, the command line) waits for SQLite's
+# write lock; a request waits no longer than its deadline.
+SQLITE_BUSY_TIMEOUT_MS = 30000
+
+
+def _milliseconds_left(otherwise: int) -> int:
+    """The current request's time left in whole milliseconds (at least 1), or `otherwise`."""
+    left = remaining()
+    return otherwise if left is None else max(1, int(left * 1000))
+
+
+def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: Callable[[], int]) -> None:
     """Make SQLite safe for concurrent writers: WAL, foreign keys, and BEGIN IMMEDIATE.
 
     A deferred transaction that later tries to write fails at once with "database is
     locked" when another writer is active; taking the write lock at BEGIN makes writers
-    queue on the busy timeout instead, so read-check-write sequences are serialised.
+    queue on the busy timeout instead, so read-check-write sequences are serialised. The
+    busy timeout is set as each transaction begins: in a request, the time left before its
+    deadline.
     """
 
     @event.listens_for(engine.sync_engine, "connect")
@@ -83,12 +100,13 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql(f"PRAGMA busy_timeout={busy_timeout_ms()}")
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
@@ -120,6 +138,49 @@ def _ping_when_idle(engine: AsyncEngine) -> None:
             raise
 
 
+# A lock wait is cut a little before the statement would be, so that it is reported as what
+# it is (lock_timeout, not statement_timeout).
+LOCK_MARGIN_MS = 100
+
+
+def _transaction_limits() -> str:
+    """SET LOCAL statements that end the transaction's statements and lock waits at the deadline."""
+    left = _milliseconds_left(0)
+    if not left:
+        return ""
+    lock = max(1, left - LOCK_MARGIN_MS)
+    return f" SET LOCAL statement_timeout = {left}; SET LOCAL lock_timeout = {lock};"
+
+
+class DeadlineConnection(asyncpg.Connection):
+    """An asyncpg connection whose transactions begun in a request end at the request's deadline.
+
+    The limits ride on the driver's own BEGIN, in the same round trip, as SET LOCAL: they cost
+    nothing extra, and end with the transaction. Outside a request nothing is added.
+    """
+
+    async def execute(self, query: str, *args: Any, timeout: float | None = None) -> str:  # noqa: ASYNC109
+        if not args and query.startswith("BEGIN"):
+            query += _transaction_limits()
+        status: str = await super().execute(query, *args, timeout=timeout)
+        return status
+
+
+def _discard_broken_connections(engine: AsyncEngine) -> None:
+    """Invalidate a connection whose error shows it dead or its protocol out of step.
+
+    The pool keeps a connection after an error unless the driver reports it closed; such a
+    connection must never go back, whatever the driver's view of its socket at that moment.
+    A server shutting down ends every connection at once, so the pool's others are replaced
+    as they are next checked out.
+    """
+
+    @event.listens_for(engine.sync_engine, "handle_error")
+    def _on_error(context: ExceptionContext) -> None:
+        if cause_of(context.original_exception) in BROKEN:
+            context.is_disconnect = True
+
+
 def create_engine(settings: Settings) -> AsyncEngine:
     """An async engine for `settings.database_url`, tuned for its dialect."""
     # Statements' parameters hold personal data: they are kept out of errors and logs.
@@ -129,19 +190,50 @@ def create_engine(settings: Settings) -> AsyncEngine:
             settings.database_url,
             echo=settings.database_echo,
             hide_parameters=True,
-            connect_args={"timeout": 30},
+            pool_timeout=settings.database_pool_timeout_seconds,
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
         )
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, lambda: _milliseconds_left(SQLITE_BUSY_TIMEOUT_MS))
         return engine
     engine = create_async_engine(
         settings.database_url,
         echo=settings.database_echo,
         hide_parameters=True,
         pool_size=settings.database_pool_size,
-        connect_args={"server_settings": {"application_name": "referral-exchange"}},
+        max_overflow=settings.database_max_overflow,
+        pool_timeout=settings.database_pool_timeout_seconds,
+        connect_args={
+            "server_settings": {"application_name": "referral-exchange"},
+            "timeout": settings.database_pool_timeout_seconds,
+            "connection_class": DeadlineConnection,
+        },
     )
     _ping_when_idle(engine)
+    _discard_broken_connections(engine)
     return engine
+
+
+# The readiness probe's limits: connecting, waiting for a lock a write needs, any one statement.
+PROBE_CONNECT_SECONDS, PROBE_LOCK_WAIT_MS, PROBE_STATEMENT_MS = 1.0, 500, 1000
+
+
+def create_probe_engine(settings: Settings) -> AsyncEngine:
+    """An engine for the readiness probe: a new connection each time, never one from the pool."""
+    if settings.is_sqlite:
+        engine = create_async_engine(
+            settings.database_url, poolclass=NullPool, connect_args={"timeout": PROBE_LOCK_WAIT_MS / 1000}
+        )
+        _configure_sqlite(engine, lambda: PROBE_LOCK_WAIT_MS)
+        return engine
+    limits = {"lock_timeout": str(PROBE_LOCK_WAIT_MS), "statement_timeout": str(PROBE_STATEMENT_MS)}
+    return create_async_engine(
+        settings.database_url,
+        poolclass=NullPool,
+        connect_args={
+            "timeout": PROBE_CONNECT_SECONDS,
+            "server_settings": {"application_name": "referral-exchange readiness", **limits},
+        },
+    )
 
 
 @lru_cache
@@ -156,9 +248,16 @@ def get_sessionmaker() -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(get_engine(), expire_on_commit=False)
 
 
+@lru_cache
+def get_probe_engine() -> AsyncEngine:
+    """The process-wide readiness probe engine (it holds no connections)."""
+    return create_probe_engine(get_settings())
+
+
 async def dispose_engine() -> None:
-    """Close pooled connections and forget the cached engine (shutdown and tests)."""
+    """Close pooled connections and forget the cached engines (shutdown and tests)."""
     if get_engine.cache_info().currsize:
         await get_engine().dispose()
     get_sessionmaker.cache_clear()
     get_engine.cache_clear()
+    get_probe_engine.cache_clear()

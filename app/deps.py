@@ -12,7 +12,7 @@ from fastapi.security import OAuth2, SecurityScopes
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import HTTPConnection
 
-from app import unit_of_work
+from app import deadline, unit_of_work
 from app.config import Settings, get_settings
 from app.db import get_sessionmaker
 from app.errors import AppError, InsufficientScope, NotAuthenticated, Unprocessable
@@ -47,6 +47,9 @@ async def get_session() -> AsyncIterator[AsyncSession]:
             await unit_of_work.rollback(session)
             raise
         else:
+            # From here the change may be committed: the request is no longer cut off at its
+            # deadline, so a 503 never stands for a write that was in fact made.
+            deadline.disarm()
             await unit_of_work.commit(session)
 
 

@@ -1,6 +1,5 @@
 """One error hierarchy, rendered once as RFC 9457 problem details."""
 
-import logging
 from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
@@ -14,7 +13,6 @@ PROBLEM_JSON = "application/problem+json"
 # The shape FastAPI wants for documented error responses on a route.
 Responses = dict[int | str, dict[str, Any]]
 PROBLEM_BASE = "https://referral-exchange.example/problems/"
-logger = logging.getLogger("app.errors")
 
 
 class AppError(Exception):
@@ -197,15 +195,12 @@ def _reason(status: int) -> str:
         return "Error"
 
 
-async def _unhandled_handler(request: Request, exc: Exception) -> Response:
-    # Details go to the log only: the client never sees a stack trace or SQL.
-    logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return problem_response(AppError("An unexpected error occurred; it has been logged."), request)
-
-
 def install_error_handlers(app: FastAPI) -> None:
-    """Route every error the app can raise through the problem renderer."""
+    """Route every error the app raises on purpose through the problem renderer.
+
+    Anything else is answered by `app.middleware.ErrorBoundary`: a handler for `Exception`
+    here would be Starlette's outermost one, which re-raises after answering.
+    """
     app.add_exception_handler(AppError, _app_error_handler)
     app.add_exception_handler(RequestValidationError, _validation_handler)
     app.add_exception_handler(StarletteHTTPException, _http_error_handler)
-    app.add_exception_handler(Exception, _unhandled_handler)

@@ -10,9 +10,10 @@ from starlette.types import ASGIApp
 from app import openapi, web
 from app.config import get_settings
 from app.db import dispose_engine
+from app.deadline import RequestDeadline
 from app.errors import Responses, install_error_handlers
 from app.metrics import RequestMetrics
-from app.middleware import BodySizeLimit, SecurityHeaders
+from app.middleware import BodySizeLimit, ErrorBoundary, SecurityHeaders
 from app.ratelimit import RESPONSES as RATE_LIMITED
 from app.ratelimit import enforce_rate_limit
 from app.routers import (
@@ -32,6 +33,7 @@ from app.routers import (
     webhooks,
 )
 from app.text_guard import refuse_control_characters
+from app.unavailable import RESPONSES as UNAVAILABLE
 
 DESCRIPTION = """Consented referrals between agencies that support families into work.
 
@@ -42,6 +44,7 @@ GUARDED: Responses = {
     401: {"description": "No bearer token, or an invalid or expired one"},
     413: {"description": "Request body over the size limit"},
     **RATE_LIMITED,
+    **UNAVAILABLE,
 }
 
 
@@ -78,8 +81,12 @@ def create_app() -> FastAPI:
         openapi_url="/openapi.json" if docs else None,
     )
     install_error_handlers(app)
+    # The last added runs first: metrics see every answer, the error boundary answers the
+    # deadline's expiry too, and the deadline runs from before the body is read.
     app.add_middleware(BodySizeLimit, max_bytes=get_settings().max_body_bytes)
-    app.add_middleware(RequestMetrics)  # outermost, so refused bodies are counted too
+    app.add_middleware(RequestDeadline)
+    app.add_middleware(ErrorBoundary)
+    app.add_middleware(RequestMetrics)
     app.include_router(health.router)
     app.include_router(metrics.router)
     for router in (

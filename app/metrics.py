@@ -23,6 +23,12 @@ LATENCY = Histogram(
 )
 
 
+UNAVAILABLE = Counter(
+    "http_unavailable_total",
+    "Requests answered 503 because the database was down, stalled or out of connections, "
+    "or the request ran past its deadline; by cause.",
+    ("cause",),
+)
 AUDIT_UNSEALED = Gauge("audit_unsealed_events", "Committed audit events not yet sealed into the log.")
 AUDIT_OLDEST_UNSEALED = Gauge(
     "audit_oldest_unsealed_age_seconds", "Age of the oldest audit event not yet sealed (0 when none waits)."

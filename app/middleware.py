@@ -1,9 +1,17 @@
-"""ASGI middleware that has to see every request or response: the body size limit, the security headers."""
+"""ASGI middleware that has to see every request or response: the body size limit, the security
+headers, and the answer to any error the routes did not answer themselves."""
+
+import inspect
+import logging
 
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.errors import PayloadTooLarge
+from app.errors import AppError, PayloadTooLarge
+from app.unavailable import cause_of, unavailable
+
+logger = logging.getLogger("app.errors")
 
 
 class _Counter:
@@ -118,3 +126,63 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class ErrorBoundary:
+    """Answer whatever error escaped the routes: 503 when the database is unavailable, else 500.
+
+    The answer is the one the application gives that AppError (a problem document, or on the
+    staff pages a page). Answered here, inside the application, the error goes no further:
+    Starlette's own last handler would send the same answer and then re-raise, and the
+    server, seeing the exception, logs it a second time and closes the connection under the
+    client, whose next request on it fails although the server never saw it. Once a response
+    has started it is too late to answer, and the error goes on to the server.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            if started:
+                raise
+            request = Request(scope, receive)
+            answer = await _answer(_problem_for(exc, request), request)
+            await answer(scope, receive, send)
+
+
+async def _answer(error: AppError, request: Request) -> Response:
+    """The application's own answer to `error`: its AppError handler's (a problem document, or a
+    staff page), so that an error is rendered one way wherever it was raised."""
+    handler = getattr(request.app, "exception_handlers", {}).get(AppError)
+    if handler is None:
+        return error.render(request)
+    answer = handler(request, error)
+    response: Response = await answer if inspect.isawaitable(answer) else answer
+    return response
+
+
+def _problem_for(exc: Exception, request: Request) -> AppError:
+    """The error to answer with, logged once: the database unavailable, or an unexpected fault."""
+    if isinstance(exc, AppError):
+        return exc
+    cause = cause_of(exc)
+    if cause is not None:
+        # A line, not a traceback: while the database is away every request ends here.
+        logger.warning("database unavailable (%s) on %s %s", cause.value, request.method, request.url.path)
+        return unavailable(cause)
+    # Details go to the log only: the client never sees a stack trace or SQL.
+    logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return AppError("An unexpected error occurred; it has been logged.")

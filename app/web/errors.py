@@ -66,7 +66,11 @@ def _for_pages(api_handler: ApiHandler) -> Handler:
 
 
 def install(app: FastAPI) -> None:
-    """Route page errors to pages; the API keeps its problem documents."""
-    for exc_class in (AppError, RequestValidationError, StarletteHTTPException, Exception):
+    """Route page errors to pages; the API keeps its problem documents.
+
+    Unexpected errors and an unavailable database reach the AppError handler too, as a 500 or
+    503 AppError from the application's error boundary (`app.middleware.ErrorBoundary`).
+    """
+    for exc_class in (AppError, RequestValidationError, StarletteHTTPException):
         handler = app.exception_handlers[exc_class]
         app.add_exception_handler(exc_class, _for_pages(handler))
