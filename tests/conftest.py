@@ -11,6 +11,7 @@ import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app.journal import notes
 
@@ -34,6 +35,9 @@ from sqlmodel import SQLModel
 from app.cli import alembic_config
 from app.config import get_settings
 from app.db import get_engine
+
+if TYPE_CHECKING:
+    from tests.support.referral_helpers import Network
 
 SQLITE = "sqlite"
 GUARDED_TABLES = ("audit_events", "audit_checkpoints")
@@ -130,7 +134,7 @@ def app(database_url: str) -> FastAPI:
 
 @pytest.fixture
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    from tests.factories import back_minted_token
+    from tests.support.factories import back_minted_token
 
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     hooks = {"request": [back_minted_token]}
@@ -138,6 +142,14 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
         transport=transport, base_url="http://testserver", event_hooks=hooks
     ) as http:
         yield http
+
+
+@pytest.fixture
+async def net(clean_database: None) -> "Network":
+    """The demo-like network of agencies, services and accounts most tests work in."""
+    from tests.support.referral_helpers import make_network
+
+    return await make_network()
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -18,9 +18,17 @@ from app.models.audit import ActorKind, AuditActor, AuditCheckpoint, AuditEvent,
 from app.models.directory import AgencyKind
 from app.models.identity import Role, Scope
 from app.pagination import encode_cursor
-from tests import rfc9162
-from tests.factories import bearer, make_agency, make_client, make_user, password_token, record_events, seal
-from tests.tampering import tamper
+from tests.support import rfc9162
+from tests.support.factories import (
+    bearer,
+    make_agency,
+    make_client,
+    make_user,
+    password_token,
+    record_events,
+    seal,
+)
+from tests.support.tampering import tamper
 
 WIRE_FIELDS = {
     "seq",

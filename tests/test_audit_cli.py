@@ -11,8 +11,8 @@ from app.db import get_sessionmaker
 from app.journal import keys
 from app.journal.notes import parse_signer, parse_verifier
 from app.services import audit
-from tests.factories import record_events, seal
-from tests.tampering import forge_log, tamper
+from tests.support.factories import record_events, seal
+from tests.support.tampering import forge_log, tamper
 from tests.test_cli import run_cli
 
 

@@ -10,7 +10,7 @@ from sqlalchemy.exc import DBAPIError
 
 from app.cli import alembic_config
 from app.db import get_engine
-from tests.factories import make_agency, record_events, seal
+from tests.support.factories import make_agency, record_events, seal
 
 pytestmark = pytest.mark.skipif(
     not os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql"),

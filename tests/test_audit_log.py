@@ -11,9 +11,9 @@ from app.db import get_sessionmaker
 from app.journal import keys, notes, verify
 from app.models.audit import AuditCheckpoint, LogProblem, LogVerification
 from app.services import audit
-from tests import rfc9162
-from tests.factories import record_events, seal
-from tests.tampering import forge_log, rehash_leaf, swap_leaves, tamper
+from tests.support import rfc9162
+from tests.support.factories import record_events, seal
+from tests.support.tampering import forge_log, rehash_leaf, swap_leaves, tamper
 
 # Small batches, so every case also crosses batch boundaries.
 BATCH = 3

@@ -13,7 +13,7 @@ from app.cli import alembic_config
 from app.config import get_settings
 from app.db import get_engine, get_sessionmaker
 from app.services import audit
-from tests.factories import make_agency, record_events, seal
+from tests.support.factories import make_agency, record_events, seal
 
 
 async def query(statement: str) -> list[tuple[Any, ...]]:

@@ -14,8 +14,8 @@ from app.db import get_sessionmaker
 from app.journal import proofs
 from app.models.identity import Role
 from app.services import audit
-from tests import c2sp, rfc9162
-from tests.factories import bearer, record_events, seal
+from tests.support import c2sp, rfc9162
+from tests.support.factories import bearer, record_events, seal
 
 AUDITOR = bearer(None, Role.AUDITOR)
 

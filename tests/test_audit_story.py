@@ -6,8 +6,8 @@ from datetime import date
 import httpx
 
 from app.models.identity import Role
-from tests.factories import bearer, seal
-from tests.referral_helpers import appointment, create_referral, make_network
+from tests.support.factories import bearer, seal
+from tests.support.referral_helpers import appointment, create_referral, make_network
 
 
 async def test_the_warm_handover_leaves_the_expected_trail(client: httpx.AsyncClient) -> None:

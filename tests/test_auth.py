@@ -16,7 +16,7 @@ from app.models.audit import AuditEvent
 from app.models.directory import AgencyKind
 from app.models.identity import Role, Scope
 from app.unit_of_work import committed
-from tests.factories import bearer, make_agency, make_client, make_user, password_token
+from tests.support.factories import bearer, make_agency, make_client, make_user, password_token
 
 
 def claims_of(token: str) -> dict[str, object]:

@@ -10,7 +10,7 @@ from starlette.types import Receive, Scope, Send
 
 from app.config import get_settings
 from app.middleware import BodySizeLimit
-from tests.referral_helpers import make_network, referral_body
+from tests.support.referral_helpers import make_network, referral_body
 
 PROBLEM = "application/problem+json"
 

@@ -5,10 +5,10 @@ from fastapi import FastAPI
 from playwright.async_api import Page, expect
 
 from app.models.identity import Role
-from tests.browser_support import chromium, new_context, no_axe_violations, served, sign_in
-from tests.factories import make_user
-from tests.referral_helpers import create_referral, make_network
-from tests.web_support import PASSWORD, api
+from tests.support.browser_support import chromium, new_context, no_axe_violations, served, sign_in
+from tests.support.factories import make_user
+from tests.support.referral_helpers import create_referral, make_network
+from tests.support.web_support import PASSWORD, api
 
 pytestmark = pytest.mark.browser
 

@@ -11,7 +11,7 @@ from playwright.async_api import Browser, Page, expect
 
 from app.services import seed
 from app.unit_of_work import committed
-from tests.browser_support import (
+from tests.support.browser_support import (
     arrow_to,
     chromium,
     new_context,

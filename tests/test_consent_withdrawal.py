@@ -9,8 +9,8 @@ import pytest
 
 from app.models.directory import AgencyKind, Purpose
 from app.models.identity import Role
-from tests.factories import bearer, make_agency, make_service
-from tests.referral_helpers import Network, consent_body, create_referral, make_network
+from tests.support.factories import bearer, make_agency, make_service
+from tests.support.referral_helpers import Network, consent_body, create_referral, make_network
 
 PURPOSES = ["debt_advice", "housing_support", "benefits_advice"]
 

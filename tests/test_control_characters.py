@@ -9,16 +9,11 @@ from sqlalchemy import func, select
 
 from app.db import get_sessionmaker
 from app.models.subject import Subject
-from tests.factories import make_agency, make_user, password_token
-from tests.referral_helpers import Network, make_network, referral_body, subject_body
+from tests.support.factories import make_agency, make_user, password_token
+from tests.support.referral_helpers import Network, referral_body, subject_body
 
 # NUL, escape, delete, a C1 control (NEL) and a lone surrogate, as JSON escapes.
 CHARACTERS = ["\\u0000", "\\u001b", "\\u007f", "\\u0085", "\\ud800"]
-
-
-@pytest.fixture
-async def net() -> Network:
-    return await make_network()
 
 
 def with_text(body: dict[str, Any], path: str, escaped: str) -> bytes:

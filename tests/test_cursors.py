@@ -8,7 +8,7 @@ import pytest
 
 from app.models.identity import Role, Scope
 from app.pagination import encode_cursor
-from tests.factories import bearer, make_agency
+from tests.support.factories import bearer, make_agency
 
 ALL_SCOPES = [s.value for s in Scope]
 

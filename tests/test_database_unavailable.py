@@ -13,7 +13,7 @@ import pytest
 from fastapi import FastAPI
 
 from app.db import get_engine
-from tests.fault_support import (
+from tests.support.fault_support import (
     POSTGRES,
     assert_unavailable,
     network_with_accounts,
@@ -24,8 +24,8 @@ from tests.fault_support import (
     unhooked_client,
     waiting_on_a_lock,
 )
-from tests.referral_helpers import Network, referral_body, subject_body
-from tests.tcp_proxy import TcpProxy
+from tests.support.referral_helpers import Network, referral_body, subject_body
+from tests.support.tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.skipif(not POSTGRES, reason="PostgreSQL's connections, errors and locks")
 INBOX = "/v1/referrals?box=inbox"

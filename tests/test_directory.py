@@ -5,7 +5,7 @@ import pytest
 
 from app.models.directory import AgencyKind, Purpose
 from app.models.identity import Role, Scope
-from tests.factories import bearer, make_agency, make_client, make_service
+from tests.support.factories import bearer, make_agency, make_client, make_service
 
 ADMIN = bearer(None, Role.PLATFORM_ADMIN)
 

@@ -9,9 +9,9 @@ import logging
 import pytest
 
 from app.main import create_app
-from tests.fault_support import PROBLEM, reconfigured
-from tests.live_server import Answer, connected, serving
-from tests.tcp_proxy import free_port
+from tests.support.fault_support import PROBLEM, reconfigured
+from tests.support.live_server import Answer, connected, serving
+from tests.support.tcp_proxy import free_port
 
 TOKEN_FORM = b"grant_type=client_credentials&client_id=someone&client_secret=something"
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}

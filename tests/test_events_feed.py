@@ -11,8 +11,8 @@ from app.models.events import EventType
 from app.models.identity import Role
 from app.services import audit, events
 from app.unit_of_work import committed
-from tests.factories import SYSTEM, bearer, make_agency, seal
-from tests.webhook_support import emit_event, event_ids
+from tests.support.factories import SYSTEM, bearer, make_agency, seal
+from tests.support.webhook_support import emit_event, event_ids
 
 
 async def read_all(

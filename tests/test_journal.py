@@ -27,8 +27,8 @@ from app.models.webhooks import WebhookDelivery
 from app.services import audit, events
 from app.unit_of_work import committed
 from app.worker import seal_pending
-from tests.factories import SYSTEM, bearer, make_agency, record_events, seal
-from tests.webhook_support import allow_loopback, subscribe
+from tests.support.factories import SYSTEM, bearer, make_agency, record_events, seal
+from tests.support.webhook_support import allow_loopback, subscribe
 
 pytestmark = pytest.mark.skipif(
     not os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql"),

@@ -21,7 +21,7 @@ from app.models.identity import User
 from app.models.login_throttle import LoginThrottle
 from app.security import verify_secret
 from app.services import identity
-from tests.factories import make_agency, make_user, password_token
+from tests.support.factories import make_agency, make_user, password_token
 
 PASSWORD = "correct horse battery"
 

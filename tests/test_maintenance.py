@@ -13,8 +13,8 @@ from app.models.referral import ReferralStatus
 from app.models.subject import Subject
 from app.unit_of_work import committed
 from app.worker import retention_pass, run
-from tests.referral_helpers import make_network, referral_body
-from tests.referral_rows import insert_referral
+from tests.support.referral_helpers import make_network, referral_body
+from tests.support.referral_rows import insert_referral
 
 
 async def idempotency_keys() -> int:

@@ -8,7 +8,7 @@ from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
 from app.models.identity import Role
-from tests.factories import bearer, make_agency, record_events, seal
+from tests.support.factories import bearer, make_agency, record_events, seal
 
 ONE_REFERRAL = "/v1/referrals/{referral_id}"
 

@@ -11,8 +11,8 @@ from sqlalchemy.exc import DBAPIError
 
 from app.db import get_engine
 from tests import test_warm_handover
-from tests.factories import make_agency, make_user, password_token
-from tests.referral_helpers import Network, create_referral, make_network, referral_body, subject_body
+from tests.support.factories import make_agency, make_user, password_token
+from tests.support.referral_helpers import Network, create_referral, make_network, referral_body, subject_body
 
 # The person of the story, as the request bodies give their details and as they are stored.
 PERSONAL = ["Natalie", "Example", "07700900123", "1994-03-02", "1994, 3, 2", "LL13 9AA", "LL13"]

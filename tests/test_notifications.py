@@ -25,8 +25,8 @@ from app.models.referral import Referral
 from app.services.notifications import digests
 from app.services.notifications.backends import Outgoing
 from app.unit_of_work import committed
-from tests.referral_helpers import create_referral, make_network, move, referral_body
-from tests.staff import make_staff
+from tests.support.referral_helpers import create_referral, make_network, move, referral_body
+from tests.support.staff import make_staff
 
 
 class Flaky:

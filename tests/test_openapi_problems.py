@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from app.errors import PROBLEM_JSON
 from app.models.identity import Role
 from app.openapi import OAUTH_ERRORS
-from tests.factories import bearer, make_agency
+from tests.support.factories import bearer, make_agency
 
 
 def error_responses(app: FastAPI) -> list[tuple[str, str, str, dict[str, Any]]]:

@@ -9,7 +9,7 @@ from app.db import get_sessionmaker
 from app.models.referral import OUTCOME_BITS, OutcomeType, Referral
 from app.services.outcomes import rollup_statement
 from app.unit_of_work import committed
-from tests.referral_helpers import create_referral, make_network, move
+from tests.support.referral_helpers import create_referral, make_network, move
 
 
 async def rollup_of(referral_id: str) -> tuple[int, date | None]:

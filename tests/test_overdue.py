@@ -13,8 +13,8 @@ from app.models.directory import Agency, AgencyKind, Purpose
 from app.models.identity import Role
 from app.models.referral import Referral, ReferralStatus
 from app.pagination import encode_cursor
-from tests.factories import bearer, make_agency, make_service
-from tests.referral_rows import insert_referral
+from tests.support.factories import bearer, make_agency, make_service
+from tests.support.referral_rows import insert_referral
 
 S = ReferralStatus
 

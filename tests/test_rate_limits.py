@@ -14,7 +14,7 @@ from app.config import get_settings
 from app.errors import TooManyRequests
 from app.models.identity import Role
 from app.ratelimit import RateLimiter, get_rate_limiter
-from tests.factories import back_minted_token, bearer, make_agency, make_user, password_token
+from tests.support.factories import back_minted_token, bearer, make_agency, make_user, password_token
 
 PROBLEM = "application/problem+json"
 SetBudgets = Callable[..., None]

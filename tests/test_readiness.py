@@ -10,7 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from app.db import get_engine
-from tests.fault_support import (
+from tests.support.fault_support import (
     POSTGRES,
     pg_connect,
     pg_table_locked,
@@ -19,7 +19,7 @@ from tests.fault_support import (
     sqlite_write_locked,
     stopwatch,
 )
-from tests.tcp_proxy import TcpProxy
+from tests.support.tcp_proxy import TcpProxy
 
 ON_POSTGRES = pytest.mark.skipif(not POSTGRES, reason="PostgreSQL's locks, pool and connections")
 ON_SQLITE = pytest.mark.skipif(POSTGRES, reason="SQLite's write lock")

@@ -8,20 +8,14 @@ import pytest
 
 from app.models.directory import Purpose
 from app.models.identity import Role
-from tests.factories import bearer, make_service
-from tests.referral_helpers import (
+from tests.support.factories import bearer, make_service
+from tests.support.referral_helpers import (
     Network,
     consent_body,
     create_referral,
-    make_network,
     move,
     subject_body,
 )
-
-
-@pytest.fixture
-async def net() -> Network:
-    return await make_network()
 
 
 async def test_an_outsider_gets_404_everywhere(client: httpx.AsyncClient, net: Network) -> None:

@@ -8,7 +8,7 @@ from sqlmodel import col
 
 from app.db import get_sessionmaker
 from app.models.referral import Referral, StatusChange
-from tests.referral_helpers import create_referral, make_network, referral_body, subject_body
+from tests.support.referral_helpers import create_referral, make_network, referral_body, subject_body
 
 
 async def test_two_concurrent_accepts_exactly_one_wins(client: httpx.AsyncClient) -> None:

@@ -11,21 +11,15 @@ from sqlalchemy import func, select
 from app.db import get_sessionmaker
 from app.models.directory import Purpose
 from app.models.referral import Referral
-from tests.factories import make_service
-from tests.referral_helpers import (
+from tests.support.factories import make_service
+from tests.support.referral_helpers import (
     Network,
     consent_body,
     create_referral,
-    make_network,
     move,
     referral_body,
     subject_body,
 )
-
-
-@pytest.fixture
-async def net() -> Network:
-    return await make_network()
 
 
 async def post(
@@ -232,7 +226,7 @@ async def test_idempotency_key_with_another_body_is_422(client: httpx.AsyncClien
 
 async def test_idempotency_keys_belong_to_one_caller(client: httpx.AsyncClient, net: Network) -> None:
     from app.models.identity import Role
-    from tests.factories import bearer
+    from tests.support.factories import bearer
 
     body = referral_body(net.debt_service)
     await post(client, net, body, **{"Idempotency-Key": "shared-key"})

@@ -11,10 +11,10 @@ import pytest
 from app.models.identity import Role
 from app.models.referral import OutcomeType, ReferralStatus
 from app.services.reports import CSV_COLUMNS
-from tests.factories import bearer, make_agency, make_service
-from tests.referral_helpers import create_referral, make_network, move
-from tests.referral_rows import insert_referral
-from tests.report_data import PERIOD, ReportNetwork, make_report_network
+from tests.support.factories import bearer, make_agency, make_service
+from tests.support.referral_helpers import create_referral, make_network, move
+from tests.support.referral_rows import insert_referral
+from tests.support.report_data import PERIOD, ReportNetwork, make_report_network
 
 ADMIN = bearer(None, Role.PLATFORM_ADMIN)
 

@@ -11,8 +11,8 @@ from pydantic import SecretStr
 from app.config import get_settings
 from app.main import create_app
 from app.models.identity import Role
-from tests.factories import bearer, make_agency, make_user, password_token
-from tests.referral_helpers import create_referral, make_network
+from tests.support.factories import bearer, make_agency, make_user, password_token
+from tests.support.referral_helpers import create_referral, make_network
 
 TOKEN = "metrics-" + "0123456789abcdef" * 3
 

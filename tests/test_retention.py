@@ -22,8 +22,8 @@ from app.models.referral import Message, Outcome, OutcomeType, Referral, Referra
 from app.models.subject import Subject
 from app.services import audit, retention
 from app.unit_of_work import committed
-from tests.factories import bearer, make_agency, make_service, seal
-from tests.referral_rows import OutcomeRow, insert_referral, insert_subject
+from tests.support.factories import bearer, make_agency, make_service, seal
+from tests.support.referral_rows import OutcomeRow, insert_referral, insert_subject
 from tests.test_cli import run_cli
 
 S = ReferralStatus

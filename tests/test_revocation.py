@@ -11,8 +11,8 @@ from app.models.audit import ActorKind
 from app.models.identity import Role, Scope
 from app.services import accounts, clients
 from app.unit_of_work import committed
-from tests.factories import SYSTEM, make_agency, make_client
-from tests.staff import make_staff
+from tests.support.factories import SYSTEM, make_agency, make_client
+from tests.support.staff import make_staff
 from tests.test_cli import run_cli
 
 

@@ -15,7 +15,7 @@ from app.models.directory import Purpose
 from app.models.subject import PreferredContact, Subject
 from app.persistence import rows
 from app.unit_of_work import committed
-from tests.factories import make_agency
+from tests.support.factories import make_agency
 
 AWKWARD_TEXT = 'Siân O\'Brien-Łukasz "quoted" \\ back\nslash ✓'
 

@@ -14,7 +14,7 @@ from fastapi import FastAPI
 
 from app.models.directory import Agency
 from app.models.identity import AGENCY_ROLES, Role, Scope
-from tests.factories import bearer, make_agency
+from tests.support.factories import bearer, make_agency
 
 # Operations any valid token may call: the public directory and the caller's own identity.
 AUTHENTICATION_ONLY = {

@@ -26,9 +26,9 @@ from app.models.webhooks import WebhookSubscription
 from app.services import webhooks
 from app.unit_of_work import committed
 from tests.conftest import _create_pg_database, _drop_pg_database, _run_in_thread
-from tests.factories import SYSTEM, bearer, make_agency
+from tests.support.factories import SYSTEM, bearer, make_agency
+from tests.support.webhook_support import allow_loopback
 from tests.test_cli import run_cli
-from tests.webhook_support import allow_loopback
 
 OLD, NEW = Fernet.generate_key().decode(), Fernet.generate_key().decode()
 REVISION = "0012"

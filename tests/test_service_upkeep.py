@@ -6,8 +6,8 @@ import httpx
 
 from app.models.directory import Agency, Purpose
 from app.models.identity import Role
-from tests.factories import make_agency, make_service
-from tests.staff import make_staff
+from tests.support.factories import make_agency, make_service
+from tests.support.staff import make_staff
 
 
 async def services(client: httpx.AsyncClient, headers: dict[str, str], **params: str) -> list[str]:

@@ -12,8 +12,8 @@ from app.db import get_sessionmaker, utcnow
 from app.models.audit import AuditEvent
 from app.models.events import DomainEvent
 from app.models.referral import Referral
-from tests.referral_helpers import create_referral, make_network, move, referral_body
-from tests.staff import Staff, make_staff
+from tests.support.referral_helpers import create_referral, make_network, move, referral_body
+from tests.support.staff import Staff, make_staff
 
 
 async def assign(

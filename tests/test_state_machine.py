@@ -7,7 +7,7 @@ import httpx
 import pytest
 
 from app.models.referral import ReferralStatus
-from tests.referral_helpers import Network, appointment, create_referral, force_status, make_network
+from tests.support.referral_helpers import Network, appointment, create_referral, force_status
 
 # The design's table, written out independently of the implementation.
 MACHINE = {
@@ -35,11 +35,6 @@ def expected(start: str, target: str, party: str) -> int:
     if target not in MACHINE[start]:
         return 409
     return 200 if target in (RECEIVER_SETS if party == "receiver" else SENDER_SETS) else 403
-
-
-@pytest.fixture
-async def net() -> Network:
-    return await make_network()
 
 
 @pytest.mark.parametrize(("start", "party"), list(itertools.product(STATES, ["receiver", "sender"])))
@@ -80,7 +75,7 @@ async def test_allowed_actions_follow_the_state_and_the_party(
 
 
 async def test_read_only_token_is_offered_no_actions(client: httpx.AsyncClient, net: Network) -> None:
-    from tests.factories import bearer
+    from tests.support.factories import bearer
 
     referral = await create_referral(client, net)
     read_only = bearer(net.debt, scopes=["referrals:read"])

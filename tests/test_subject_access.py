@@ -22,8 +22,8 @@ from app.security import Principal, issue_token
 from app.services import audit
 from app.services.audit import DetailValue
 from app.unit_of_work import committed
-from tests.factories import SYSTEM, bearer, make_agency, make_client, make_service, seal
-from tests.referral_rows import OutcomeRow, insert_referral, insert_subject
+from tests.support.factories import SYSTEM, bearer, make_agency, make_client, make_service, seal
+from tests.support.referral_rows import OutcomeRow, insert_referral, insert_subject
 from tests.test_retention import run as run_retention
 
 S = ReferralStatus

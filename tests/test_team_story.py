@@ -11,9 +11,9 @@ from app import worker
 from app.config import Settings
 from app.db import utcnow
 from app.models.identity import Role
-from tests.mail import Mailbox, smtp_server  # noqa: F401  (fixture)
-from tests.referral_helpers import make_network, move, referral_body
-from tests.staff import Staff, make_staff
+from tests.support.mail import Mailbox, smtp_server  # noqa: F401  (fixture)
+from tests.support.referral_helpers import make_network, move, referral_body
+from tests.support.staff import Staff, make_staff
 
 PERSONAL = ("Natalie", "Example", "1994-03-02", "02/03/1994", "LL13 9AA", "07700900123", "Rent arrears")
 

@@ -8,8 +8,8 @@ from sqlalchemy import update
 
 from app.db import get_sessionmaker, utcnow
 from app.models.identity import PasswordLink, Role
-from tests.factories import make_agency, password_token
-from tests.staff import PASSWORD, link_token, make_staff, sign_in
+from tests.support.factories import make_agency, password_token
+from tests.support.staff import PASSWORD, link_token, make_staff, sign_in
 from tests.test_cli import run_cli
 
 

@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 
 import httpx
 
-from tests.referral_helpers import appointment, create_referral, make_network, move
+from tests.support.referral_helpers import appointment, create_referral, make_network, move
 
 
 async def test_children_centre_refers_a_parent_to_debt_advice_and_sees_the_outcome(

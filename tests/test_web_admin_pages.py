@@ -6,8 +6,8 @@ from datetime import date, timedelta
 from fastapi import FastAPI
 
 from app.models.identity import Role
-from tests.referral_helpers import create_referral, make_network
-from tests.web_support import api, browser, csrf_of, sign_in, signed_in_as, submit
+from tests.support.referral_helpers import create_referral, make_network
+from tests.support.web_support import api, browser, csrf_of, sign_in, signed_in_as, submit
 
 NEW_PASSWORD = "three random words"
 

@@ -3,8 +3,8 @@
 import httpx
 from fastapi import FastAPI
 
-from tests.referral_helpers import make_network
-from tests.web_support import browser, signed_in_as, submit
+from tests.support.referral_helpers import make_network
+from tests.support.web_support import browser, signed_in_as, submit
 
 PERSON: dict[str, str | list[str]] = {
     "given_name": "Natalie",

@@ -5,9 +5,9 @@ import re
 from fastapi import FastAPI
 
 from app.models.identity import Role
-from tests.factories import seal
-from tests.referral_helpers import create_referral, make_network
-from tests.web_support import api, browser, csrf_of, signed_in_as
+from tests.support.factories import seal
+from tests.support.referral_helpers import create_referral, make_network
+from tests.support.web_support import api, browser, csrf_of, signed_in_as
 
 
 async def test_the_directory_lists_agencies_and_finds_services(app: FastAPI) -> None:

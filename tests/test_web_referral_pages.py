@@ -6,8 +6,8 @@ from datetime import date, timedelta
 import httpx
 from fastapi import FastAPI
 
-from tests.referral_helpers import Network, create_referral, make_network
-from tests.web_support import api, browser, csrf_of, signed_in_as
+from tests.support.referral_helpers import Network, create_referral, make_network
+from tests.support.web_support import api, browser, csrf_of, signed_in_as
 
 
 async def _open(client: httpx.AsyncClient, referral_id: str) -> httpx.Response:

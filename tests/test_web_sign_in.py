@@ -12,8 +12,8 @@ from app.models.audit import AuditEvent
 from app.models.identity import User
 from app.models.web_session import WebSession
 from app.unit_of_work import committed
-from tests.factories import make_agency, make_user
-from tests.web_support import PASSWORD, browser, csrf_of, sign_in, signed_in_as
+from tests.support.factories import make_agency, make_user
+from tests.support.web_support import PASSWORD, browser, csrf_of, sign_in, signed_in_as
 
 
 async def test_the_start_page_sends_visitors_to_sign_in(app: FastAPI) -> None:

@@ -24,9 +24,9 @@ from app.models.events import EventType
 from app.models.identity import Role
 from app.models.webhooks import DeliveryStatus, SubscriptionStatus, WebhookDelivery
 from app.services import delivery
-from tests.factories import bearer, make_agency
-from tests.referral_helpers import create_referral, make_network, move
-from tests.webhook_support import (
+from tests.support.factories import bearer, make_agency
+from tests.support.referral_helpers import create_referral, make_network, move
+from tests.support.webhook_support import (
     all_deliveries,
     allow_loopback,
     emit_event,

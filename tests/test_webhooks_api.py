@@ -13,8 +13,8 @@ from app.models.events import DomainEvent, EventType
 from app.models.identity import Role
 from app.models.webhooks import DeliveryStatus
 from app.services import events
-from tests.factories import bearer, make_agency
-from tests.webhook_support import all_deliveries, allow_loopback, emit_event, subscribe
+from tests.support.factories import bearer, make_agency
+from tests.support.webhook_support import all_deliveries, allow_loopback, emit_event, subscribe
 
 HOOK = "http://127.0.0.1:9/hooks"
 

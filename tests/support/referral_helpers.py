@@ -11,7 +11,7 @@ from app.models.directory import Agency, AgencyKind, Purpose, Service
 from app.models.identity import Role
 from app.models.referral import Referral, ReferralStatus
 from app.unit_of_work import committed
-from tests.factories import bearer, make_agency, make_service
+from tests.support.factories import bearer, make_agency, make_service
 
 
 @dataclass

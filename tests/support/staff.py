@@ -7,7 +7,7 @@ import httpx
 
 from app.models.directory import Agency
 from app.models.identity import Role, User
-from tests.factories import make_user, password_token
+from tests.support.factories import make_user, password_token
 
 PASSWORD = "three random words"
 

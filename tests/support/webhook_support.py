@@ -21,7 +21,7 @@ from app.models.events import DomainEvent, EventType
 from app.models.webhooks import WebhookDelivery, WebhookSubscription, WebhookSubscriptionCreate
 from app.services import events, webhooks
 from app.unit_of_work import committed
-from tests.factories import seal
+from tests.support.factories import seal
 
 # How the receiver answers: given the webhook-id and how many times it has been seen (1 first).
 Responder = Callable[[str, int], int]

@@ -24,8 +24,8 @@ from datetime import UTC, date, datetime, timedelta
 from app.db import utcnow
 from app.models.directory import Agency, AgencyKind, Purpose, Service
 from app.models.referral import OutcomeType, Referral, ReferralStatus
-from tests.factories import make_agency, make_service
-from tests.referral_rows import OutcomeRow, insert_referral
+from tests.support.factories import make_agency, make_service
+from tests.support.referral_rows import OutcomeRow, insert_referral
 
 S = ReferralStatus
 PERIOD = {"from": "2025-01-01T00:00:00Z", "to": "2025-02-01T00:00:00Z"}

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from app.models.directory import Agency
 from app.models.identity import Role, User
-from tests.factories import back_minted_token, make_user
+from tests.support.factories import back_minted_token, make_user
 
 PASSWORD = "correct horse battery"
 _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')

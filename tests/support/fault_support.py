@@ -16,9 +16,9 @@ from sqlalchemy.engine import make_url
 
 from app.config import get_settings
 from app.db import dispose_engine
-from tests.factories import back_minted_token
-from tests.referral_helpers import Network, make_network
-from tests.tcp_proxy import TcpProxy, proxy_to
+from tests.support.factories import back_minted_token
+from tests.support.referral_helpers import Network, make_network
+from tests.support.tcp_proxy import TcpProxy, proxy_to
 
 POSTGRES = os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql")
 PROBLEM = "application/problem+json"

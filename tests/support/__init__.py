@@ -1,0 +1,1 @@
+"""What the tests share: factories, clients, fakes and reference implementations."""
