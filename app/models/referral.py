@@ -82,6 +82,10 @@ class OutcomeType(StrEnum):
     UNABLE_TO_CONTACT = "unable_to_contact"
     REFERRED_ONWARD = "referred_onward"
     OTHER = "other"
+    # Recorded when a job entry is followed up (added last: see OUTCOME_BITS).
+    JOB_SUSTAINED_13_WEEKS = "job_sustained_13_weeks"
+    JOB_SUSTAINED_26_WEEKS = "job_sustained_26_weeks"
+    JOB_NOT_SUSTAINED = "job_not_sustained"
 
 
 class OutcomeKind(StrEnum):
@@ -100,6 +104,8 @@ HARD_OUTCOMES = frozenset(
         OutcomeType.BENEFIT_CLAIM_MADE,
         OutcomeType.DEBT_PLAN_AGREED,
         OutcomeType.CHILDCARE_ARRANGED,
+        OutcomeType.JOB_SUSTAINED_13_WEEKS,
+        OutcomeType.JOB_SUSTAINED_26_WEEKS,
     }
 )
 
@@ -182,6 +188,12 @@ class Referral(ReferralBase, table=True):
     # referral unread for the other agency's staff until they open it.
     changed_by_sender_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     changed_by_receiver_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Referrals made onward from one another share a journey (a random id, so that it names
+    # none of them); the parent is the referral whose receiver made this one.
+    journey_id: uuid.UUID = Field(default_factory=uuid.uuid4, index=True)
+    parent_referral_id: uuid.UUID | None = Field(default=None, foreign_key="referrals.id")
+    # The sender expects the person back when the receiver's work ends.
+    return_to_referrer: bool = Field(default=False, sa_column_kwargs={"server_default": "false"})
 
     subject: Subject = Relationship(sa_relationship_kwargs={"lazy": "joined", "innerjoin": True})
 
@@ -213,6 +225,26 @@ class ReferralCreate(ReferralBase):
     consent_id: uuid.UUID | None = None
     allow_duplicate: bool = False
     duplicate_reason: str | None = Field(default=None, max_length=500)
+    parent_referral_id: uuid.UUID | None = Field(
+        default=None,
+        description="A referral your agency received for the same person: the new one joins its journey, "
+        "reusing its subject and, if it covers the new purpose, its consent.",
+    )
+    return_to_referrer: bool = Field(
+        default=False, description="You expect the person back: a follow-up is due to you when it closes."
+    )
+
+
+class JourneyReferral(SQLModel):
+    """A referral on the same journey that the caller's agency is party to."""
+
+    id: uuid.UUID
+    reference: str
+    status: ReferralStatus
+    purpose: Purpose
+    from_agency_id: uuid.UUID
+    to_agency_id: uuid.UUID
+    created_at: datetime
 
 
 class ReferralPublic(ReferralBase):
@@ -237,6 +269,14 @@ class ReferralPublic(ReferralBase):
     assigned_to: Assignee | None = None
     unread: bool = Field(
         default=False, description="Whether the other agency changed it since you opened it."
+    )
+    return_to_referrer: bool = False
+    parent_referral_id: uuid.UUID | None = Field(
+        default=None, description="The referral this one was made onward from; shown to its sender only."
+    )
+    journey: list[JourneyReferral] | None = Field(
+        default=None,
+        description="Linked referrals your agency is party to, this one included (single referral only).",
     )
 
 

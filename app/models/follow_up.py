@@ -1,0 +1,87 @@
+"""Follow-ups: a date on which an agency must get back to a person (a job held, support resumed)."""
+
+import uuid
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import Index, text
+from sqlmodel import Field, SQLModel
+
+from app.db import UTCDateTime, enum_type, utcnow
+from app.models.referral import OutcomeCreate
+
+
+class FollowUpKind(StrEnum):
+    JOB_SUSTAINMENT_13_WEEKS = "job_sustainment_13_weeks"
+    JOB_SUSTAINMENT_26_WEEKS = "job_sustainment_26_weeks"
+    RESUME_SUPPORT = "resume_support"
+
+
+class FollowUpStatus(StrEnum):
+    UPCOMING = "upcoming"
+    DUE = "due"
+    DONE = "done"
+
+
+class FollowUpResult(StrEnum):
+    OUTCOME_RECORDED = "outcome_recorded"
+    UNABLE_TO_CONTACT = "unable_to_contact"
+
+
+class FollowUpBase(SQLModel):
+    referral_id: uuid.UUID = Field(foreign_key="referrals.id", index=True)
+    kind: FollowUpKind = Field(sa_type=enum_type(FollowUpKind))
+    due_on: date
+
+
+class FollowUp(FollowUpBase, table=True):
+    """Owned by one agency (the one that must follow up), on one referral it is party to."""
+
+    __tablename__ = "follow_ups"
+    __table_args__ = (
+        # An agency's list: open or done, by due date.
+        Index("ix_follow_ups_agency", "agency_id", "done_at", "due_on", "id"),
+        # The worker's scan for follow-ups falling due that nobody has been told about yet.
+        Index(
+            "ix_follow_ups_unannounced",
+            "due_on",
+            postgresql_where=text("announced_on IS NULL AND done_at IS NULL"),
+            sqlite_where=text("announced_on IS NULL AND done_at IS NULL"),
+        ),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    agency_id: uuid.UUID = Field(foreign_key="agencies.id")
+    # The outcome that scheduled it (a job entry), if any.
+    source_outcome_id: uuid.UUID | None = Field(default=None, foreign_key="outcomes.id")
+    result: FollowUpResult | None = Field(default=None, sa_type=enum_type(FollowUpResult))
+    outcome_id: uuid.UUID | None = Field(default=None, foreign_key="outcomes.id")
+    snooze_note: str | None = Field(default=None, max_length=2000)
+    announced_on: date | None = None
+    done_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    done_by: str | None = Field(default=None, max_length=80)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class FollowUpPublic(FollowUpBase):
+    id: uuid.UUID
+    agency_id: uuid.UUID
+    status: FollowUpStatus
+    result: FollowUpResult | None
+    outcome_id: uuid.UUID | None
+    snooze_note: str | None
+    done_at: datetime | None
+
+
+class FollowUpCompletion(SQLModel):
+    """Either the outcome found when following up, or that the person could not be reached."""
+
+    outcome: OutcomeCreate | None = None
+    result: FollowUpResult | None = Field(
+        default=None, description="`unable_to_contact` when no outcome is given."
+    )
+
+
+class FollowUpSnooze(SQLModel):
+    due_on: date
+    note: str = Field(min_length=1, max_length=2000)
