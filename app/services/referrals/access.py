@@ -73,7 +73,7 @@ def resource_headers(public: ReferralPublic) -> dict[str, str]:
 _COPIED_FIELDS = tuple(
     name
     for name in ReferralPublic.model_fields
-    if name not in {"subject", "allowed_actions", "assigned_to", "unread"}
+    if name not in {"subject", "allowed_actions", "assigned_to", "unread", "journey"}
 )
 
 
@@ -81,6 +81,8 @@ def to_public(referral: Referral, principal: Principal, party: Party) -> Referra
     """The referral as the caller's agency sees it, with the moves the caller may make."""
     values = {name: getattr(referral, name) for name in _COPIED_FIELDS}
     values["subject"] = SubjectPublic.model_validate(referral.subject)
+    if party != Party.SENDER:  # the parent is a referral the receiver may not be party to
+        values["parent_referral_id"] = None
     values["allowed_actions"] = workflow.allowed_actions(
         referral, party, principal.has(Scope.REFERRALS_WRITE)
     )

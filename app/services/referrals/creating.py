@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app import unit_of_work
 from app.db import utcnow
 from app.errors import Conflict, Unprocessable
-from app.models.consent import Consent
+from app.models.consent import Consent, DataCategory
 from app.models.events import EventType
 from app.models.identity import Scope
 from app.models.referral import Referral, ReferralCreate, ReferralPublic, ReferralStatus, StatusChange
@@ -20,7 +20,7 @@ from app.models.subject import Subject, SubjectCreate, SubjectPublic
 from app.persistence import idempotency, rows
 from app.security import Principal, agency_of
 from app.services import audit, consents, notifications, workflow
-from app.services.referrals import queries
+from app.services.referrals import journeys, queries
 from app.services.referrals.access import NewReferralFacts, audit_for, emit_for, resource_headers
 from app.services.referrals.moving import status_change
 from app.services.workflow import Party
@@ -35,11 +35,12 @@ async def create(
     """Send a consented referral to another agency's service."""
     agency_id = agency_of(principal)
     service, duplicate = await _receiving_service(session, body, agency_id)
-    subject = await _subject(session, principal, body)
-    if body.subject is None:  # only a stored consent named the subject: look them up now
+    parent = await journeys.parent_for(session, agency_id, body.parent_referral_id)
+    subject = await _subject(session, principal, body, parent)
+    if body.subject is None:  # only a stored consent or the parent named the subject: look them up now
         duplicate = await queries.open_duplicate(session, agency_id, service.id, subject.public)
     _refuse_duplicate(body, duplicate)
-    referral = _new_referral(principal, agency_id, body, service, subject)
+    referral = _new_referral(principal, agency_id, body, service, subject, parent)
     public = _created(referral.values, subject.public, principal)
     facts = NewReferralFacts.of(public)
     first = rows.new_row(StatusChange, **status_change(facts, public.updated_at, principal, None))
@@ -91,11 +92,15 @@ class ReferredSubject:
     new_rows: tuple[rows.NewRow, ...]  # the subject and their consent, when given inline
 
 
-async def _subject(session: AsyncSession, principal: Principal, body: ReferralCreate) -> ReferredSubject:
+async def _subject(
+    session: AsyncSession, principal: Principal, body: ReferralCreate, parent: journeys.Parent | None
+) -> ReferredSubject:
     if body.consent is not None and body.consent_id is not None:
         raise Unprocessable.field("consent_id", "give either consent or consent_id, not both")
+    if parent is not None:
+        return await _parents_subject(session, principal, body, parent)
     if body.consent is not None:
-        return _new_subject(session, principal, body)
+        return await _new_subject(session, principal, body)
     if body.consent_id is None:
         raise Unprocessable.field("consent", "a referral needs the person's consent (consent or consent_id)")
     return await _consented_subject(session, principal, body, body.consent_id)
@@ -113,16 +118,80 @@ async def _consented_subject(
             "consent_id", "the person's details were removed under the retention policy"
         )
     if body.subject is not None:
-        _refresh_subject(session, principal, subject, body.subject, consent)
+        _refresh_subject(session, principal, subject, body.subject, consent.data_categories)
     return ReferredSubject(SubjectPublic.model_validate(subject), consent.id, ())
 
 
-def _new_subject(session: AsyncSession, principal: Principal, body: ReferralCreate) -> ReferredSubject:
-    """The subject and their consent from the request, checked but not yet written."""
+async def _parents_subject(
+    session: AsyncSession, principal: Principal, body: ReferralCreate, parent: journeys.Parent
+) -> ReferredSubject:
+    """The person of the referral this one is made onward from, under their consent if it covers it."""
+    subject = await session.get(Subject, parent.subject_id)
+    if subject is None or subject.anonymised_at is not None:
+        raise Unprocessable.field("parent_referral_id", "the person's details were removed under retention")
+    terms = await _onward_consent(session, principal, body, parent)
+    if terms.subject_id != subject.id:
+        raise Unprocessable.field("consent_id", "this consent was given by another person")
+    if body.subject is not None:
+        _refresh_subject(session, principal, subject, body.subject, terms.data_categories)
+    return ReferredSubject(SubjectPublic.model_validate(subject), terms.id, terms.new_rows)
+
+
+@dataclass(frozen=True, slots=True)
+class _OnwardConsent:
+    id: uuid.UUID
+    subject_id: uuid.UUID
+    data_categories: list[DataCategory]
+    new_rows: tuple[rows.NewRow, ...] = ()
+
+
+async def _onward_consent(
+    session: AsyncSession, principal: Principal, body: ReferralCreate, parent: journeys.Parent
+) -> _OnwardConsent:
+    """The consent given or named now, else the parent's when it covers the new purpose."""
+    if body.consent is not None:
+        consents.check_terms(body.consent, body.purpose, "consent")
+        given = consents.new_consent(session, principal, parent.subject_id, body.consent)
+        return _OnwardConsent(given.values["id"], parent.subject_id, body.consent.data_categories, (given,))
+    if body.consent_id is not None:
+        stored = await consents.load_own(session, principal, body.consent_id)
+        consents.check_terms(stored, body.purpose, "consent_id")
+    else:
+        stored = await _inherited_consent(session, body, parent)
+    return _OnwardConsent(stored.id, stored.subject_id, stored.data_categories)
+
+
+async def _inherited_consent(session: AsyncSession, body: ReferralCreate, parent: journeys.Parent) -> Consent:
+    """The parent's consent, locked against a concurrent withdrawal, if it covers the new purpose."""
+    inherited = await session.get(Consent, parent.consent_id, with_for_update=True)
+    if inherited is None:
+        raise Unprocessable.field("consent", "a referral needs the person's consent (consent or consent_id)")
+    try:
+        consents.check_terms(inherited, body.purpose, "consent")
+    except Unprocessable:
+        raise Unprocessable.field(
+            "consent",
+            "the consent for the earlier referral does not cover this one: give the person's consent",
+        ) from None
+    return inherited
+
+
+async def _new_subject(session: AsyncSession, principal: Principal, body: ReferralCreate) -> ReferredSubject:
+    """The subject and their consent from the request, checked but not yet written.
+
+    Someone the caller's agency has already recorded (same name, date of birth and postcode)
+    is the same subject; across agencies people are never matched, which would tell one agency
+    that another knows them.
+    """
     if body.subject is None or body.consent is None:
         raise Unprocessable.field("subject", "is required with an inline consent")
     consents.check_terms(body.consent, body.purpose, "consent")
     consents.check_categories(body.subject, body.consent.data_categories)
+    known = await queries.known_subject(session, agency_of(principal), body.subject)
+    if known is not None:
+        _refresh_subject(session, principal, known, body.subject, body.consent.data_categories)
+        consent = consents.new_consent(session, principal, known.id, body.consent)
+        return ReferredSubject(SubjectPublic.model_validate(known), consent.values["id"], (consent,))
     subject = rows.new_row(
         Subject,
         **body.subject.model_dump(exclude={"circumstances"}),
@@ -140,7 +209,11 @@ def _circumstances(subject: SubjectCreate) -> dict[str, object] | None:
 
 
 def _refresh_subject(
-    session: AsyncSession, principal: Principal, subject: Subject, given: SubjectCreate, consent: Consent
+    session: AsyncSession,
+    principal: Principal,
+    subject: Subject,
+    given: SubjectCreate,
+    categories: list[DataCategory],
 ) -> None:
     """Apply newer details for the same subject; a different person cannot reuse this consent."""
     same = (_norm(subject.given_name), _norm(subject.family_name), subject.date_of_birth) == (
@@ -150,7 +223,7 @@ def _refresh_subject(
     )
     if not same:
         raise Unprocessable.field("consent_id", "this consent was given by another person")
-    consents.check_categories(given, consent.data_categories)
+    consents.check_categories(given, categories)
     changes = given.model_dump(exclude={"circumstances"}) | {"circumstances": _circumstances(given)}
     changed = sorted(k for k, v in changes.items() if getattr(subject, k) != v)
     if changed:
@@ -199,6 +272,7 @@ def _new_referral(
     body: ReferralCreate,
     service: queries.ServiceTerms,
     subject: ReferredSubject,
+    parent: journeys.Parent | None,
 ) -> rows.NewRow:
     now = utcnow()
     return rows.new_row(
@@ -222,6 +296,9 @@ def _new_referral(
         created_at=now,
         updated_at=now,
         changed_by_sender_at=now,
+        journey_id=parent.journey_id if parent else uuid.uuid4(),
+        parent_referral_id=parent.id if parent else None,
+        return_to_referrer=body.return_to_referrer,
     )
 
 

@@ -127,3 +127,28 @@ async def open_duplicate(
     params = duplicate_params(service_id, agency_id, subject)
     found: uuid.UUID | None = (await session.execute(OPEN_DUPLICATE, params)).scalar_one_or_none()
     return found
+
+
+async def known_subject(session: AsyncSession, agency_id: uuid.UUID, named: SubjectBase) -> Subject | None:
+    """The subject this agency recorded with the same names, date of birth and postcode, if any.
+
+    Only the agency's own records are searched: matching another agency's would tell the
+    caller that the other agency knows the person.
+    """
+    if not named.postcode:
+        return None
+    query = select(Subject).where(
+        col(Subject.recorded_by_agency_id) == agency_id,
+        col(Subject.date_of_birth) == named.date_of_birth,
+        func.lower(col(Subject.given_name)) == named.given_name.strip().lower(),
+        func.lower(col(Subject.family_name)) == named.family_name.strip().lower(),
+        col(Subject.anonymised_at).is_(None),
+    )
+    for subject in (await session.execute(query.order_by(col(Subject.created_at)))).scalars():
+        if _postcode(subject.postcode) == _postcode(named.postcode):
+            return subject
+    return None
+
+
+def _postcode(postcode: str | None) -> str:
+    return "".join((postcode or "").upper().split())

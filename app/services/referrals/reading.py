@@ -29,7 +29,7 @@ from app.models.referral import (
 from app.pagination import Keyset, Page, keyset_page
 from app.security import Principal, agency_of
 from app.services import audit
-from app.services.referrals import read_state
+from app.services.referrals import journeys, read_state
 from app.services.referrals.access import PartyAccess, audit_for, emit_for, to_public
 from app.services.referrals.moving import change_public
 from app.services.workflow import Party
@@ -170,6 +170,7 @@ async def view_and_stamp(session: AsyncSession, access: PartyAccess) -> Referral
     await read_state.mark_read(session, principal, referral.id)
     public = to_public(referral, principal, access.party)
     public.assigned_to = await read_state.assignee(session, referral.assigned_to_user_id)
+    public.journey = await journeys.linked(session, referral.journey_id, agency_of(principal))
     return public
 
 
