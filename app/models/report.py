@@ -10,6 +10,7 @@ from sqlalchemy import Index
 from sqlmodel import col
 
 from app.models.directory import Purpose
+from app.models.follow_up import FollowUpKind
 from app.models.referral import Outcome, OutcomeKind, OutcomeType, Referral, ReferralStatus, Urgency
 
 # Decisions still awaited: the only statuses a referral can be overdue in.
@@ -91,10 +92,34 @@ class ReportQuery(BaseModel):
         return value
 
 
+class OutcomeRule(StrEnum):
+    """How the report counts an outcome recorded more than once."""
+
+    ONCE_PER_REFERRAL = "once_per_referral"
+    ONCE_PER_PERSON_PER_JOURNEY = "once_per_person_per_journey"
+
+
 class OutcomeTally(BaseModel):
     type: OutcomeType
     kind: OutcomeKind
+    count: int = Field(description="By the report's outcome_rule: journeys platform-wide, else referrals.")
     referrals: int = Field(description="Referrals with at least one outcome of this type.")
+    journeys: int | None = Field(
+        default=None,
+        description="Platform-wide reports: journeys with this outcome, once however many of their "
+        "referrals recorded it (one person per journey); null in an agency's report.",
+    )
+
+
+class Sustainment(BaseModel):
+    """Job entries followed up at 13 or 26 weeks: counted per journey platform-wide, else per follow-up."""
+
+    kind: FollowUpKind
+    due: int = Field(description="Follow-ups of this kind due by the time of the report.")
+    followed_up: int = Field(description="Of those due, the ones done.")
+    sustained: int = Field(description="Done with the job still held.")
+    not_sustained: int
+    unable_to_contact: int
 
 
 class ReportGroup(BaseModel):
@@ -111,9 +136,13 @@ class ReportGroup(BaseModel):
     median_days_to_first_outcome: float | None
     overdue: int = Field(description="Submitted or received, past due_by, at the time of the report.")
     with_outcome: int = Field(description="Referrals with at least one outcome recorded.")
-    hard_outcomes: int
-    soft_outcomes: int
+    hard_outcomes: int = Field(description="Hard outcomes counted by the report's outcome_rule.")
+    soft_outcomes: int = Field(description="Soft outcomes counted by the report's outcome_rule.")
     outcomes: list[OutcomeTally]
+    journeys: int | None = Field(
+        default=None, description="Platform-wide reports: journeys with a referral in the group."
+    )
+    sustainment: list[Sustainment]
 
 
 class ReportSummary(BaseModel):
@@ -123,6 +152,10 @@ class ReportSummary(BaseModel):
     end: datetime | None = Field(alias="to")
     agency_id: uuid.UUID | None
     group_by: GroupBy | None
+    outcome_rule: OutcomeRule = Field(
+        description="once_per_person_per_journey in platform-wide reports (an outcome recorded on "
+        "several referrals of one journey counts once), once_per_referral in an agency's report."
+    )
     generated_at: datetime
     groups: list[ReportGroup]
 
