@@ -13,7 +13,7 @@ from app.models.referral import ReferralStatus
 from app.models.subject import Subject
 from app.unit_of_work import committed
 from app.worker import retention_pass, run
-from tests.support.referral_helpers import make_network, referral_body
+from tests.support.referral_helpers import make_network, referral_body, subject_body
 from tests.support.referral_rows import insert_referral
 
 
@@ -37,9 +37,9 @@ async def test_retention_pass_anonymises_and_purges_expired_keys(client: httpx.A
         net.centre, net.debt_service, created_at=long_ago, status=ReferralStatus.COMPLETED
     )
     headers = {**net.centre_headers, "Idempotency-Key": "old-key"}
-    assert (
-        await client.post("/v1/referrals", json=referral_body(net.debt_service), headers=headers)
-    ).status_code == 201
+    # Someone else: the same person named again would be the old referral's subject, still in use.
+    body = referral_body(net.debt_service, subject=subject_body(given_name="Sian"))
+    assert (await client.post("/v1/referrals", json=body, headers=headers)).status_code == 201
     await age_keys(get_settings().idempotency_ttl_hours + 1)
 
     result = await retention_pass(get_settings())

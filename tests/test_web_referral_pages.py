@@ -6,6 +6,7 @@ from datetime import date, timedelta
 import httpx
 from fastapi import FastAPI
 
+from tests.support.journeys import make_journey
 from tests.support.referral_helpers import Network, create_referral, make_network
 from tests.support.web_support import api, browser, csrf_of, signed_in_as
 
@@ -256,3 +257,20 @@ async def test_a_caseworker_assigns_a_referral_to_themselves(app: FastAPI) -> No
     assert "Assign to me" not in after.text
     assert "Assigned to me (1)" in mine.text
     assert referral_id in mine.text
+
+
+async def test_a_referral_page_shows_the_journey_as_far_as_the_agency_is_party_to_it(app: FastAPI) -> None:
+    net = await make_network()
+    async with api(app) as partner:
+        journey = await make_journey(partner, net)
+    first, onward = journey.first, journey.onward
+
+    async with browser(app) as jcp, browser(app) as centre:
+        await signed_in_as(jcp, net.outsider)
+        await signed_in_as(centre, net.centre)
+        seen_by_jcp = await _open(jcp, first["id"])
+        seen_by_centre = await _open(centre, first["id"])
+
+    assert "Journey" in seen_by_jcp.text
+    assert onward["reference"] in seen_by_jcp.text
+    assert onward["reference"] not in seen_by_centre.text

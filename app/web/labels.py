@@ -122,6 +122,9 @@ OUTCOMES = {
     OutcomeType.UNABLE_TO_CONTACT: N_("Could not be contacted"),
     OutcomeType.REFERRED_ONWARD: N_("Referred onward"),
     OutcomeType.OTHER: N_("Other outcome"),
+    OutcomeType.JOB_SUSTAINED_13_WEEKS: N_("Still in work after 13 weeks"),
+    OutcomeType.JOB_SUSTAINED_26_WEEKS: N_("Still in work after 26 weeks"),
+    OutcomeType.JOB_NOT_SUSTAINED: N_("No longer in the job"),
 }
 
 OUTCOME_KINDS = {OutcomeKind.HARD: N_("Hard outcome"), OutcomeKind.SOFT: N_("Soft outcome")}

@@ -22,7 +22,7 @@ async def report(request: Request, session: SessionDep, who: ReportReader) -> Re
     summary = await reports.summarise(session, who.principal, ReportQuery(agency_id=who.principal.agency_id))
     group = summary.groups[0]
     statuses = [(gettext(labels.STATUSES[s]), group.by_status.get(s, 0)) for s in ReferralStatus]
-    outcomes = [(gettext(labels.OUTCOMES[t.type]), t.referrals) for t in group.outcomes if t.referrals]
+    outcomes = [(gettext(labels.OUTCOMES[t.type]), t.count) for t in group.outcomes if t.count]
     context = {
         "group": group,
         "summary": summary,
