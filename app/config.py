@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     # A request not answered within this is cancelled and answered 503; its transaction is
     # rolled back, and the database itself cancels its statements and lock waits by then.
     request_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Verifying the whole audit log reads every leaf (about 40 s for a million): its requests
+    # get this deadline instead.
+    audit_verify_timeout_seconds: float = Field(default=300.0, gt=0)
     # Sent as Retry-After with every 503 for a database that is down, stalled or busy.
     unavailable_retry_after_seconds: int = Field(default=5, ge=1)
 

@@ -51,7 +51,7 @@ class RequestDeadline:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        seconds = get_settings().request_timeout_seconds
+        seconds = _seconds_for(scope["path"])
         backstop = asyncio.timeout(seconds + GRACE_SECONDS)
         tokens = _deadline.set(time.monotonic() + seconds), _backstop.set(backstop)
         try:
@@ -64,6 +64,17 @@ class RequestDeadline:
         finally:
             _deadline.reset(tokens[0])
             _backstop.reset(tokens[1])
+
+
+# Requests that read the whole audit log, by path (the API's and the auditors' page's).
+WHOLE_LOG_PATHS = frozenset({"/v1/audit/verify", "/audit/verify"})
+
+
+def _seconds_for(path: str) -> float:
+    settings = get_settings()
+    if path in WHOLE_LOG_PATHS:
+        return max(settings.audit_verify_timeout_seconds, settings.request_timeout_seconds)
+    return settings.request_timeout_seconds
 
 
 def _disarming(backstop: asyncio.Timeout, send: Send) -> Send:

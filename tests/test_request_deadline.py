@@ -191,3 +191,23 @@ async def people_named(family_name: str) -> int:
     async with get_engine().connect() as connection:
         query = select(func.count()).select_from(Subject).where(col(Subject.family_name) == family_name)
         return int((await connection.execute(query)).scalar_one())
+
+
+async def test_verifying_the_whole_audit_log_has_a_deadline_of_its_own() -> None:
+    inner = FastAPI()
+    for path in ("/v1/audit/verify", "/audit/verify", "/v1/audit/events"):
+        inner.add_api_route(path, _time_left)
+    client = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=deadline.RequestDeadline(inner)), base_url="http://testserver"
+    )
+
+    async with reconfigured(**TWO_SECONDS, AUDIT_VERIFY_TIMEOUT_SECONDS="120"):
+        left = {path: (await client.get(path)).json() for path in inner.openapi()["paths"]}
+
+    assert 100 < left["/v1/audit/verify"] <= 120
+    assert 100 < left["/audit/verify"] <= 120
+    assert left["/v1/audit/events"] <= 2
+
+
+async def _time_left() -> float | None:
+    return deadline.remaining()
