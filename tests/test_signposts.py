@@ -181,8 +181,8 @@ async def reported_network(net: Network) -> None:
     await insert_signpost(net.debt, jan[2], Purpose.BENEFITS_ADVICE, service_name="Food bank")
     for outside in (date(2024, 12, 31), date(2025, 2, 1)):
         await insert_signpost(net.centre, outside, Purpose.DEBT_ADVICE, service_name="Outside")
-    for day in (2, 3):
-        await insert_referral(net.centre, net.debt_service, created_at=datetime(2025, 1, day, tzinfo=UTC))
+    for created in (2, 3):
+        await insert_referral(net.centre, net.debt_service, created_at=datetime(2025, 1, created, tzinfo=UTC))
 
 
 async def test_report_counts_signposts_apart_from_referrals(client: httpx.AsyncClient, net: Network) -> None:
