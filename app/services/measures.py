@@ -126,47 +126,33 @@ def _in_scope(query: PeriodQuery, agency_id: uuid.UUID | None) -> list[ColumnEle
 
 
 def _per_scale(query: PeriodQuery, agency_id: uuid.UUID | None) -> Select[Any]:
-    """One row per scale: people rated, people rated twice or more, and their mean first, latest, change.
+    """One row per scale: people rated, people rated twice or more, and their mean first, latest, change."""
+    return _people_per_scale(_first_and_latest(query, agency_id))
 
-    Each person's ratings on a scale are numbered from the first (by day taken, then when
-    recorded) and from the latest; the database does the numbering, so no rating is read
-    into the application.
+
+def _first_and_latest(query: PeriodQuery, agency_id: uuid.UUID | None) -> Any:
+    """One row per person and scale: their first and latest rating, and how many they have.
+
+    Every figure comes from one window over the person's ratings on the scale, in the order
+    they were taken (then recorded): a single sort, which the subject index already serves,
+    and no rating is read into the application.
     """
     person = (col(Measure.subject_id), col(Measure.scale))
     order = (col(Measure.taken_on), col(Measure.recorded_at), col(Measure.id))
-    latest_first = [c.desc() for c in order]
+    whole: Any = {"partition_by": person, "order_by": order, "rows": (None, None)}
     ranked = (
         select(
-            col(Measure.subject_id).label("subject_id"),
             col(Measure.scale).label("scale"),
-            col(Measure.score).label("score"),
-            func.row_number().over(partition_by=person, order_by=order).label("from_first"),
-            func.row_number().over(partition_by=person, order_by=latest_first).label("from_latest"),
-            func.count().over(partition_by=person).label("ratings"),
+            func.row_number().over(**whole).label("position"),
+            func.first_value(col(Measure.score)).over(**whole).label("first"),
+            func.last_value(col(Measure.score)).over(**whole).label("latest"),
+            func.count().over(**whole).label("ratings"),
         )
         .select_from(Measure)
         .join(Referral, and_(*_in_scope(query, agency_id)))
         .subquery()
     )
-    return _people_per_scale(_first_and_latest(ranked))
-
-
-def _first_and_latest(ranked: Any) -> Any:
-    """One row per person and scale: their first and latest rating, and how many they have."""
-    ends = or_(ranked.c.from_first == 1, ranked.c.from_latest == 1)
-    first = func.max(case((ranked.c.from_first == 1, ranked.c.score)))
-    latest = func.max(case((ranked.c.from_latest == 1, ranked.c.score)))
-    return (
-        select(
-            ranked.c.scale,
-            first.label("first"),
-            latest.label("latest"),
-            func.max(ranked.c.ratings).label("ratings"),
-        )
-        .where(ends)
-        .group_by(ranked.c.subject_id, ranked.c.scale)
-        .subquery()
-    )
+    return select(ranked).where(ranked.c.position == 1).subquery()
 
 
 def _people_per_scale(person: Any) -> Select[Any]:
