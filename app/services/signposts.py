@@ -61,8 +61,9 @@ async def record(
 
 async def get(session: AsyncSession, principal: Principal, signpost_id: uuid.UUID) -> SignpostPublic:
     """One of the caller's agency's signposts; 404 for any other agency's."""
+    agency_id = agency_of(principal)
     signpost = await session.get(Signpost, signpost_id)
-    if signpost is None or signpost.agency_id != agency_of(principal):
+    if signpost is None or signpost.agency_id != agency_id:
         raise NotFound(f"Signpost {signpost_id} not found.")
     return SignpostPublic.model_validate(signpost)
 
