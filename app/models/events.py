@@ -20,6 +20,7 @@ class EventType(StrEnum):
     OUTCOME_RECORDED = "outcome.recorded"
     MESSAGE_POSTED = "message.posted"
     REFERRAL_ASSIGNED = "referral.assigned"
+    MEASURE_RECORDED = "measure.recorded"
 
 
 class DomainEventBase(SQLModel):

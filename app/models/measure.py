@@ -4,6 +4,8 @@ import uuid
 from datetime import date, datetime
 from enum import StrEnum
 
+from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import Field as PydanticField
 from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
@@ -42,7 +44,12 @@ class Measure(MeasureBase, table=True):
 
 
 class MeasureCreate(MeasureBase):
-    pass
+    @field_validator("taken_on")
+    @classmethod
+    def _not_in_future(cls, value: date) -> date:
+        if value > date.today():
+            raise ValueError("cannot be in the future")
+        return value
 
 
 class MeasurePublic(MeasureBase):
@@ -50,3 +57,28 @@ class MeasurePublic(MeasureBase):
     referral_id: uuid.UUID
     recorded_by_agency_id: uuid.UUID
     recorded_at: datetime
+
+
+class ScaleChange(BaseModel):
+    """How far people moved on one scale, from their first rating to their latest."""
+
+    scale: Scale
+    people_measured: int = PydanticField(description="People with at least one rating on this scale.")
+    people: int = PydanticField(description="People with two or more ratings: those the change is over.")
+    mean_first_score: float | None = PydanticField(description="Their mean first rating; null if none.")
+    mean_latest_score: float | None = PydanticField(description="Their mean latest rating; null if none.")
+    mean_change: float | None = PydanticField(
+        description="Mean of latest minus first rating, per person; positive is better. Null if none."
+    )
+
+
+class DistanceTravelledReport(BaseModel):
+    """Ratings on referrals created in the period; figures about scales, never about a person."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    start: datetime | None = PydanticField(alias="from")
+    end: datetime | None = PydanticField(alias="to")
+    agency_id: uuid.UUID | None
+    generated_at: datetime
+    scales: list[ScaleChange]

@@ -52,21 +52,20 @@ class GroupBy(StrEnum):
     TO_AGENCY = "to_agency"
 
 
-class ReportQuery(BaseModel):
-    """The period and scope of a summary; a bare date means midnight UTC at its start."""
+class PeriodQuery(BaseModel):
+    """The period [from, to) and agency a report covers; a bare date means midnight UTC at its start."""
 
     model_config = ConfigDict(populate_by_name=True)
 
     start: AwareDatetime | None = Field(
-        default=None, alias="from", description="Referrals created at or after this time (or date)."
+        default=None, alias="from", description="The period starts at this time (or date), inclusive."
     )
     end: AwareDatetime | None = Field(
-        default=None, alias="to", description="Referrals created before this time (or date)."
+        default=None, alias="to", description="The period ends before this time (or date)."
     )
     agency_id: uuid.UUID | None = Field(
-        default=None, description="Only referrals this agency sent or received."
+        default=None, description="Only this agency's figures (an agency account: its own only)."
     )
-    group_by: GroupBy | None = Field(default=None, description="One group per purpose or agency.")
 
     @field_validator("start", "end", mode="before")
     @classmethod
@@ -90,6 +89,21 @@ class ReportQuery(BaseModel):
         if value is not None and start is not None and value <= start:
             raise ValueError("must be later than from")
         return value
+
+
+class ReportQuery(PeriodQuery):
+    """The period and scope of a referral summary: referrals created in [from, to)."""
+
+    start: AwareDatetime | None = Field(
+        default=None, alias="from", description="Referrals created at or after this time (or date)."
+    )
+    end: AwareDatetime | None = Field(
+        default=None, alias="to", description="Referrals created before this time (or date)."
+    )
+    agency_id: uuid.UUID | None = Field(
+        default=None, description="Only referrals this agency sent or received."
+    )
+    group_by: GroupBy | None = Field(default=None, description="One group per purpose or agency.")
 
 
 class OutcomeRule(StrEnum):

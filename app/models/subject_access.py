@@ -9,6 +9,7 @@ from sqlmodel import SQLModel
 from app.models.audit import ActorKind, AuditEventPublic
 from app.models.consent import ConsentPublic
 from app.models.directory import Purpose
+from app.models.measure import MeasurePublic
 from app.models.referral import (
     HandoverMode,
     MessagePublic,
@@ -30,8 +31,12 @@ class OutcomeRecord(OutcomePublic):
     recorded_by: str
 
 
+class MeasureRecord(MeasurePublic):
+    recorded_by: str
+
+
 class ReferralRecord(SQLModel):
-    """One referral about the person, with its history, outcomes and messages."""
+    """One referral about the person, with its history, outcomes, messages and their own ratings."""
 
     id: uuid.UUID
     reference: str
@@ -59,6 +64,7 @@ class ReferralRecord(SQLModel):
     history: list[StatusChangePublic]
     outcomes: list[OutcomeRecord]
     messages: list[MessagePublic]
+    measures: list[MeasureRecord]
 
 
 class SubjectExport(SQLModel):

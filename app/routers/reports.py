@@ -7,10 +7,12 @@ from fastapi import APIRouter, Depends, Header, Query, Response
 from app.deps import CurrentPrincipal, ReportsReader, SessionDep
 from app.errors import Forbidden, Responses
 from app.models.identity import Scope
-from app.models.report import OverdueReferral, ReportQuery, ReportSummary
+from app.models.measure import DistanceTravelledReport
+from app.models.report import OverdueReferral, PeriodQuery, ReportQuery, ReportSummary
+from app.models.signpost import SignpostReport
 from app.pagination import CursorParam, LimitParam, Page
 from app.security import Principal
-from app.services import reports
+from app.services import measures, reports, signposts
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
 
@@ -65,6 +67,28 @@ async def summary(
             headers={"Content-Disposition": disposition},
         )
     return report
+
+
+PERIOD_RESPONSES: Responses = {
+    403: {"description": "Missing reports:read, or an agency account naming another agency"},
+    404: {"description": "No such agency"},
+}
+
+
+@router.get("/signposts", response_model=SignpostReport, responses=PERIOD_RESPONSES)
+async def signpost_report(
+    session: SessionDep, principal: ReportsReader, query: Annotated[PeriodQuery, Query()]
+) -> SignpostReport:
+    """Signposts on days in the period, per purpose and service; counted apart from referrals."""
+    return await signposts.report(session, principal, query)
+
+
+@router.get("/distance-travelled", response_model=DistanceTravelledReport, responses=PERIOD_RESPONSES)
+async def distance_travelled(
+    session: SessionDep, principal: ReportsReader, query: Annotated[PeriodQuery, Query()]
+) -> DistanceTravelledReport:
+    """Per scale, people rated twice or more on referrals created in the period, and their mean change."""
+    return await measures.report(session, principal, query)
 
 
 @router.get(

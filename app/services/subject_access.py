@@ -14,9 +14,16 @@ from app.errors import Forbidden, NotFound
 from app.models.audit import AuditEvent, AuditEventPublic
 from app.models.consent import Consent
 from app.models.identity import Role
+from app.models.measure import Measure
 from app.models.referral import Message, Outcome, Referral, StatusChange
 from app.models.subject import Subject
-from app.models.subject_access import OutcomeRecord, ReferralRecord, SubjectExport, SubjectRecord
+from app.models.subject_access import (
+    MeasureRecord,
+    OutcomeRecord,
+    ReferralRecord,
+    SubjectExport,
+    SubjectRecord,
+)
 from app.security import Principal
 from app.services import audit, consents, messages
 from app.services import referrals as referrals_service
@@ -25,11 +32,12 @@ from app.services import referrals as referrals_service
 # The route checks the token's subjects:export scope; the role is checked as well, since an API
 # client could be granted that scope and acts for no person who answers for the release.
 OFFICER_ROLES = frozenset({Role.PLATFORM_ADMIN, Role.AUDITOR})
-Child = TypeVar("Child", StatusChange, Outcome, Message)
+MEASURE_ORDER = (col(Measure.taken_on), col(Measure.recorded_at), col(Measure.id))
+Child = TypeVar("Child", StatusChange, Outcome, Message, Measure)
 
 
 async def export(session: AsyncSession, principal: Principal, subject_id: uuid.UUID) -> SubjectExport:
-    """The subject, their consents, referrals (history, outcomes, messages) and audit trail; audited."""
+    """The subject, consents, referrals (history, outcomes, messages, ratings) and audit trail; audited."""
     if principal.role not in OFFICER_ROLES:
         raise Forbidden("Subject access exports are made by a platform admin or auditor.")
     subject = await session.get(Subject, subject_id)
@@ -67,6 +75,7 @@ async def _referrals(session: AsyncSession, subject_id: uuid.UUID) -> list[Refer
     history = await _children(session, StatusChange, ids, col(StatusChange.at), col(StatusChange.id))
     outcomes = await _children(session, Outcome, ids, col(Outcome.recorded_at), col(Outcome.id))
     thread = await _children(session, Message, ids, col(Message.created_at), col(Message.id))
+    ratings = await _children(session, Measure, ids, *MEASURE_ORDER)
     return [
         ReferralRecord.model_validate(
             referral,
@@ -74,6 +83,7 @@ async def _referrals(session: AsyncSession, subject_id: uuid.UUID) -> list[Refer
                 "history": [referrals_service.change_public(c) for c in history[referral.id]],
                 "outcomes": [OutcomeRecord.model_validate(o) for o in outcomes[referral.id]],
                 "messages": [messages.to_public(m) for m in thread[referral.id]],
+                "measures": [MeasureRecord.model_validate(m) for m in ratings[referral.id]],
             },
         )
         for referral in rows

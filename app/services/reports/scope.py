@@ -3,7 +3,7 @@
 import uuid
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from enum import Enum
 from typing import Any
 
@@ -117,3 +117,11 @@ def key_of(value: object) -> Key:
     if value is None:
         return None
     return str(value.value) if isinstance(value, Enum) else str(value)
+
+
+def first_day_from(moment: datetime | None) -> date | None:
+    """The first whole day starting at or after `moment` (UTC): days are in a period if they start in it."""
+    if moment is None:
+        return None
+    day = moment.date()
+    return day if moment.timetz().replace(tzinfo=None) == time() else day + timedelta(days=1)
