@@ -9,6 +9,7 @@ from sqlmodel import SQLModel
 from app.models.audit import ActorKind, AuditEventPublic
 from app.models.consent import ConsentPublic
 from app.models.directory import Purpose
+from app.models.follow_up import FollowUpRecord
 from app.models.referral import (
     HandoverMode,
     MessagePublic,
@@ -31,7 +32,7 @@ class OutcomeRecord(OutcomePublic):
 
 
 class ReferralRecord(SQLModel):
-    """One referral about the person, with its history, outcomes and messages."""
+    """One referral about the person, with its history, outcomes, messages and follow-ups."""
 
     id: uuid.UUID
     reference: str
@@ -59,6 +60,7 @@ class ReferralRecord(SQLModel):
     history: list[StatusChangePublic]
     outcomes: list[OutcomeRecord]
     messages: list[MessagePublic]
+    follow_ups: list[FollowUpRecord] = []
 
 
 class SubjectExport(SQLModel):

@@ -73,7 +73,7 @@ def resource_headers(public: ReferralPublic) -> dict[str, str]:
 _COPIED_FIELDS = tuple(
     name
     for name in ReferralPublic.model_fields
-    if name not in {"subject", "allowed_actions", "assigned_to", "unread"}
+    if name not in {"subject", "allowed_actions", "assigned_to", "unread", "journey"}
 )
 
 
