@@ -2,7 +2,7 @@
 sender expects the person back from closes, and nothing about either for anyone else."""
 
 import uuid
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import httpx
@@ -10,13 +10,14 @@ import pytest
 from sqlalchemy import select, update
 from sqlmodel import col
 
+from app import worker
 from app.config import get_settings
 from app.db import get_sessionmaker, utcnow
 from app.models.audit import AuditEvent
 from app.models.events import DomainEvent, EventType
 from app.models.follow_up import FollowUp, FollowUpKind, FollowUpStatus
 from app.models.identity import NotificationKind, Role
-from app.models.notification import Notification
+from app.models.notification import Notification, NotificationStatus
 from app.models.referral import Referral
 from app.models.webhooks import WebhookDelivery
 from app.services import follow_ups, retention
@@ -454,3 +455,19 @@ async def test_the_subject_access_export_lists_the_follow_ups(
         ("job_sustainment_13_weeks", "upcoming", None),
         ("job_sustainment_26_weeks", "upcoming", None),
     ]
+
+
+async def test_the_worker_announces_what_falls_due(client: httpx.AsyncClient, net: Network) -> None:
+    await make_staff(client, net.debt, email="ann@debt.example")
+    await with_job_entry(client, net)
+    first = (await stored())[0]
+    today = {"due_on": utcnow().date().isoformat(), "note": "Call back today"}
+    await client.post(f"/v1/follow-ups/{first.id}/snooze", json=today, headers=net.debt_headers)
+    later = datetime.combine(WEEK_26, time(9), tzinfo=UTC)
+
+    await worker.run(get_settings(), once=True)
+
+    (told,) = await notifications_of(NotificationKind.FOLLOW_UP_DUE)
+    assert told.status == NotificationStatus.SENT
+    assert [f.announced_on for f in await stored()] == [utcnow().date(), None]
+    assert await worker.announce_follow_ups(clock=lambda: later) == 1
