@@ -345,7 +345,8 @@ async def test_falling_due_tells_the_owning_agency_only(
 async def test_a_closed_referral_returns_the_person_to_the_referrer(
     client: httpx.AsyncClient, net: Network, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    sender = await make_staff(client, net.centre, email="bea@centre.example")
+    # Sent by an account with no address: the sending team is told.
+    await make_staff(client, net.centre, email="bea@centre.example")
     await make_staff(client, net.debt, email="ann@debt.example")
     referral = await create_referral(client, net, return_to_referrer=True)
     await expect_return(referral)
@@ -368,8 +369,10 @@ async def test_a_closed_referral_returns_the_person_to_the_referrer(
     assert "Natalie" not in told[0].body
     await seal()
     debt_feed = (await client.get("/v1/events", headers=net.debt_headers)).json()
+    centre_feed = (await client.get("/v1/events", headers=net.centre_headers)).json()
     assert "follow_up.due" not in [e["type"] for e in debt_feed["items"]]
-    assert sender.user.agency_id == net.centre.id
+    announced = [e["referral_id"] for e in centre_feed["items"] if e["type"] == "follow_up.due"]
+    assert announced == [referral["id"]]
 
 
 async def test_the_sending_user_is_told_when_they_sent_it(client: httpx.AsyncClient, net: Network) -> None:
