@@ -244,14 +244,13 @@ async def complete(
 ) -> FollowUpPublic:
     """Done: with the outcome found (recorded on the referral like any outcome), or unable to contact."""
     follow_up, access = await _load_own(session, principal, follow_up_id)
+    result = FollowUpResult.UNABLE_TO_CONTACT
     if body.outcome is not None:
+        # Through the outcomes service, so it is audited, rolled up and announced like any other.
         recorded = await outcomes.record(session, access, body.outcome, None)
-        follow_up.result, follow_up.outcome_id = FollowUpResult.OUTCOME_RECORDED, recorded.id
-    else:
-        follow_up.result = FollowUpResult.UNABLE_TO_CONTACT
-    follow_up.done_at, follow_up.done_by = utcnow(), principal.id
-    assert follow_up.result is not None
-    details: dict[str, audit.DetailValue] = {"result": follow_up.result.value}
+        result, follow_up.outcome_id = FollowUpResult.OUTCOME_RECORDED, recorded.id
+    follow_up.result, follow_up.done_at, follow_up.done_by = result, utcnow(), principal.id
+    details: dict[str, audit.DetailValue] = {"result": result.value}
     if follow_up.outcome_id is not None:
         details["outcome_id"] = str(follow_up.outcome_id)
     _audit(session, principal.actor, "follow_up.completed", access.referral, follow_up, details)
