@@ -176,6 +176,12 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _follow_up_weeks_are_known(self) -> "Settings":
+        # Imported here: the models import this module.
+        from app.models.referral import OutcomeType
+
+        types = sorted(set(self.follow_up_weeks) - {t.value for t in OutcomeType})
+        if types:
+            raise ValueError(f"FOLLOW_UP_WEEKS: {types} are not outcome types")
         # Only these intervals have a follow-up kind of their own.
         unknown = sorted({w for weeks in self.follow_up_weeks.values() for w in weeks} - FOLLOW_UP_INTERVALS)
         if unknown:

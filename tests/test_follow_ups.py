@@ -7,11 +7,12 @@ from typing import Any
 
 import httpx
 import pytest
+from pydantic import ValidationError
 from sqlalchemy import select, update
 from sqlmodel import col
 
 from app import worker
-from app.config import get_settings
+from app.config import Settings, get_settings
 from app.db import get_sessionmaker, utcnow
 from app.models.audit import AuditEvent
 from app.models.events import DomainEvent, EventType
@@ -474,3 +475,12 @@ async def test_the_worker_announces_what_falls_due(client: httpx.AsyncClient, ne
     assert told.status == NotificationStatus.SENT
     assert [f.announced_on for f in await stored()] == [utcnow().date(), None]
     assert await worker.announce_follow_ups(clock=lambda: later) == 1
+
+
+def test_follow_up_weeks_are_read_as_json_and_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FOLLOW_UP_WEEKS", '{"job_entry": [13], "training_completed": [26]}')
+    assert Settings().follow_up_weeks == {"job_entry": [13], "training_completed": [26]}
+    for wrong in ('{"job_entry": [52]}', '{"job_entyr": [13]}'):
+        monkeypatch.setenv("FOLLOW_UP_WEEKS", wrong)
+        with pytest.raises(ValidationError, match="FOLLOW_UP_WEEKS"):
+            Settings()
