@@ -233,7 +233,7 @@ def worker(
         float | None, typer.Option(min=0, help="Seconds between polls when idle.")
     ] = None,
 ) -> None:
-    """Deliver webhooks and notifications (claim, send, retry with backoff) and make the daily digests."""
+    """Deliver webhooks and notifications (claim, send, retry), make the digests, announce follow-ups."""
     from app import worker as delivery_worker
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")

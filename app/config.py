@@ -17,6 +17,8 @@ DEVELOPMENT_SECRETS_KEY = "ZGV2ZWxvcG1lbnQtb25seS1rZXktY2hhbmdlLW1lISE="
 
 # Every kind of notification (one GOV.UK Notify template each).
 NOTIFICATION_KINDS = ("new_referral", "referral_update", "message", "overdue_digest", "follow_up_due")
+# The weeks after an outcome at which a follow-up can be made (see FollowUpKind).
+FOLLOW_UP_INTERVALS = frozenset({13, 26})
 
 Environment = Literal["development", "test", "production"]
 
@@ -167,6 +169,26 @@ class Settings(BaseSettings):
                 raise ValueError(
                     f"NOTIFY_BACKEND=govuk_notify needs NOTIFY_API_KEY and template ids for {missing}"
                 )
+        return self
+
+    # Follow-ups: an outcome of a type named here has the agency that recorded it follow up this
+    # many weeks after it happened (FOLLOW_UP_WEEKS as JSON, e.g. {"job_entry": [13, 26]}).
+    follow_up_weeks: dict[str, list[int]] = Field(default_factory=lambda: {"job_entry": [13, 26]})
+    # How often the worker looks for follow-ups falling due (to announce them).
+    follow_up_announce_interval_seconds: float = Field(default=60.0, gt=0)
+
+    @model_validator(mode="after")
+    def _follow_up_weeks_are_known(self) -> "Settings":
+        # Imported here: the models import this module.
+        from app.models.referral import OutcomeType
+
+        types = sorted(set(self.follow_up_weeks) - {t.value for t in OutcomeType})
+        if types:
+            raise ValueError(f"FOLLOW_UP_WEEKS: {types} are not outcome types")
+        # Only these intervals have a follow-up kind of their own.
+        unknown = sorted({w for weeks in self.follow_up_weeks.values() for w in weeks} - FOLLOW_UP_INTERVALS)
+        if unknown:
+            raise ValueError(f"FOLLOW_UP_WEEKS: no follow-up is made at {unknown} weeks (use 13 or 26)")
         return self
 
     # Staff pages. A signed-in session ends after this long without a request, and in any case

@@ -1,5 +1,5 @@
 """The background worker: sealing the audit log, webhook deliveries and notifications (claim, send,
-record, each committed), the daily digests, and periodic retention."""
+record, each committed), the daily digests, follow-ups falling due, and periodic retention."""
 
 import asyncio
 import functools
@@ -20,7 +20,7 @@ from app.journal import keys, sequencer
 from app.persistence import idempotency
 
 # Importing delivery imports webhooks, which registers its fan-out with the sequencer.
-from app.services import delivery, retention
+from app.services import delivery, follow_ups, retention
 from app.services.notifications import digests, sending
 from app.services.notifications.backends import Backend, backend_for
 
@@ -129,6 +129,27 @@ class Daily:
         return made
 
 
+async def announce_follow_ups(clock: Clock = utcnow) -> int:
+    """Announce the follow-ups due by today (events and notifications to their agencies); how many."""
+    announced = await unit_of_work.committed(lambda s: follow_ups.announce_due(s, clock().date()))
+    if announced:
+        logger.info("announced %d follow-ups falling due", announced)
+    return announced
+
+
+class Every:
+    """Runs a job at most once per interval (the first call runs it)."""
+
+    def __init__(self, seconds: float, job: Callable[[], Awaitable[int]]) -> None:
+        self.seconds, self.job, self.next_at = seconds, job, 0.0
+
+    async def run_if_due(self) -> int:
+        if time.monotonic() < self.next_at:
+            return 0
+        self.next_at = time.monotonic() + self.seconds
+        return await self.job()
+
+
 @dataclass(frozen=True, slots=True)
 class RetentionResult:
     anonymised: int
@@ -176,6 +197,7 @@ async def run(
     stop = stop or asyncio.Event()
     interval = settings.webhook_poll_interval_seconds if poll_interval is None else poll_interval
     if once:
+        await announce_follow_ups()
         await seal_pending(settings, wait=True)
         return await _send_until_idle(settings, batch_size)
     sealed = asyncio.Event()
@@ -197,11 +219,13 @@ async def _send_until_stopped(
 ) -> int:
     """Send as work falls due, resting `interval` when idle unless the sequencer queues deliveries."""
     total, next_maintenance, daily = 0, 0.0, Daily(settings)
+    announcer = Every(settings.follow_up_announce_interval_seconds, announce_follow_ups)
     while not stop.is_set():
         if settings.maintenance_interval_seconds and time.monotonic() >= next_maintenance:
             await _maintain(settings)
             next_maintenance = time.monotonic() + settings.maintenance_interval_seconds
         await _guarded(daily.run_if_due, "daily digests")
+        await _guarded(announcer.run_if_due, "follow-up announcements")
         sent = await _send_due(settings, batch_size, once=False)
         total += sent
         if not sent:

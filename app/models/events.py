@@ -21,6 +21,8 @@ class EventType(StrEnum):
     MESSAGE_POSTED = "message.posted"
     REFERRAL_ASSIGNED = "referral.assigned"
     MEASURE_RECORDED = "measure.recorded"
+    # To the agency that must follow up only, never to the other party.
+    FOLLOW_UP_DUE = "follow_up.due"
 
 
 class DomainEventBase(SQLModel):

@@ -4,6 +4,7 @@ import uuid
 from datetime import date, datetime
 from enum import StrEnum
 
+from pydantic import model_validator
 from sqlalchemy import Index, text
 from sqlmodel import Field, SQLModel
 
@@ -76,12 +77,32 @@ class FollowUpPublic(FollowUpBase):
 class FollowUpCompletion(SQLModel):
     """Either the outcome found when following up, or that the person could not be reached."""
 
-    outcome: OutcomeCreate | None = None
+    outcome: OutcomeCreate | None = Field(
+        default=None, description="What was found: recorded on the referral as any outcome is."
+    )
     result: FollowUpResult | None = Field(
         default=None, description="`unable_to_contact` when no outcome is given."
     )
 
+    @model_validator(mode="after")
+    def _one_of_them(self) -> "FollowUpCompletion":
+        if self.outcome is None and self.result != FollowUpResult.UNABLE_TO_CONTACT:
+            raise ValueError('give either an outcome or "result": "unable_to_contact"')
+        if self.outcome is not None and self.result == FollowUpResult.UNABLE_TO_CONTACT:
+            raise ValueError("give either an outcome or unable_to_contact, not both")
+        return self
+
 
 class FollowUpSnooze(SQLModel):
-    due_on: date
+    due_on: date = Field(description="The new due date: today or later.")
     note: str = Field(min_length=1, max_length=2000)
+
+
+class FollowUpRecord(SQLModel):
+    """A follow-up as a subject access export shows it (the snooze note may be about the person)."""
+
+    kind: FollowUpKind
+    due_on: date
+    status: FollowUpStatus
+    result: FollowUpResult | None
+    snooze_note: str | None

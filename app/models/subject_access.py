@@ -9,6 +9,7 @@ from sqlmodel import SQLModel
 from app.models.audit import ActorKind, AuditEventPublic
 from app.models.consent import ConsentPublic
 from app.models.directory import Purpose
+from app.models.follow_up import FollowUpRecord
 from app.models.measure import MeasurePublic
 from app.models.referral import (
     HandoverMode,
@@ -36,7 +37,7 @@ class MeasureRecord(MeasurePublic):
 
 
 class ReferralRecord(SQLModel):
-    """One referral about the person, with its history, outcomes, messages and their own ratings."""
+    """One referral about the person: history, outcomes, messages, their own ratings and follow-ups."""
 
     id: uuid.UUID
     reference: str
@@ -65,6 +66,7 @@ class ReferralRecord(SQLModel):
     outcomes: list[OutcomeRecord]
     messages: list[MessagePublic]
     measures: list[MeasureRecord]
+    follow_ups: list[FollowUpRecord]
 
 
 class SubjectExport(SQLModel):

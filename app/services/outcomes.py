@@ -20,7 +20,7 @@ from app.models.referral import (
 from app.persistence import idempotency
 from app.persistence.rows import table_of
 from app.security import agency_of
-from app.services import notifications, referrals
+from app.services import follow_ups, notifications, referrals
 from app.services.referrals import PartyAccess, read_state
 
 _REFERRALS = table_of(Referral)
@@ -58,6 +58,7 @@ async def record(
         ("outcome", outcome.id),
         {"type": body.type.value, "kind": outcome.kind.value},
     )
+    follow_ups.schedule_for_outcome(session, principal, referral, outcome)
     referrals.emit_for(session, EventType.OUTCOME_RECORDED, referral)
     await notifications.outcome_recorded(session, referral, principal, body.type.value)
     public = OutcomePublic.model_validate(outcome)

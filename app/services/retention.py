@@ -3,10 +3,10 @@
 A subject is anonymised when they have at least one referral and every one of them was
 closed (`closed_at`) more than `RETENTION_DAYS` ago. Names, contact details, day and month
 of birth, circumstances and every free-text field about them (referral reason, notes on
-status changes and outcomes, messages, who gave consent and why it was withdrawn, the
-place and people of appointments) are replaced with neutral placeholders. Ids, statuses,
-times, purposes and outcome types stay, so every report figure is the same afterwards.
-Audit events hold ids and codes only, so the audit log is left as it is.
+status changes and outcomes, messages, follow-ups' snooze notes, who gave consent and why it
+was withdrawn, the place and people of appointments) are replaced with neutral placeholders.
+Ids, statuses, times, purposes and outcome types stay, so every report figure is the same
+afterwards. Audit events hold ids and codes only, so the audit log is left as it is.
 """
 
 import uuid
@@ -21,6 +21,7 @@ from sqlmodel import col
 from app.db import utcnow
 from app.models.audit import ActorKind, AuditActor
 from app.models.consent import Consent
+from app.models.follow_up import FollowUp
 from app.models.referral import Message, Outcome, Referral, StatusChange
 from app.models.subject import PreferredContact, Subject
 from app.services import audit
@@ -149,6 +150,12 @@ async def _anonymise_notes(session: AsyncSession, referral_ids: list[uuid.UUID])
         update(Message)
         .where(col(Message.referral_id).in_(referral_ids))
         .values(body=PLACEHOLDER)
+        .execution_options(synchronize_session=False)
+    )
+    await session.execute(
+        update(FollowUp)
+        .where(col(FollowUp.referral_id).in_(referral_ids))
+        .values(snooze_note=_placeholder_if_set(col(FollowUp.snooze_note)))
         .execution_options(synchronize_session=False)
     )
 

@@ -13,6 +13,7 @@ from app.db import utcnow
 from app.errors import Forbidden, NotFound
 from app.models.audit import AuditEvent, AuditEventPublic
 from app.models.consent import Consent
+from app.models.follow_up import FollowUp
 from app.models.identity import Role
 from app.models.measure import Measure
 from app.models.referral import Message, Outcome, Referral, StatusChange
@@ -25,7 +26,7 @@ from app.models.subject_access import (
     SubjectRecord,
 )
 from app.security import Principal
-from app.services import audit, consents, messages
+from app.services import audit, consents, follow_ups, messages
 from app.services import referrals as referrals_service
 
 # Platform roles only: agency staff see a person through their own referrals, never the whole record.
@@ -33,11 +34,11 @@ from app.services import referrals as referrals_service
 # client could be granted that scope and acts for no person who answers for the release.
 OFFICER_ROLES = frozenset({Role.PLATFORM_ADMIN, Role.AUDITOR})
 MEASURE_ORDER = (col(Measure.taken_on), col(Measure.recorded_at), col(Measure.id))
-Child = TypeVar("Child", StatusChange, Outcome, Message, Measure)
+Child = TypeVar("Child", StatusChange, Outcome, Message, Measure, FollowUp)
 
 
 async def export(session: AsyncSession, principal: Principal, subject_id: uuid.UUID) -> SubjectExport:
-    """The subject, consents, referrals (history, outcomes, messages, ratings) and audit trail; audited."""
+    """The subject, their consents, referrals (with all that hangs off them) and audit trail; audited."""
     if principal.role not in OFFICER_ROLES:
         raise Forbidden("Subject access exports are made by a platform admin or auditor.")
     subject = await session.get(Subject, subject_id)
@@ -76,6 +77,8 @@ async def _referrals(session: AsyncSession, subject_id: uuid.UUID) -> list[Refer
     outcomes = await _children(session, Outcome, ids, col(Outcome.recorded_at), col(Outcome.id))
     thread = await _children(session, Message, ids, col(Message.created_at), col(Message.id))
     ratings = await _children(session, Measure, ids, *MEASURE_ORDER)
+    due = await _children(session, FollowUp, ids, col(FollowUp.due_on), col(FollowUp.id))
+    today = follow_ups.today()
     return [
         ReferralRecord.model_validate(
             referral,
@@ -84,6 +87,7 @@ async def _referrals(session: AsyncSession, subject_id: uuid.UUID) -> list[Refer
                 "outcomes": [OutcomeRecord.model_validate(o) for o in outcomes[referral.id]],
                 "messages": [messages.to_public(m) for m in thread[referral.id]],
                 "measures": [MeasureRecord.model_validate(m) for m in ratings[referral.id]],
+                "follow_ups": [follow_ups.to_record(f, today) for f in due[referral.id]],
             },
         )
         for referral in rows

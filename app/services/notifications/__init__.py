@@ -1,10 +1,11 @@
 """Notifications to staff: who is told what, queued with the change, sent by the worker."""
 
 from app.services.notifications.queueing import (
+    follow_up_due,
     message_posted,
     outcome_recorded,
     referral_created,
     referral_moved,
 )
 
-__all__ = ["message_posted", "outcome_recorded", "referral_created", "referral_moved"]
+__all__ = ["follow_up_due", "message_posted", "outcome_recorded", "referral_created", "referral_moved"]

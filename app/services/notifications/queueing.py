@@ -77,15 +77,24 @@ async def _other_party(
     session: AsyncSession, referral: Referral, by_agency_id: uuid.UUID | None, kind: NotificationKind
 ) -> list[Recipient]:
     """The agency (or both, for a change neither made) that did not make the change."""
-    now, to = utcnow(), []
-    if by_agency_id != referral.from_agency_id:
-        sender = uuid.UUID(referral.from_actor_id) if referral.from_actor_kind == ActorKind.USER else None
-        to += await recipients.person_or_team(session, sender, referral.from_agency_id, kind, now)
-    if by_agency_id != referral.to_agency_id:
-        to += await recipients.person_or_team(
-            session, referral.assigned_to_user_id, referral.to_agency_id, kind, now, referral.to_service_id
-        )
+    to = []
+    for agency_id in (referral.from_agency_id, referral.to_agency_id):
+        if by_agency_id != agency_id:
+            to += await _party(session, referral, agency_id, kind)
     return to
+
+
+async def _party(
+    session: AsyncSession, referral: Referral, agency_id: uuid.UUID, kind: NotificationKind
+) -> list[Recipient]:
+    """Who speaks for one party: the sender who sent it, or the receiver's assignee; else their team."""
+    now = utcnow()
+    if agency_id == referral.from_agency_id:
+        sender = uuid.UUID(referral.from_actor_id) if referral.from_actor_kind == ActorKind.USER else None
+        return await recipients.person_or_team(session, sender, agency_id, kind, now)
+    return await recipients.person_or_team(
+        session, referral.assigned_to_user_id, agency_id, kind, now, referral.to_service_id
+    )
 
 
 async def _tell_other_party(
@@ -132,3 +141,13 @@ async def message_posted(session: AsyncSession, referral: Referral, principal: P
     await _tell_other_party(
         session, referral, principal, kind, "New message", "a new message is waiting in the referral"
     )
+
+
+async def follow_up_due(session: AsyncSession, referral: Referral, agency_id: uuid.UUID, what: str) -> None:
+    """Tell the one agency that must follow up (never the other party) what is due."""
+    kind = NotificationKind.FOLLOW_UP_DUE
+    to = await _party(session, referral, agency_id, kind)
+    if to:
+        names = await composing.names_of(session, referral.id)
+        subject, body = composing.about(names, "Follow-up due", f"follow-up due: {what}")
+        queue(session, to, kind, subject, body, names)

@@ -20,7 +20,7 @@ from app.models.referral import (
 )
 from app.persistence import rows
 from app.security import Principal
-from app.services import notifications, workflow
+from app.services import follow_ups, notifications, workflow
 from app.services.referrals import read_state
 from app.services.referrals.access import PartyAccess, ReferralFacts, audit_for, emit_for, etag, to_public
 
@@ -85,6 +85,8 @@ async def move(
     audit_for(session, principal, "referral.transitioned", referral, details=dict(details))
     emit_for(session, EventType.REFERRAL_STATUS_CHANGED, referral)
     await notifications.referral_moved(session, referral, principal, request)
+    if request.to in TERMINAL_STATUSES and referral.return_to_referrer:
+        await follow_ups.resume_support(session, principal, referral)
 
 
 def status_change(
