@@ -16,7 +16,7 @@ from app.config import Settings, get_settings
 from app.db import get_sessionmaker, utcnow
 from app.models.audit import AuditEvent
 from app.models.events import DomainEvent, EventType
-from app.models.follow_up import FollowUp, FollowUpKind, FollowUpStatus
+from app.models.follow_up import FollowUp, FollowUpKind, FollowUpResult, FollowUpStatus
 from app.models.identity import NotificationKind, Role
 from app.models.notification import Notification, NotificationStatus
 from app.models.webhooks import WebhookDelivery
@@ -242,7 +242,8 @@ async def test_unable_to_contact_and_what_a_completion_must_say(
         "result": "unable_to_contact",
         "outcome": {"type": "job_not_sustained", "occurred_on": "2026-01-05"},
     }
-    for wrong in ({}, {"result": "outcome_recorded"}, both):
+    resumed = {"result": "support_resumed"}  # for a resume_support follow-up only
+    for wrong in ({}, {"result": "outcome_recorded"}, {"result": "consent_withdrawn"}, both, resumed):
         response = await client.post(url, json=wrong, headers=net.debt_headers)
         assert response.status_code == 422, wrong
 
@@ -398,6 +399,41 @@ async def test_withdrawing_consent_also_returns_the_person(client: httpx.AsyncCl
         net.centre.id,
         utcnow().date(),
     )
+
+
+async def test_the_referrer_completes_resume_support_by_saying_support_resumed(
+    client: httpx.AsyncClient, net: Network
+) -> None:
+    referral = await create_referral(client, net, return_to_referrer=True)
+    await move(client, referral, net.debt_headers, "declined", reason_code="no_capacity")
+    (back,) = await stored()
+
+    response = await client.post(
+        f"/v1/follow-ups/{back.id}/complete", json={"result": "support_resumed"}, headers=net.centre_headers
+    )
+
+    assert response.status_code == 200, response.text
+    assert (response.json()["status"], response.json()["result"]) == ("done", "support_resumed")
+
+
+async def test_withdrawing_consent_closes_the_job_follow_ups(client: httpx.AsyncClient, net: Network) -> None:
+    referral = await with_job_entry(client, net)
+
+    response = await client.post(
+        f"/v1/consents/{referral['consent_id']}/withdraw",
+        json={"reason": "Changed mind"},
+        headers=net.debt_headers,
+    )
+
+    assert response.status_code == 200, response.text
+    closed = await stored()
+    assert [(f.kind, f.result) for f in closed] == [
+        (FollowUpKind.JOB_SUSTAINMENT_13_WEEKS, FollowUpResult.CONSENT_WITHDRAWN),
+        (FollowUpKind.JOB_SUSTAINMENT_26_WEEKS, FollowUpResult.CONSENT_WITHDRAWN),
+    ]
+    assert all(f.done_at is not None for f in closed)
+    assert await listed(client, net.debt_headers, status="due") == []
+    assert "follow_up.closed" in await audit_actions("follow_up.")
 
 
 async def test_without_return_to_referrer_closing_makes_no_follow_up(

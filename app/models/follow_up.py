@@ -27,6 +27,14 @@ class FollowUpStatus(StrEnum):
 class FollowUpResult(StrEnum):
     OUTCOME_RECORDED = "outcome_recorded"
     UNABLE_TO_CONTACT = "unable_to_contact"
+    # A resume_support follow-up: the sender has taken the person back.
+    SUPPORT_RESUMED = "support_resumed"
+    # Closed by the service: the person withdrew consent, so nobody follows them up.
+    CONSENT_WITHDRAWN = "consent_withdrawn"
+
+
+# What the agency following up may say instead of giving an outcome.
+STATED_RESULTS = frozenset({FollowUpResult.UNABLE_TO_CONTACT, FollowUpResult.SUPPORT_RESUMED})
 
 
 class FollowUpBase(SQLModel):
@@ -81,15 +89,17 @@ class FollowUpCompletion(SQLModel):
         default=None, description="What was found: recorded on the referral as any outcome is."
     )
     result: FollowUpResult | None = Field(
-        default=None, description="`unable_to_contact` when no outcome is given."
+        default=None,
+        description="When no outcome is given: `unable_to_contact`, or for a resume_support follow-up "
+        "`support_resumed`.",
     )
 
     @model_validator(mode="after")
     def _one_of_them(self) -> "FollowUpCompletion":
-        if self.outcome is None and self.result != FollowUpResult.UNABLE_TO_CONTACT:
-            raise ValueError('give either an outcome or "result": "unable_to_contact"')
-        if self.outcome is not None and self.result == FollowUpResult.UNABLE_TO_CONTACT:
-            raise ValueError("give either an outcome or unable_to_contact, not both")
+        if self.outcome is None and self.result not in STATED_RESULTS:
+            raise ValueError('give either an outcome or "result": "unable_to_contact" (or "support_resumed")')
+        if self.outcome is not None and self.result is not None:
+            raise ValueError("give either an outcome or a result, not both")
         return self
 
 

@@ -126,6 +126,24 @@ async def resume_support(
     await _announce(session, follow_up, referral, due_on)
 
 
+async def close_on_withdrawal(session: AsyncSession, referral: Referral) -> None:
+    """Consent withdrawn: nobody follows the person up on this referral any more."""
+    query = select(FollowUp).where(
+        col(FollowUp.referral_id) == referral.id,
+        col(FollowUp.done_at).is_(None),
+        col(FollowUp.kind) != FollowUpKind.RESUME_SUPPORT,
+    )
+    for follow_up in (await session.execute(query.with_for_update())).scalars():
+        follow_up.result, follow_up.done_at, follow_up.done_by = (
+            FollowUpResult.CONSENT_WITHDRAWN,
+            utcnow(),
+            FOLLOW_UP_ACTOR.id,
+        )
+        _audit(
+            session, FOLLOW_UP_ACTOR, "follow_up.closed", referral, follow_up, {"result": "consent_withdrawn"}
+        )
+
+
 # Falling due.
 
 
@@ -244,7 +262,9 @@ async def complete(
 ) -> FollowUpPublic:
     """Done: with the outcome found (recorded on the referral like any outcome), or unable to contact."""
     follow_up, access = await _load_own(session, principal, follow_up_id)
-    result = FollowUpResult.UNABLE_TO_CONTACT
+    result = body.result or FollowUpResult.OUTCOME_RECORDED
+    if result is FollowUpResult.SUPPORT_RESUMED and follow_up.kind is not FollowUpKind.RESUME_SUPPORT:
+        raise Unprocessable.field("result", "support_resumed completes a resume_support follow-up only")
     if body.outcome is not None:
         # Through the outcomes service, so it is audited, rolled up and announced like any other.
         recorded = await outcomes.record(session, access, body.outcome, None)

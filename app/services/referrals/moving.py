@@ -85,6 +85,8 @@ async def move(
     audit_for(session, principal, "referral.transitioned", referral, details=dict(details))
     emit_for(session, EventType.REFERRAL_STATUS_CHANGED, referral)
     await notifications.referral_moved(session, referral, principal, request)
+    if request.to is ReferralStatus.WITHDRAWN:
+        await follow_ups.close_on_withdrawal(session, referral)
     if request.to in TERMINAL_STATUSES and referral.return_to_referrer:
         await follow_ups.resume_support(session, principal, referral)
 

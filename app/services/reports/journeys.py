@@ -56,7 +56,9 @@ async def sustainment_figures(
 ) -> None:
     """Job entries followed up at 13 and 26 weeks: due, done, and what was found."""
     unit = col(Referral.journey_id) if scope.platform_wide else col(FollowUp.id)
-    done, found = col(FollowUp.done_at).is_not(None), col(Outcome.type)
+    # Closed because consent was withdrawn is not followed up.
+    done = and_(col(FollowUp.done_at).is_not(None), col(FollowUp.result) != FollowUpResult.CONSENT_WITHDRAWN)
+    found = col(Outcome.type)
 
     def counted(condition: ColumnElement[bool]) -> SQLColumnExpression[Any]:
         return func.count(distinct(case((condition, unit))))
