@@ -12,14 +12,15 @@ from app.errors import AppError, Conflict, Forbidden
 from app.models.directory import Purpose, Service
 from app.models.identity import Scope
 from app.models.referral import ReferralCreate, ReferralPublic
-from app.services import directory, referrals, web_sessions
-from app.services.web_sessions import SignedIn
+from app.services import directory, referrals
 from app.web import drafts, labels
+from app.web import sessions as web_sessions
 from app.web.auth import Caseworker
 from app.web.forms import Form, read_date
 from app.web.i18n import gettext
 from app.web.names import agency_names
 from app.web.outcome import attempt
+from app.web.sessions import SignedIn
 from app.web.templating import render
 
 router = APIRouter(prefix="/referrals/new")
