@@ -48,11 +48,8 @@ def serve(
 
 
 def proxy_options(settings: Settings) -> dict[str, Any]:
-    """Believe X-Forwarded-For only from the proxies FORWARDED_ALLOW_IPS names (none by default).
-
-    Uvicorn's own default believes it from any local address, so that anything running on the
-    host could choose the client address the rate limits count by.
-    """
+    """Believe X-Forwarded-For only from the proxies FORWARDED_ALLOW_IPS names (none by default):
+    uvicorn's default believes any local address, which could choose the address rate limits count."""
     trusted = settings.forwarded_allow_ips.strip()
     return {"proxy_headers": bool(trusted), "forwarded_allow_ips": trusted or None}
 
