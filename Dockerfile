@@ -5,16 +5,20 @@ WORKDIR /assets
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund --loglevel=error
 
+# The dependencies at the versions and hashes requirements/lock.txt names, then the service itself,
+# into a virtual environment that the final stage copies whole.
 FROM python:3.11-slim AS build
 WORKDIR /src
+RUN python -m venv /opt/venv
+COPY requirements/lock.txt ./requirements/
+RUN /opt/venv/bin/python -m pip install --no-cache-dir --require-hashes -r requirements/lock.txt
 COPY pyproject.toml README.md ./
 COPY app ./app
-RUN python -m pip install --no-cache-dir --upgrade pip \
- && python -m pip wheel --no-cache-dir --wheel-dir /wheels .
+RUN /opt/venv/bin/python -m pip install --no-cache-dir --no-deps --no-build-isolation .
 
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 ENVIRONMENT=production \
-    GOVUK_FRONTEND_DIR=/srv/govuk-frontend
+    GOVUK_FRONTEND_DIR=/srv/govuk-frontend PATH=/opt/venv/bin:$PATH
 RUN groupadd --system app && useradd --system --gid app --home-dir /srv --shell /usr/sbin/nologin app \
  && mkdir -p /srv/data && chown app:app /srv/data
 WORKDIR /srv
@@ -22,8 +26,7 @@ WORKDIR /srv
 # to PostgreSQL instead.
 ENV DATABASE_URL=sqlite+aiosqlite:////srv/data/referral_exchange.db
 VOLUME ["/srv/data"]
-COPY --from=build /wheels /wheels
-RUN python -m pip install --no-cache-dir /wheels/* && rm -rf /wheels
+COPY --from=build /opt/venv /opt/venv
 COPY --from=assets /assets/node_modules/govuk-frontend/dist/govuk ./govuk-frontend
 COPY migrations ./migrations
 USER app

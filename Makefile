@@ -2,19 +2,28 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
 # GOV.UK Frontend for the staff pages, pinned in package-lock.json (Node 20 or later).
 ASSETS := node_modules/.package-lock.json
 PG_TEST_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/postgres
 PG_BENCH_URL ?= $(PG_TEST_URL)
 
 .PHONY: run test test-postgres lint typecheck openapi openapi-check fuzz bench bench-audit bench-million chaos check \
-	install clean messages screenshots
+	install lock clean messages screenshots
+
+# Every dependency, the dev extras' too, at the version and hashes the locks name (`make lock` regenerates
+# them from pyproject.toml). The stamp is named after the locks' content: a changed lock rebuilds the
+# environment from scratch, so that it holds exactly what the lock names; a rewritten, unchanged lock does not.
+LOCK := requirements/lock.txt
+DEV_LOCK := requirements/dev.txt
+STAMP := $(VENV)/.installed-$(shell cat $(LOCK) $(DEV_LOCK) | cksum | cut -d' ' -f1)
+LOCK_FLAGS ?=
+UV_COMPILE = $(BIN)/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes \
+	--custom-compile-command 'make lock' $(LOCK_FLAGS)
 
 $(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(PYTHON) -m venv --clear $(VENV)
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(DEV_LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
 $(ASSETS): package.json package-lock.json
@@ -22,6 +31,12 @@ $(ASSETS): package.json package-lock.json
 	touch $(ASSETS)
 
 install: $(STAMP) $(ASSETS)
+
+# Keeps the versions already locked where pyproject.toml still allows them; `make lock LOCK_FLAGS=--upgrade`
+# takes the newest of everything. The dev lock keeps every version the runtime lock (the image's) chose.
+lock: $(STAMP)
+	$(UV_COMPILE) pyproject.toml requirements/build.in --output-file $(LOCK)
+	$(UV_COMPILE) pyproject.toml requirements/build.in --extra dev --constraint $(LOCK) --output-file $(DEV_LOCK)
 
 # The worker seals the audit log and sends webhooks and notifications beside the server, and stops with it.
 run: $(STAMP) $(ASSETS)

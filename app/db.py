@@ -50,11 +50,8 @@ def format_time(at: datetime) -> str:
 
 
 class UTCDateTime(TypeDecorator[datetime]):
-    """Timestamps stored in UTC and always returned timezone-aware.
-
-    SQLite has no timezone type, so values are stored there as naive UTC text in a fixed
-    format, which keeps ordering and range comparisons correct.
-    """
+    """Timestamps stored in UTC and always returned timezone-aware (naive UTC text on SQLite, which
+    has no timezone type; see docs/architecture.md)."""
 
     impl = DateTime(timezone=True)
     cache_ok = True
@@ -85,14 +82,8 @@ def _milliseconds_left(otherwise: int) -> int:
 
 
 def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: Callable[[], int]) -> None:
-    """Make SQLite safe for concurrent writers: WAL, foreign keys, and BEGIN IMMEDIATE.
-
-    A deferred transaction that later tries to write fails at once with "database is
-    locked" when another writer is active; taking the write lock at BEGIN makes writers
-    queue on the busy timeout instead, so read-check-write sequences are serialised. The
-    busy timeout is set as each transaction begins: in a request, the time left before its
-    deadline.
-    """
+    """Make SQLite safe for concurrent writers: WAL, foreign keys, and BEGIN IMMEDIATE, so that writers
+    queue on the busy timeout (set as each transaction begins) instead of failing at once."""
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -110,12 +101,8 @@ def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: Callable[[], int]) -
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-# A connection returned to the pool this recently is handed out without a test query. The
-# pool's own pre-ping costs the asyncpg driver three round trips (BEGIN, an empty query,
-# ROLLBACK) on every checkout, a third of a new referral's; a connection idle for longer,
-# which a database restart or a network timeout may have closed, is still tested and
-# replaced if dead. A connection lost in between fails one request, and the pool is
-# refreshed as the failure is seen.
+# A connection returned to the pool this recently is handed out without a test query: the pool's
+# own pre-ping costs three round trips on every checkout (docs/architecture.md).
 IDLE_BEFORE_PING_SECONDS = 5.0
 
 
@@ -153,11 +140,8 @@ def _transaction_limits() -> str:
 
 
 class DeadlineConnection(asyncpg.Connection):
-    """An asyncpg connection whose transactions begun in a request end at the request's deadline.
-
-    The limits ride on the driver's own BEGIN, in the same round trip, as SET LOCAL: they cost
-    nothing extra, and end with the transaction. Outside a request nothing is added.
-    """
+    """An asyncpg connection whose transactions begun in a request end at the request's deadline,
+    by SET LOCAL on the driver's own BEGIN (no extra round trip)."""
 
     async def execute(self, query: str, *args: Any, timeout: float | None = None) -> str:  # noqa: ASYNC109
         if not args and query.startswith("BEGIN"):
@@ -167,13 +151,8 @@ class DeadlineConnection(asyncpg.Connection):
 
 
 def _discard_broken_connections(engine: AsyncEngine) -> None:
-    """Invalidate a connection whose error shows it dead or its protocol out of step.
-
-    The pool keeps a connection after an error unless the driver reports it closed; such a
-    connection must never go back, whatever the driver's view of its socket at that moment.
-    A server shutting down ends every connection at once, so the pool's others are replaced
-    as they are next checked out.
-    """
+    """Invalidate a connection whose error shows it dead or its protocol out of step: the pool would
+    keep it unless the driver reported it closed."""
 
     @event.listens_for(engine.sync_engine, "handle_error")
     def _on_error(context: ExceptionContext) -> None:

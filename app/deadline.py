@@ -12,8 +12,9 @@ import asyncio
 import time
 from contextvars import ContextVar
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
+from app.asgi import HTTPMiddleware
 from app.config import get_settings
 
 # How long after the deadline the request itself is cancelled: long enough for the database's
@@ -41,16 +42,10 @@ def disarm() -> None:
         backstop.reschedule(None)
 
 
-class RequestDeadline:
+class RequestDeadline(HTTPMiddleware):
     """Give every HTTP request a deadline and cancel it if it has not started its answer by then."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         seconds = _seconds_for(scope["path"])
         backstop = asyncio.timeout(seconds + GRACE_SECONDS)
         tokens = _deadline.set(time.monotonic() + seconds), _backstop.set(backstop)

@@ -13,13 +13,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import HTTPConnection
 
 from app import deadline, unit_of_work
+from app.auth import accounts
 from app.config import Settings, get_settings
 from app.db import get_sessionmaker
 from app.errors import AppError, InsufficientScope, NotAuthenticated, Unprocessable
 from app.models.identity import Scope
 from app.persistence import idempotency
 from app.security import InvalidToken, Principal, read_token
-from app.services import accounts, referrals
+from app.services import referrals
 from app.services.referrals import PartyAccess
 
 TOKEN_URL = "/v1/oauth/token"  # noqa: S105

@@ -8,7 +8,9 @@ keeps its own counts: scrape every worker, or serve one worker per instance.
 import time
 
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Gauge, Histogram, generate_latest
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
+
+from app.asgi import HTTPMiddleware
 
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 UNMATCHED = "unmatched"
@@ -52,16 +54,10 @@ def _labels(scope: Scope, status: int) -> tuple[str, str, str]:
     return method, template if isinstance(template, str) else UNMATCHED, str(status)
 
 
-class RequestMetrics:
+class RequestMetrics(HTTPMiddleware):
     """Time every HTTP request and count it once its status is known."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         started, status = time.perf_counter(), 500  # 500 unless a response starts
 
         async def send_with_status(message: Message) -> None:

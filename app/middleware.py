@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.asgi import HTTPMiddleware
 from app.errors import AppError, PayloadTooLarge
 from app.unavailable import cause_of, unavailable
 
@@ -40,7 +41,7 @@ def _declared_length(scope: Scope) -> int | None:
     return None
 
 
-class BodySizeLimit:
+class BodySizeLimit(HTTPMiddleware):
     """Answer 413 to bodies over `max_bytes`, whether or not they declare a Content-Length.
 
     A declared length is refused before anything is read. Chunked bodies are counted as
@@ -49,12 +50,10 @@ class BodySizeLimit:
     """
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app, self.max_bytes = app, max_bytes
+        super().__init__(app)
+        self.max_bytes = max_bytes
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         declared = _declared_length(scope)
         if declared is not None and declared > self.max_bytes:
             await self._refuse(scope, receive, send)
@@ -109,16 +108,10 @@ def _with_security_headers(message: Message) -> Message:
     return {**message, "headers": [*headers, *ALWAYS]}
 
 
-class SecurityHeaders:
+class SecurityHeaders(HTTPMiddleware):
     """Add nosniff, no-referrer and (unless the response says otherwise) no-store to every response."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -128,7 +121,7 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-class ErrorBoundary:
+class ErrorBoundary(HTTPMiddleware):
     """Answer whatever error escaped the routes: 503 when the database is unavailable, else 500.
 
     The answer is the one the application gives that AppError (a problem document, or on the
@@ -139,13 +132,7 @@ class ErrorBoundary:
     has started it is too late to answer, and the error goes on to the server.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = False
 
         async def tracking_send(message: Message) -> None:

@@ -69,8 +69,8 @@ async def _time(client: Any, url: str, headers: dict[str, str], requests: int) -
 
 async def _modes(client: Any, url: str, headers: dict[str, str], requests: int) -> dict[str, float]:
     """The best round of each way, the ways taking turns so that a busy moment hits them alike."""
+    from app.auth import accounts
     from app.config import get_settings
-    from app.services import accounts
 
     settings, check, cached = get_settings(), accounts.still_active, get_settings().account_cache_seconds
 
@@ -103,9 +103,9 @@ async def _modes(client: Any, url: str, headers: dict[str, str], requests: int) 
 
 async def _hit_cost(account_id: str, calls: int = 100_000) -> float:
     """Microseconds of one check answered from the cache, alone (what every request pays)."""
+    from app.auth import accounts
     from app.db import get_sessionmaker
     from app.models.audit import ActorKind
-    from app.services import accounts
 
     async with get_sessionmaker()() as session:
         await accounts.still_active(session, ActorKind.USER, account_id, 0)

@@ -6,10 +6,11 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from app.auth import accounts
 from app.config import get_settings
 from app.models.audit import ActorKind
 from app.models.identity import Role, Scope
-from app.services import accounts, clients
+from app.services import clients
 from app.unit_of_work import committed
 from tests.support.factories import SYSTEM, make_agency, make_client
 from tests.support.staff import make_staff

@@ -35,8 +35,8 @@ from app.models.referral import (
 from app.security import Principal
 from app.services import outcomes, referrals, seed
 from app.services.referrals import PartyAccess
-from app.services.web_sessions import principal_of
 from app.unit_of_work import committed
+from app.web.sessions import principal_of
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 PEOPLE = (

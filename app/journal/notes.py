@@ -1,9 +1,5 @@
-"""C2SP signed notes with Ed25519 keys, and the C2SP tlog-checkpoint body they carry.
-
-Key formats follow the Go `note` package: a verifier key is
-`<name>+<8 hex key id>+<base64(0x01 || public key)>`, a signer key is the same with
-`PRIVATE+KEY+` in front and the 32-byte private seed in place of the public key.
-"""
+"""C2SP signed notes with Ed25519 keys, and the C2SP tlog-checkpoint body they carry; the key
+formats are the Go `note` package's (docs/architecture.md, Checkpoints)."""
 
 import base64
 import binascii

@@ -1,1 +1,1 @@
-"""Storage machinery the domain services write through: plain inserts and idempotency keys."""
+"""Storage machinery the domain services write through: plain inserts, idempotency keys, worker retries."""

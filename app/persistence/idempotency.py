@@ -1,11 +1,5 @@
-"""`Idempotency-Key` on POST: the same key and body return the first response.
-
-The key is claimed with INSERT ... ON CONFLICT DO NOTHING in the request's own transaction.
-On PostgreSQL a concurrent request with the same key waits on the unique index until the
-first one commits (then replays its response) or rolls back (then proceeds itself); on
-SQLite transactions are serialised by BEGIN IMMEDIATE. Either way exactly one request does
-the work.
-"""
+"""`Idempotency-Key` on POST: the same key and body return the first response. The key is claimed
+in the request's own transaction, so exactly one request does the work (docs/architecture.md)."""
 
 import hashlib
 import uuid

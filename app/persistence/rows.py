@@ -1,14 +1,5 @@
-"""New rows written with plain INSERT statements instead of through the ORM unit of work.
-
-Creating a referral writes a person, their consent, the referral and its first status
-change. Adding them to the session and flushing cost about three times as much CPU as the
-INSERT statements themselves: the unit of work sorts, diffs and tracks every object, although
-these rows are only ever appended and nothing in the request reads them back. A row here is
-its table and its values, built with the model's defaults; it is not attached to the session.
-
-On PostgreSQL, rows for several tables go in one statement (one INSERT per table inside a
-WITH, the values passed as JSON), so a request pays one round trip instead of one per table.
-"""
+"""New rows written with plain INSERT statements instead of through the ORM unit of work, which
+cost three times as much CPU for rows only ever appended (docs/architecture.md)."""
 
 import json
 import typing
@@ -63,11 +54,8 @@ class NewRow:
 
 
 def new_row(model: type[SQLModel], **given: Any) -> NewRow:
-    """A new row of `model`: the values given and the model's defaults for the rest.
-
-    The same values its constructor would set, without building an ORM-instrumented instance
-    (which cost more than the INSERT for a wide row such as a referral).
-    """
+    """A new row of `model`: the values given and the model's defaults for the rest, as its
+    constructor would set them, without building an ORM-instrumented instance."""
     table, (fixed, made, required) = table_of(model), _defaults(model)
     unknown, missing = given.keys() - table.columns.keys(), required - given.keys()
     if unknown or missing:
@@ -78,11 +66,8 @@ def new_row(model: type[SQLModel], **given: Any) -> NewRow:
 
 @lru_cache(maxsize=64)
 def _defaults(model: type[SQLModel]) -> tuple[dict[str, Any], dict[str, Callable[[], Any]], frozenset[str]]:
-    """Per column: a fixed default, a factory called on each use, or none (required).
-
-    The factories are taken once here: pydantic's `get_default` inspects a factory's signature
-    on every call, which cost more than a create's other defaults together.
-    """
+    """Per column: a fixed default, a factory called on each use, or none (required); taken once,
+    since pydantic's `get_default` inspects a factory's signature on every call."""
     fixed: dict[str, Any] = {}
     made: dict[str, Callable[[], Any]] = {}
     required: set[str] = set()

@@ -4,11 +4,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from app.auth import accounts
 from app.errors import NotFound
 from app.models.audit import ActorKind, AuditActor
 from app.models.identity import ApiClient
 from app.security import hash_secret
-from app.services import accounts, audit
+from app.services import audit
 
 
 async def _get(session: AsyncSession, client_id: str) -> ApiClient:

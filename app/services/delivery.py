@@ -33,7 +33,8 @@ from app.models.webhooks import (
     WebhookDelivery,
     WebhookSubscription,
 )
-from app.services import retrying, webhooks
+from app.persistence import retrying
+from app.services import webhooks
 
 WORKER_ACTOR = AuditActor(kind=ActorKind.SYSTEM, id="webhook-worker")
 USER_AGENT = "referral-exchange-webhooks/1"

@@ -9,13 +9,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from app.auth import login_throttle
 from app.config import Settings
 from app.db import utcnow
 from app.errors import Conflict, OAuthError, Unprocessable
 from app.models.audit import ActorKind, AuditActor
 from app.models.identity import AGENCY_ROLES, ROLE_SCOPES, ApiClient, Role, Scope, TokenResponse, User
 from app.security import Principal, hash_secret, issue_token, verify_secret
-from app.services import audit, directory, login_throttle
+from app.services import audit, directory
 
 
 @dataclass(frozen=True, slots=True)

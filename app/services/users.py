@@ -17,6 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from app.auth import accounts
 from app.config import Settings
 from app.db import utcnow
 from app.errors import Forbidden, NotFound, Unprocessable
@@ -37,7 +38,7 @@ from app.models.identity import (
 )
 from app.pagination import Keyset, Page, keyset_page
 from app.security import Principal, hash_secret
-from app.services import accounts, audit, identity
+from app.services import audit, identity
 
 USER_ORDER = Keyset("users", (col(User.username), col(User.id)), (str, uuid.UUID))
 

@@ -16,9 +16,9 @@ from app.errors import AppError, Forbidden
 from app.models.directory import Agency
 from app.models.identity import Role, Scope
 from app.security import Principal
-from app.services import web_sessions
-from app.services.web_sessions import Ended, SignedIn
+from app.web import sessions as web_sessions
 from app.web.security import session_cookie_name
+from app.web.sessions import Ended, SignedIn
 
 
 class SignInRequired(AppError):

@@ -8,8 +8,9 @@ from functools import lru_cache
 from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
+from app.asgi import HTTPMiddleware
 from app.config import Settings, get_settings
 from app.errors import Forbidden
 
@@ -49,14 +50,11 @@ def is_page(path: str) -> bool:
     return not path.startswith(API_PREFIX) and path not in NOT_PAGES and not path.startswith("/docs/")
 
 
-class PageHeaders:
+class PageHeaders(HTTPMiddleware):
     """Security headers on every staff page; HTML pages are never stored by browsers or proxies."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not is_page(scope["path"]):
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not is_page(scope["path"]):
             await self.app(scope, receive, send)
             return
 

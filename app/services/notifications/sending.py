@@ -14,7 +14,7 @@ from sqlmodel import col
 from app.config import Settings
 from app.db import utcnow
 from app.models.notification import Notification, NotificationAttempt, NotificationStatus
-from app.services import retrying
+from app.persistence import retrying
 from app.services.notifications.backends import Backend, Outgoing
 
 OPEN = (NotificationStatus.PENDING, NotificationStatus.IN_FLIGHT)

@@ -12,13 +12,14 @@ from app.deps import SessionDep, SettingsDep
 from app.errors import AppError
 from app.models.identity import Scope, SetPassword
 from app.ratelimit import RateLimiter, get_rate_limiter
-from app.services import identity, users, web_sessions
-from app.services.web_sessions import Ended, SignedIn
+from app.services import identity, users
+from app.web import sessions as web_sessions
 from app.web.auth import MaybeSignedIn, SignedInDep
 from app.web.forms import Form
 from app.web.i18n import N_, gettext
 from app.web.outcome import attempt
 from app.web.security import PRESESSION_COOKIE, clear_cookie, session_cookie_name, set_cookie
+from app.web.sessions import Ended, SignedIn
 from app.web.templating import format_time, render
 
 router = APIRouter()

@@ -14,10 +14,10 @@ from app.pagination import Page
 from app.services import caseload, referrals
 from app.services.referrals import Box, BoxFilters
 from app.services.referrals.reading import AWAITING_DECISION
-from app.services.web_sessions import SignedIn
 from app.web.auth import Caseworker
 from app.web.i18n import N_
 from app.web.names import agency_names
+from app.web.sessions import SignedIn
 from app.web.templating import render
 
 router = APIRouter()

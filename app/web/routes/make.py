@@ -12,14 +12,15 @@ from app.errors import AppError, Conflict, Forbidden
 from app.models.directory import Purpose, Service
 from app.models.identity import Scope
 from app.models.referral import ReferralCreate, ReferralPublic
-from app.services import directory, referrals, web_sessions
-from app.services.web_sessions import SignedIn
-from app.web import drafts, labels
+from app.services import directory, referrals
+from app.web import drafts, make_steps
+from app.web import sessions as web_sessions
 from app.web.auth import Caseworker
-from app.web.forms import Form, read_date
+from app.web.forms import Form
 from app.web.i18n import gettext
 from app.web.names import agency_names
 from app.web.outcome import attempt
+from app.web.sessions import SignedIn
 from app.web.templating import render
 
 router = APIRouter(prefix="/referrals/new")
@@ -87,7 +88,7 @@ async def find_service(request: Request, session: SessionDep, who: Caseworker) -
         language=query["language"] or None,
         postcode=query["postcode"] or None,
     )
-    problem = _postcode_error(query["postcode"]) if query["postcode"] else None
+    problem = make_steps.postcode_error(query["postcode"]) if query["postcode"] else None
     found = [] if problem else (await directory.list_services(session, filters, cursor=None, limit=50))[0]
     own = who.principal.agency_id
     context = {
@@ -98,15 +99,6 @@ async def find_service(request: Request, session: SessionDep, who: Caseworker) -
         "chosen": web_sessions.draft_of(who).get("service", {}).get("service_id"),
     }
     return render(request, "make/service.html", context)
-
-
-def _postcode_error(postcode: str) -> str | None:
-    """Why the postcode typed cannot be searched for, if it cannot."""
-    try:
-        directory.area_codes(postcode)
-    except AppError:
-        return gettext("Enter a real postcode, like LL13 9AA, or the first part of one, like LL13")
-    return None
 
 
 @router.post("/service")
@@ -141,26 +133,7 @@ def _person_page(request: Request, form: Form | None, status: int = 200) -> Resp
 async def person_page(request: Request, who: Caseworker) -> Response:
     """Who the referral is about."""
     draft = web_sessions.draft_of(_writer(who))
-    return _person_page(request, _stored_form(draft, "person"))
-
-
-def _stored_form(draft: dict[str, Any], section: str) -> Form | None:
-    stored = draft.get(section)
-    if not stored:
-        return None
-    values = {k: v for k, v in stored.items() if isinstance(v, str)}
-    lists = {k: v for k, v in stored.items() if isinstance(v, list)}
-    return Form(values=values, lists=lists)
-
-
-def _check_person(form: Form) -> None:
-    form.require("given_name", gettext("Enter their first name"))
-    form.require("family_name", gettext("Enter their last name"))
-    read_date(form, "dob", gettext("date of birth"), past=True, enter=gettext("Enter their date of birth"))
-    form.choice(
-        "preferred_contact", labels.CONTACT_METHODS, gettext("Select how they prefer to be contacted")
-    )
-    form.choice("language", labels.LANGUAGES, gettext("Select their language"))
+    return _person_page(request, make_steps.stored_form(draft, "person"))
 
 
 @router.post("/person")
@@ -168,12 +141,7 @@ async def save_person(request: Request, who: Caseworker) -> Response:
     """Keep the person's details."""
     form = Form.read(await request.form())
     draft = web_sessions.draft_of(_writer(who))
-    _check_person(form)
-    values: dict[str, Any] = {k: v for k, v in form.values.items() if k != "csrf_token"}
-    values["benefits"] = [b for b in form.lists.get("benefits", []) if b in drafts.BENEFITS]
-    values["barriers"] = [b for b in form.lists.get("barriers", []) if b in drafts.BARRIERS]
-    if form.ok:
-        drafts.check_subject(values, form)
+    values = make_steps.person(form)
     if not form.ok:
         return _person_page(request, form, 400)
     return _save(who, draft, "person", values)
@@ -197,19 +165,7 @@ async def _consent_page(
 async def consent_page(request: Request, session: SessionDep, who: Caseworker) -> Response:
     """The words to read to the person, and what they agreed to."""
     draft = web_sessions.draft_of(_writer(who))
-    return await _consent_page(request, session, draft, _stored_form(draft, "consent"))
-
-
-def _check_consent(form: Form, service: Service) -> None:
-    form.choice("given_by", {"subject": "", "parent_or_guardian": ""}, gettext("Select who gave consent"))
-    form.choice("method", labels.CONSENT_METHODS, gettext("Select how they gave consent"))
-    form.choice("lawful_basis", labels.LAWFUL_BASES, gettext("Select the lawful basis for sharing"))
-    if form.get("lawful_basis") not in ("consent", "") and not form.get("sharing_agreement_ref"):
-        form.add("sharing_agreement_ref", gettext("Enter the sharing agreement reference"))
-    if not [p for p in form.lists.get("purposes", []) if p in service.purposes]:
-        form.add("purposes", gettext("Select what the person agreed their details can be used for"))
-    if form.get("agreed") != "yes":
-        form.add("agreed", gettext("Confirm that you read the words to the person and they agreed"))
+    return await _consent_page(request, session, draft, make_steps.stored_form(draft, "consent"))
 
 
 @router.post("/consent")
@@ -220,15 +176,9 @@ async def save_consent(request: Request, session: SessionDep, who: Caseworker) -
     service = await _service(session, draft)
     if service is None:
         return RedirectResponse("/referrals/new/service", status_code=303)
-    _check_consent(form, service)
+    values = make_steps.consent(form, service)
     if not form.ok:
         return await _consent_page(request, session, draft, form, 400)
-    values: dict[str, Any] = {k: v for k, v in form.values.items() if k != "csrf_token"}
-    values["purposes"] = [p for p in form.lists.get("purposes", []) if p in service.purposes]
-    values["data_categories"] = [
-        c for c in form.lists.get("data_categories", []) if c in ("contact", "circumstances")
-    ]
-    values["given_at"] = drafts.now_text()
     return _save(who, draft, "consent", values)
 
 
@@ -246,7 +196,7 @@ def _details_page(request: Request, draft: dict[str, Any], form: Form | None, st
 async def details_page(request: Request, who: Caseworker) -> Response:
     """Why, how urgent, and how the handover should happen."""
     draft = web_sessions.draft_of(_writer(who))
-    return _details_page(request, draft, _stored_form(draft, "details"))
+    return _details_page(request, draft, make_steps.stored_form(draft, "details"))
 
 
 @router.post("/details")
@@ -254,19 +204,10 @@ async def save_details(request: Request, who: Caseworker) -> Response:
     """Keep the referral's details."""
     form = Form.read(await request.form())
     draft = web_sessions.draft_of(_writer(who))
-    form.choice(
-        "purpose",
-        dict.fromkeys(draft.get("consent", {}).get("purposes", []), ""),
-        gettext("Select what the referral is for"),
-    )
-    form.require("reason", gettext("Enter why you are making the referral"))
-    if len(form.get("reason")) > 4000:
-        form.add("reason", gettext("Reason must be 4000 characters or fewer"))
-    form.choice("urgency", labels.URGENCIES, gettext("Select how urgent the referral is"))
-    form.choice("handover_mode", labels.HANDOVER_MODES, gettext("Select how the handover should happen"))
+    values = make_steps.details(form, draft)
     if not form.ok:
         return _details_page(request, draft, form, 400)
-    return _save(who, draft, "details", {k: v for k, v in form.values.items() if k != "csrf_token"})
+    return _save(who, draft, "details", values)
 
 
 # --- check and send -------------------------------------------------------------------------

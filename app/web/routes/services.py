@@ -11,12 +11,12 @@ from app.deps import SessionDep
 from app.errors import AppError, NotFound
 from app.models.directory import Service, ServiceUpdate
 from app.services import directory
-from app.services.web_sessions import SignedIn
 from app.web import labels
 from app.web.auth import ServiceKeeper
 from app.web.forms import Form, from_problem, from_validation
 from app.web.i18n import gettext
 from app.web.outcome import attempt
+from app.web.sessions import SignedIn
 from app.web.templating import render
 
 router = APIRouter(prefix="/admin/services")

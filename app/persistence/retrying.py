@@ -1,4 +1,4 @@
-"""Retries for work sent by the background worker (webhook deliveries, notifications)."""
+"""Retries of rows the background worker claims and sends (webhook deliveries, notifications)."""
 
 import random
 from datetime import timedelta
