@@ -180,7 +180,7 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _follow_up_weeks_are_known(self) -> "Settings":
         # Imported here: the models import this module.
-        from app.models.referral import OutcomeType
+        from app.models.outcome import OutcomeType
 
         types = sorted(set(self.follow_up_weeks) - {t.value for t in OutcomeType})
         if types:

@@ -6,7 +6,8 @@ from datetime import date, timedelta
 import httpx
 
 from app.db import get_sessionmaker
-from app.models.referral import OUTCOME_BITS, OutcomeType, Referral
+from app.models.outcome import OUTCOME_BITS, OutcomeType
+from app.models.referral import Referral
 from app.services.outcomes import rollup_statement
 from app.unit_of_work import committed
 from tests.support.referral_helpers import create_referral, make_network, move

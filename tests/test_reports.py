@@ -9,7 +9,8 @@ import httpx
 import pytest
 
 from app.models.identity import Role
-from app.models.referral import OutcomeType, ReferralStatus
+from app.models.outcome import OutcomeType
+from app.models.referral import ReferralStatus
 from app.services.reports import CSV_COLUMNS
 from tests.support.factories import bearer, make_agency, make_service
 from tests.support.referral_helpers import create_referral, make_network, move

@@ -18,7 +18,9 @@ from app.models.audit import AuditEvent
 from app.models.consent import Consent
 from app.models.directory import Agency, AgencyKind, Purpose, Service
 from app.models.identity import Role
-from app.models.referral import Message, Outcome, OutcomeType, Referral, ReferralStatus, StatusChange
+from app.models.message import Message
+from app.models.outcome import Outcome, OutcomeType
+from app.models.referral import Referral, ReferralStatus, StatusChange
 from app.models.subject import Subject
 from app.services import audit, retention
 from app.unit_of_work import committed

@@ -17,7 +17,8 @@ from app.db import get_sessionmaker, utcnow
 from app.models.audit import ActorKind, AuditEvent
 from app.models.directory import Agency, AgencyKind, Purpose
 from app.models.identity import Role, Scope
-from app.models.referral import OutcomeType, Referral, ReferralStatus
+from app.models.outcome import OutcomeType
+from app.models.referral import Referral, ReferralStatus
 from app.security import Principal, issue_token
 from app.services import audit
 from app.services.audit import DetailValue

@@ -23,11 +23,10 @@ from app.cli import alembic_config
 from app.config import get_settings
 from app.main import create_app
 from app.models.identity import User
+from app.models.outcome import OutcomeCreate, OutcomeType
 from app.models.referral import (
     Appointment,
     AssignmentRequest,
-    OutcomeCreate,
-    OutcomeType,
     ReferralCreate,
     ReferralStatus,
     TransitionRequest,

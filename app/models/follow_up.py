@@ -9,7 +9,7 @@ from sqlalchemy import Index, text
 from sqlmodel import Field, SQLModel
 
 from app.db import UTCDateTime, enum_type, utcnow
-from app.models.referral import OutcomeCreate
+from app.models.outcome import OutcomeCreate
 
 
 class FollowUpKind(StrEnum):

@@ -1,11 +1,11 @@
-"""Referrals, their status history, outcomes and the message thread between the two agencies."""
+"""Referrals and their status history; outcomes and messages have modules of their own."""
 
 import uuid
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import AwareDatetime, field_validator
+from pydantic import AwareDatetime
 from sqlalchemy import Column, Index, Integer, text
 from sqlmodel import Field, Relationship, SQLModel
 
@@ -65,58 +65,6 @@ class CancelReason(StrEnum):
     SENT_IN_ERROR = "sent_in_error"
     DECLINED_BY_PERSON = "declined_by_person"
     OTHER = "other"
-
-
-class OutcomeType(StrEnum):
-    JOB_ENTRY = "job_entry"
-    TRAINING_STARTED = "training_started"
-    TRAINING_COMPLETED = "training_completed"
-    VOLUNTEERING = "volunteering"
-    BETTER_OFF_CALCULATION_DONE = "better_off_calculation_done"
-    BENEFIT_CLAIM_MADE = "benefit_claim_made"
-    DEBT_PLAN_AGREED = "debt_plan_agreed"
-    CHILDCARE_ARRANGED = "childcare_arranged"
-    ENGAGED_WITH_SERVICE = "engaged_with_service"
-    CONFIDENCE_IMPROVED = "confidence_improved"
-    DID_NOT_ATTEND = "did_not_attend"
-    UNABLE_TO_CONTACT = "unable_to_contact"
-    REFERRED_ONWARD = "referred_onward"
-    OTHER = "other"
-    # Recorded when a job entry is followed up (added last: see OUTCOME_BITS).
-    JOB_SUSTAINED_13_WEEKS = "job_sustained_13_weeks"
-    JOB_SUSTAINED_26_WEEKS = "job_sustained_26_weeks"
-    JOB_NOT_SUSTAINED = "job_not_sustained"
-
-
-class OutcomeKind(StrEnum):
-    HARD = "hard"
-    SOFT = "soft"
-
-
-# Hard outcomes are verifiable changes in the person's situation; the rest are soft.
-HARD_OUTCOMES = frozenset(
-    {
-        OutcomeType.JOB_ENTRY,
-        OutcomeType.TRAINING_STARTED,
-        OutcomeType.TRAINING_COMPLETED,
-        OutcomeType.VOLUNTEERING,
-        OutcomeType.BETTER_OFF_CALCULATION_DONE,
-        OutcomeType.BENEFIT_CLAIM_MADE,
-        OutcomeType.DEBT_PLAN_AGREED,
-        OutcomeType.CHILDCARE_ARRANGED,
-        OutcomeType.JOB_SUSTAINED_13_WEEKS,
-        OutcomeType.JOB_SUSTAINED_26_WEEKS,
-    }
-)
-
-
-# One bit per outcome type, stored in `referrals.outcome_types`: new types go at the end of
-# OutcomeType so that the bits already stored keep their meaning.
-OUTCOME_BITS: dict[OutcomeType, int] = {outcome_type: 1 << i for i, outcome_type in enumerate(OutcomeType)}
-
-
-def outcome_kind(outcome_type: OutcomeType) -> OutcomeKind:
-    return OutcomeKind.HARD if outcome_type in HARD_OUTCOMES else OutcomeKind.SOFT
 
 
 class Appointment(SQLModel):
@@ -313,64 +261,3 @@ class TransitionRequest(SQLModel):
     reason_code: str | None = Field(default=None, max_length=40)
     note: str | None = Field(default=None, max_length=2000)
     appointment: Appointment | None = None
-
-
-class OutcomeBase(SQLModel):
-    type: OutcomeType = Field(sa_type=enum_type(OutcomeType))
-    occurred_on: date
-    note: str | None = Field(default=None, max_length=2000)
-
-
-class Outcome(OutcomeBase, table=True):
-    __tablename__ = "outcomes"
-
-    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    referral_id: uuid.UUID = Field(foreign_key="referrals.id", index=True)
-    kind: OutcomeKind = Field(sa_type=enum_type(OutcomeKind))
-    recorded_by_agency_id: uuid.UUID = Field(foreign_key="agencies.id")
-    recorded_by: str = Field(max_length=80)
-    recorded_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-
-
-class OutcomeCreate(OutcomeBase):
-    @field_validator("occurred_on")
-    @classmethod
-    def _not_in_future(cls, value: date) -> date:
-        if value > date.today():
-            raise ValueError("cannot be in the future; record an outcome once it has happened")
-        return value
-
-
-class OutcomePublic(OutcomeBase):
-    id: uuid.UUID
-    referral_id: uuid.UUID
-    kind: OutcomeKind
-    recorded_by_agency_id: uuid.UUID
-    recorded_at: datetime
-
-
-class MessageBase(SQLModel):
-    body: str = Field(min_length=1, max_length=4000)
-
-
-class Message(MessageBase, table=True):
-    __tablename__ = "messages"
-
-    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    referral_id: uuid.UUID = Field(foreign_key="referrals.id", index=True)
-    from_agency_id: uuid.UUID = Field(foreign_key="agencies.id")
-    author_kind: ActorKind = Field(sa_type=enum_type(ActorKind))
-    author_id: str = Field(max_length=80)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-
-
-class MessageCreate(MessageBase):
-    pass
-
-
-class MessagePublic(MessageBase):
-    id: uuid.UUID
-    referral_id: uuid.UUID
-    from_agency_id: uuid.UUID
-    author: AuditActor
-    created_at: datetime

@@ -11,7 +11,8 @@ from sqlmodel import col
 
 from app.models.directory import Purpose
 from app.models.follow_up import FollowUpKind
-from app.models.referral import Outcome, OutcomeKind, OutcomeType, Referral, ReferralStatus, Urgency
+from app.models.outcome import Outcome, OutcomeKind, OutcomeType
+from app.models.referral import Referral, ReferralStatus, Urgency
 
 # Decisions still awaited: the only statuses a referral can be overdue in.
 UNDECIDED_STATUSES = (ReferralStatus.SUBMITTED, ReferralStatus.RECEIVED)

@@ -11,14 +11,9 @@ from app.models.consent import ConsentPublic
 from app.models.directory import Purpose
 from app.models.follow_up import FollowUpRecord
 from app.models.measure import MeasurePublic
-from app.models.referral import (
-    HandoverMode,
-    MessagePublic,
-    OutcomePublic,
-    ReferralStatus,
-    StatusChangePublic,
-    Urgency,
-)
+from app.models.message import MessagePublic
+from app.models.outcome import OutcomePublic
+from app.models.referral import HandoverMode, ReferralStatus, StatusChangePublic, Urgency
 from app.models.subject import SubjectPublic
 
 

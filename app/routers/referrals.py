@@ -15,12 +15,10 @@ from app.deps import (
 )
 from app.errors import Responses
 from app.models.directory import Purpose
+from app.models.message import MessageCreate, MessagePublic
+from app.models.outcome import OutcomeCreate, OutcomePublic
 from app.models.referral import (
     AssignmentRequest,
-    MessageCreate,
-    MessagePublic,
-    OutcomeCreate,
-    OutcomePublic,
     ReferralCreate,
     ReferralPublic,
     ReferralStatus,

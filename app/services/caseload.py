@@ -6,7 +6,8 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.models.referral import Outcome, OutcomeType, Referral
+from app.models.outcome import Outcome, OutcomeType
+from app.models.referral import Referral
 from app.security import Principal, agency_of
 
 

@@ -28,7 +28,8 @@ from app.models.follow_up import (
     FollowUpSnooze,
     FollowUpStatus,
 )
-from app.models.referral import Outcome, Referral
+from app.models.outcome import Outcome
+from app.models.referral import Referral
 from app.pagination import Keyset, Page, keyset_page
 from app.security import Principal, agency_of
 from app.services import audit, events, notifications, outcomes, workflow

@@ -8,7 +8,8 @@ from app.db import utcnow
 from app.errors import Conflict
 from app.models.audit import AuditActor
 from app.models.events import EventType
-from app.models.referral import Message, MessageCreate, MessagePublic, ReferralStatus
+from app.models.message import Message, MessageCreate, MessagePublic
+from app.models.referral import ReferralStatus
 from app.persistence import idempotency
 from app.security import agency_of
 from app.services import notifications, referrals

@@ -8,15 +8,8 @@ from sqlmodel import col
 from app.db import utcnow
 from app.errors import Conflict
 from app.models.events import EventType
-from app.models.referral import (
-    OUTCOME_BITS,
-    Outcome,
-    OutcomeCreate,
-    OutcomePublic,
-    Referral,
-    ReferralStatus,
-    outcome_kind,
-)
+from app.models.outcome import OUTCOME_BITS, Outcome, OutcomeCreate, OutcomePublic, outcome_kind
+from app.models.referral import Referral, ReferralStatus
 from app.persistence import idempotency
 from app.persistence.rows import table_of
 from app.security import agency_of

@@ -22,7 +22,9 @@ from app.db import utcnow
 from app.models.audit import ActorKind, AuditActor
 from app.models.consent import Consent
 from app.models.follow_up import FollowUp
-from app.models.referral import Message, Outcome, Referral, StatusChange
+from app.models.message import Message
+from app.models.outcome import Outcome
+from app.models.referral import Referral, StatusChange
 from app.models.subject import PreferredContact, Subject
 from app.services import audit
 

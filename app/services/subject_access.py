@@ -16,7 +16,9 @@ from app.models.consent import Consent
 from app.models.follow_up import FollowUp
 from app.models.identity import Role
 from app.models.measure import Measure
-from app.models.referral import Message, Outcome, Referral, StatusChange
+from app.models.message import Message
+from app.models.outcome import Outcome
+from app.models.referral import Referral, StatusChange
 from app.models.subject import Subject
 from app.models.subject_access import (
     MeasureRecord,

@@ -2,15 +2,8 @@
 
 from app.models.consent import ConsentMethod, DataCategory, LawfulBasis
 from app.models.directory import AgencyKind, Purpose
-from app.models.referral import (
-    CancelReason,
-    DeclineReason,
-    HandoverMode,
-    OutcomeKind,
-    OutcomeType,
-    ReferralStatus,
-    Urgency,
-)
+from app.models.outcome import OutcomeKind, OutcomeType
+from app.models.referral import CancelReason, DeclineReason, HandoverMode, ReferralStatus, Urgency
 from app.models.subject import PreferredContact
 from app.web.i18n import N_
 

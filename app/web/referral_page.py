@@ -9,14 +9,9 @@ from app.db import utcnow
 from app.models.consent import Consent, DataCategory
 from app.models.directory import Service
 from app.models.identity import Scope
-from app.models.referral import (
-    OPEN_STATUSES,
-    MessagePublic,
-    OutcomePublic,
-    ReferralPublic,
-    ReferralStatus,
-    StatusChangePublic,
-)
+from app.models.message import MessagePublic
+from app.models.outcome import OutcomePublic
+from app.models.referral import OPEN_STATUSES, ReferralPublic, ReferralStatus, StatusChangePublic
 from app.models.report import UNDECIDED_STATUSES
 from app.services import consents, directory, messages, outcomes, referrals
 from app.services.referrals import PartyAccess

@@ -15,17 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.models.audit import ActorKind
 from app.models.consent import Consent, ConsentMethod, DataCategory, LawfulBasis
 from app.models.directory import Agency, Purpose, Service
-from app.models.referral import (
-    OUTCOME_BITS,
-    TERMINAL_STATUSES,
-    Message,
-    Outcome,
-    OutcomeType,
-    Referral,
-    ReferralStatus,
-    StatusChange,
-    outcome_kind,
-)
+from app.models.message import Message
+from app.models.outcome import OUTCOME_BITS, Outcome, OutcomeType, outcome_kind
+from app.models.referral import TERMINAL_STATUSES, Referral, ReferralStatus, StatusChange
 from app.models.subject import PreferredContact, Subject
 from app.unit_of_work import committed
 

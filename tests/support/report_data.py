@@ -23,7 +23,8 @@ from datetime import UTC, date, datetime, timedelta
 
 from app.db import utcnow
 from app.models.directory import Agency, AgencyKind, Purpose, Service
-from app.models.referral import OutcomeType, Referral, ReferralStatus
+from app.models.outcome import OutcomeType
+from app.models.referral import Referral, ReferralStatus
 from tests.support.factories import make_agency, make_service
 from tests.support.referral_rows import OutcomeRow, insert_referral
 

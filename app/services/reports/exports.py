@@ -1,7 +1,8 @@
 """The summary as CSV, safe to open in a spreadsheet."""
 
 from app import spreadsheet
-from app.models.referral import OutcomeType, ReferralStatus
+from app.models.outcome import OutcomeType
+from app.models.referral import ReferralStatus
 from app.models.report import (
     ReportGroup,
     ReportSummary,

@@ -23,7 +23,8 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.models.referral import OUTCOME_BITS, Referral, ReferralStatus
+from app.models.outcome import OUTCOME_BITS
+from app.models.referral import Referral, ReferralStatus
 from app.models.report import (
     UNDECIDED_STATUSES,
 )

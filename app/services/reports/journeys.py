@@ -12,7 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.models.follow_up import FollowUp, FollowUpKind, FollowUpResult
-from app.models.referral import OUTCOME_BITS, Outcome, OutcomeType, Referral
+from app.models.outcome import OUTCOME_BITS, Outcome, OutcomeType
+from app.models.referral import Referral
 from app.services.reports.scope import SUSTAINMENT_FIGURES, SUSTAINMENT_KINDS, ReportScope, Tallies, key_of
 
 SUSTAINED = (OutcomeType.JOB_SUSTAINED_13_WEEKS, OutcomeType.JOB_SUSTAINED_26_WEEKS)

@@ -20,7 +20,8 @@ from sqlmodel import col
 
 from app.errors import Forbidden
 from app.models.follow_up import FollowUpKind
-from app.models.referral import OutcomeType, Referral, ReferralStatus
+from app.models.outcome import OutcomeType
+from app.models.referral import Referral, ReferralStatus
 from app.models.report import (
     GroupBy,
 )

@@ -17,7 +17,7 @@ from sqlmodel import col
 from app.db import get_sessionmaker, utcnow
 from app.models.directory import Agency
 from app.models.follow_up import FollowUpKind
-from app.models.referral import OutcomeKind, OutcomeType, outcome_kind
+from app.models.outcome import OutcomeKind, OutcomeType, outcome_kind
 from app.models.report import (
     GroupBy,
     OutcomeRule,

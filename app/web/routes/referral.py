@@ -11,12 +11,11 @@ from starlette.responses import RedirectResponse, Response
 from app.deps import SessionDep
 from app.errors import AppError, Forbidden, PreconditionFailed
 from app.models.identity import Scope
+from app.models.message import MessageCreate
+from app.models.outcome import OutcomeCreate, OutcomeType
 from app.models.referral import (
     Appointment,
     AssignmentRequest,
-    MessageCreate,
-    OutcomeCreate,
-    OutcomeType,
     ReferralPublic,
     ReferralStatus,
     TransitionRequest,
