@@ -4,12 +4,13 @@ import uuid
 from datetime import date, datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict
 from pydantic import Field as PydanticField
 from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 from app.db import UTCDateTime, enum_type, utcnow
+from app.models.dates import HappenedOn
 
 
 class Scale(StrEnum):
@@ -44,12 +45,7 @@ class Measure(MeasureBase, table=True):
 
 
 class MeasureCreate(MeasureBase):
-    @field_validator("taken_on")
-    @classmethod
-    def _not_in_future(cls, value: date) -> date:
-        if value > date.today():
-            raise ValueError("cannot be in the future")
-        return value
+    taken_on: HappenedOn
 
 
 class MeasurePublic(MeasureBase):

@@ -4,10 +4,10 @@ import uuid
 from datetime import date, datetime
 from enum import StrEnum
 
-from pydantic import field_validator
 from sqlmodel import Field, SQLModel
 
 from app.db import UTCDateTime, enum_type, utcnow
+from app.models.dates import HappenedOn
 
 
 class OutcomeType(StrEnum):
@@ -80,12 +80,7 @@ class Outcome(OutcomeBase, table=True):
 
 
 class OutcomeCreate(OutcomeBase):
-    @field_validator("occurred_on")
-    @classmethod
-    def _not_in_future(cls, value: date) -> date:
-        if value > date.today():
-            raise ValueError("cannot be in the future; record an outcome once it has happened")
-        return value
+    occurred_on: HappenedOn
 
 
 class OutcomePublic(OutcomeBase):

@@ -10,6 +10,7 @@ from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 from app.db import UTCDateTime, enum_type, utcnow
+from app.models.dates import HappenedOn
 from app.models.directory import Purpose
 
 
@@ -42,19 +43,14 @@ class Signpost(SignpostBase, table=True):
 class SignpostCreate(SignpostBase):
     """Exactly one of `service_id` (a directory service) and `service_name` (any other service)."""
 
+    occurred_on: HappenedOn = Field(description="The day the person was told about the service.")
+
     @field_validator("service_name")
     @classmethod
     def _not_blank(cls, value: str | None) -> str | None:
         if value is not None and not value.strip():
             raise ValueError("must not be blank")
         return value.strip() if value is not None else None
-
-    @field_validator("occurred_on")
-    @classmethod
-    def _not_in_future(cls, value: date) -> date:
-        if value > date.today():
-            raise ValueError("cannot be in the future")
-        return value
 
     @model_validator(mode="after")
     def _one_service(self) -> Self:
