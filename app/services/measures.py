@@ -6,6 +6,7 @@ write and read is audited, and the event partners are told of carries ids only.
 """
 
 import uuid
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
@@ -107,9 +108,9 @@ def _change(scale: Scale, row: Any) -> ScaleChange:
     )
 
 
-def _mean(value: object) -> float | None:
+def _mean(value: Decimal | float | None) -> float | None:
     # PostgreSQL's avg of integers is numeric (a Decimal); SQLite's is a float.
-    return round(float(value), 2) if value is not None else None  # type: ignore[arg-type]
+    return round(float(value), 2) if value is not None else None
 
 
 def _in_scope(query: PeriodQuery, agency_id: uuid.UUID | None) -> list[ColumnElement[bool]]:
