@@ -139,12 +139,15 @@ FROM bench_plan WHERE status = 'completed'
 # Each job entry is followed up at 13 and 26 weeks by the agency that recorded it; those due
 # are mostly done, half of them with the job still held.
 FOLLOW_UPS = """
-INSERT INTO follow_ups (id, referral_id, kind, due_on, agency_id, source_outcome_id, result, announced_on,
-                        done_at, done_by, created_at)
+INSERT INTO follow_ups (id, referral_id, kind, due_on, agency_id, journey_id, source_outcome_id, result,
+                        found, announced_on, done_at, done_by, created_at)
 SELECT md5('follow-up' || weeks || g)::uuid, referral_id, 'job_sustainment_' || weeks || '_weeks',
-       due_on, to_agency_id, md5('outcome' || g)::uuid,
+       due_on, to_agency_id, md5('journey' || CASE WHEN g % 4 = 1 THEN g - 1 ELSE g END)::uuid,
+       md5('outcome' || g)::uuid,
        CASE WHEN due_on < current_date AND g % 10 < 7 THEN
             CASE WHEN g % 10 < 1 THEN 'unable_to_contact' ELSE 'outcome_recorded' END END,
+       CASE WHEN due_on < current_date AND g % 10 BETWEEN 1 AND 6 THEN
+            CASE WHEN g % 10 < 4 THEN 'job_sustained_' || weeks || '_weeks' ELSE 'job_not_sustained' END END,
        CASE WHEN due_on <= current_date THEN due_on END,
        CASE WHEN due_on < current_date AND g % 10 < 7 THEN due_on + 2 END,
        CASE WHEN due_on < current_date AND g % 10 < 7 THEN 'bulk-seed' END,

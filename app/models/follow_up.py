@@ -9,7 +9,7 @@ from sqlalchemy import Index, text
 from sqlmodel import Field, SQLModel
 
 from app.db import UTCDateTime, enum_type, utcnow
-from app.models.outcome import OutcomeCreate
+from app.models.outcome import OutcomeCreate, OutcomeType
 
 
 class FollowUpKind(StrEnum):
@@ -61,10 +61,14 @@ class FollowUp(FollowUpBase, table=True):
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     agency_id: uuid.UUID = Field(foreign_key="agencies.id")
+    # The referral's journey, kept here so sustainment figures need not read the referrals.
+    journey_id: uuid.UUID
     # The outcome that scheduled it (a job entry), if any.
     source_outcome_id: uuid.UUID | None = Field(default=None, foreign_key="outcomes.id")
     result: FollowUpResult | None = Field(default=None, sa_type=enum_type(FollowUpResult))
     outcome_id: uuid.UUID | None = Field(default=None, foreign_key="outcomes.id")
+    # The type of that outcome, for the same reason.
+    found: OutcomeType | None = Field(default=None, sa_type=enum_type(OutcomeType))
     snooze_note: str | None = Field(default=None, max_length=2000)
     announced_on: date | None = None
     done_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -33,7 +33,7 @@ from app.models.referral import Referral
 from app.pagination import Keyset, Page, keyset_page
 from app.security import Principal, agency_of
 from app.services import audit, events, notifications, outcomes, workflow
-from app.services.referrals.access import PartyAccess, ReferralFacts, audit_for
+from app.services.referrals.access import PartyAccess, ReferralFacts
 
 KIND_BY_WEEKS = {13: FollowUpKind.JOB_SUSTAINMENT_13_WEEKS, 26: FollowUpKind.JOB_SUSTAINMENT_26_WEEKS}
 # What a notification says is due (no personal data: the kind of check only).
@@ -107,6 +107,7 @@ def schedule_for_outcome(
             kind=KIND_BY_WEEKS[weeks],
             due_on=outcome.occurred_on + timedelta(weeks=weeks),
             agency_id=outcome.recorded_by_agency_id,
+            journey_id=referral.journey_id,
             source_outcome_id=outcome.id,
         )
         session.add(follow_up)
@@ -120,7 +121,9 @@ async def resume_support(
     """The closed referral's sender gets the person back: a follow-up due today, announced at once."""
     due_on = _on(on)
     kind, agency_id = FollowUpKind.RESUME_SUPPORT, referral.from_agency_id
-    follow_up = FollowUp(referral_id=referral.id, kind=kind, due_on=due_on, agency_id=agency_id)
+    follow_up = FollowUp(
+        referral_id=referral.id, kind=kind, due_on=due_on, agency_id=agency_id, journey_id=referral.journey_id
+    )
     session.add(follow_up)
     details: dict[str, audit.DetailValue] = {"due_on": due_on.isoformat()}
     _audit(session, principal.actor, "follow_up.scheduled", referral, follow_up, details)
@@ -233,10 +236,18 @@ async def _audit_listing(session: AsyncSession, principal: Principal, found: lis
     shown: dict[uuid.UUID, list[str]] = {}
     for follow_up in found:
         shown.setdefault(follow_up.referral_id, []).append(str(follow_up.id))
-    query = select(Referral).where(col(Referral.id).in_(shown))
-    for referral in (await session.execute(query)).scalars():
-        details: dict[str, audit.DetailValue] = {"follow_up_ids": shown[referral.id]}
-        audit_for(session, principal, "follow_up.listed", referral, ("follow_up", None), details)
+    # Only the ids the trail links to: the referral rows themselves are wide and bring the person.
+    query = select(col(Referral.id), col(Referral.subject_id)).where(col(Referral.id).in_(shown))
+    for referral_id, subject_id in await session.execute(query):
+        audit.record(
+            session,
+            principal.actor,
+            "follow_up.listed",
+            "follow_up",
+            referral_id=referral_id,
+            subject_id=subject_id,
+            details={"follow_up_ids": list(shown[referral_id])},
+        )
 
 
 async def _load_own(
@@ -269,7 +280,11 @@ async def complete(
     if body.outcome is not None:
         # Through the outcomes service, so it is audited, rolled up and announced like any other.
         recorded = await outcomes.record(session, access, body.outcome, None)
-        result, follow_up.outcome_id = FollowUpResult.OUTCOME_RECORDED, recorded.id
+        result, follow_up.outcome_id, follow_up.found = (
+            FollowUpResult.OUTCOME_RECORDED,
+            recorded.id,
+            recorded.type,
+        )
     follow_up.result, follow_up.done_at, follow_up.done_by = result, utcnow(), principal.id
     details: dict[str, audit.DetailValue] = {"result": result.value}
     if follow_up.outcome_id is not None:

@@ -20,6 +20,16 @@ depends_on: str | Sequence[str] | None = None
 
 WHEN = sa.DateTime(timezone=True)
 CODE = sa.String(length=40)
+# What the outcome figures and outcomes per journey read, covered on PostgreSQL.
+OUTCOME_COLUMNS = [
+    "created_at",
+    "outcome_types",
+    "first_outcome_on",
+    "purpose",
+    "from_agency_id",
+    "to_agency_id",
+]
+HAS_OUTCOME = sa.text("outcome_count > 0")
 
 
 def upgrade() -> None:
@@ -40,6 +50,13 @@ def _referrals() -> None:
     with op.batch_alter_table("referrals", schema=None) as batch_op:
         batch_op.alter_column("journey_id", existing_type=sa.Uuid(), nullable=False)
         batch_op.create_index("ix_referrals_journey_id", ["journey_id"])
+        batch_op.create_index(
+            "ix_referrals_outcomes",
+            ["journey_id"],
+            postgresql_include=OUTCOME_COLUMNS,
+            postgresql_where=HAS_OUTCOME,
+            sqlite_where=HAS_OUTCOME,
+        )
         batch_op.create_foreign_key(
             "fk_referrals_parent_referral_id", "referrals", ["parent_referral_id"], ["id"]
         )
@@ -64,9 +81,11 @@ def _follow_ups() -> None:
         sa.Column("kind", CODE, nullable=False),
         sa.Column("due_on", sa.Date(), nullable=False),
         sa.Column("agency_id", sa.Uuid(), nullable=False),
+        sa.Column("journey_id", sa.Uuid(), nullable=False),
         sa.Column("source_outcome_id", sa.Uuid(), nullable=True),
         sa.Column("result", CODE, nullable=True),
         sa.Column("outcome_id", sa.Uuid(), nullable=True),
+        sa.Column("found", CODE, nullable=True),
         sa.Column("snooze_note", sa.String(length=2000), nullable=True),
         sa.Column("announced_on", sa.Date(), nullable=True),
         sa.Column("done_at", WHEN, nullable=True),
@@ -136,6 +155,7 @@ def downgrade() -> None:
     op.drop_table("follow_ups")
     with op.batch_alter_table("referrals", schema=None) as batch_op:
         batch_op.drop_constraint("fk_referrals_parent_referral_id", type_="foreignkey")
+        batch_op.drop_index("ix_referrals_outcomes")
         batch_op.drop_index("ix_referrals_journey_id")
         batch_op.drop_column("return_to_referrer")
         batch_op.drop_column("parent_referral_id")

@@ -7,12 +7,12 @@ once per journey counts it once per person however many agencies recorded it.
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, SQLColumnExpression, and_, case, distinct, func, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.models.follow_up import FollowUp, FollowUpKind, FollowUpResult
-from app.models.outcome import OUTCOME_BITS, Outcome, OutcomeType
+from app.models.outcome import OUTCOME_BITS, OutcomeType
 from app.models.referral import Referral
 from app.services.reports.scope import SUSTAINMENT_FIGURES, SUSTAINMENT_KINDS, ReportScope, Tallies, key_of
 
@@ -25,8 +25,11 @@ async def journey_figures(
     """Platform-wide only: journeys per group, and per outcome type the journeys that record it."""
     if not scope.platform_wide:
         return
+    # Distinct journeys by grouping, which reads the journey index in order, not by count(DISTINCT),
+    # which sorts them all again.
     journey = col(Referral.journey_id)
-    counted = scope.select(func.count(distinct(journey))).group_by(*scope.group_keys())
+    per_journey = scope.select(journey).group_by(*scope.group_keys(), journey).subquery()
+    counted = select(per_journey.c.key, func.count()).group_by(per_journey.c.key)
     for key, journeys in await session.execute(counted):
         tallies[key_of(key)].journeys = journeys
     for key, *per_type in await session.execute(_outcomes_per_journey(scope)):
@@ -35,54 +38,73 @@ async def journey_figures(
             tally.outcome_journeys[outcome_type] += int(count or 0)
 
 
-def _outcomes_per_journey(scope: ReportScope) -> Any:
-    """Per group, how many journeys have each outcome type: a flag per journey, then a sum."""
-    types, journey = col(Referral.outcome_types), col(Referral.journey_id)
-    flags = [
-        func.max(case((types.op("&")(bit) != 0, 1), else_=0)).label(f"t{bit}")
-        for bit in OUTCOME_BITS.values()
-    ]
+def _outcomes_per_journey(scope: ReportScope) -> Select[Any]:
+    """Per group, how many journeys have each outcome type: a journey's types, then a sum per type.
+
+    A journey's types are the bitwise OR of its referrals' (one aggregate, on PostgreSQL);
+    elsewhere one flag per type.
+    """
+    journey, types = col(Referral.journey_id), col(Referral.outcome_types)
+    if scope.postgres:
+        combined = [func.bit_or(types).label("types")]
+    else:
+        combined = [
+            func.max(case((types.op("&")(bit) != 0, bit), else_=0)).label(f"t{bit}")
+            for bit in OUTCOME_BITS.values()
+        ]
     per_journey = (
-        scope.select(*flags)
+        scope.select(*combined)
         .where(col(Referral.outcome_count) > 0)
         .group_by(*scope.group_keys(), journey)
         .subquery()
     )
-    sums = [func.sum(per_journey.c[f"t{bit}"]) for bit in OUTCOME_BITS.values()]
+
+    def has(bit: int) -> ColumnElement[bool]:
+        column = per_journey.c.types if scope.postgres else per_journey.c[f"t{bit}"]
+        return column.op("&")(bit) != 0
+
+    sums = [func.sum(case((has(bit), 1), else_=0)) for bit in OUTCOME_BITS.values()]
     return select(per_journey.c.key, *sums).group_by(per_journey.c.key)
 
 
 async def sustainment_figures(
     session: AsyncSession, scope: ReportScope, now: datetime, tallies: Tallies
 ) -> None:
-    """Job entries followed up at 13 and 26 weeks: due, done, and what was found."""
-    unit = col(Referral.journey_id) if scope.platform_wide else col(FollowUp.id)
-    # Closed because consent was withdrawn is not followed up.
-    done = and_(col(FollowUp.done_at).is_not(None), col(FollowUp.result) != FollowUpResult.CONSENT_WITHDRAWN)
-    found = col(Outcome.type)
+    """Job entries followed up at 13 and 26 weeks: due, done, and what was found.
 
-    def counted(condition: ColumnElement[bool]) -> SQLColumnExpression[Any]:
-        return func.count(distinct(case((condition, unit))))
-
-    query = (
-        scope.select(
-            col(FollowUp.kind),
-            counted(col(FollowUp.due_on) <= now.date()),
-            counted(done),
-            counted(and_(done, found.in_(SUSTAINED))),
-            counted(and_(done, found == OutcomeType.JOB_NOT_SUSTAINED)),
-            counted(col(FollowUp.result) == FollowUpResult.UNABLE_TO_CONTACT),
-        )
-        .join(FollowUp, col(FollowUp.referral_id) == col(Referral.id))
-        .outerjoin(Outcome, col(Outcome.id) == col(FollowUp.outcome_id))
-        .where(col(FollowUp.kind).in_(SUSTAINMENT_KINDS), *_owned(scope))
-        .group_by(*scope.group_keys(), col(FollowUp.kind))
-    )
+    Counted per journey platform-wide (two agencies checking one job count once) and per
+    follow-up in an agency's report, from a flag per unit and figure.
+    """
+    per_unit = _sustainment_per_unit(scope, now).subquery()
+    sums = [func.sum(per_unit.c[figure]) for figure in SUSTAINMENT_FIGURES]
+    query = select(per_unit.c.key, per_unit.c.kind, *sums).group_by(per_unit.c.key, per_unit.c.kind)
     for key, kind, *figures in await session.execute(query):
-        counts = dict(zip(SUSTAINMENT_FIGURES, figures, strict=True))
+        counts = {figure: int(n or 0) for figure, n in zip(SUSTAINMENT_FIGURES, figures, strict=True)}
         tallies[key_of(key)].sustainment[FollowUpKind(kind)].update(counts)
 
 
-def _owned(scope: ReportScope) -> list[ColumnElement[bool]]:
-    """An agency's report counts the follow-ups that agency owns."""
-    return [] if scope.platform_wide else [col(FollowUp.agency_id) == scope.agency_id]
+def _sustainment_per_unit(scope: ReportScope, now: datetime) -> Select[Any]:
+    """One row per journey (or follow-up) and kind, with a 0/1 flag for each figure."""
+    unit = col(FollowUp.journey_id) if scope.platform_wide else col(FollowUp.id)
+    # Closed because consent was withdrawn is not followed up.
+    done = and_(col(FollowUp.done_at).is_not(None), col(FollowUp.result) != FollowUpResult.CONSENT_WITHDRAWN)
+    found = col(FollowUp.found)
+    conditions = {
+        "due": col(FollowUp.due_on) <= now.date(),
+        "followed_up": done,
+        "sustained": and_(done, found.in_(SUSTAINED)),
+        "not_sustained": and_(done, found == OutcomeType.JOB_NOT_SUSTAINED),
+        "unable_to_contact": col(FollowUp.result) == FollowUpResult.UNABLE_TO_CONTACT,
+    }
+    flags = [func.max(case((conditions[name], 1), else_=0)).label(name) for name in SUSTAINMENT_FIGURES]
+    columns: list[Any] = [scope.key().label("key"), col(FollowUp.kind).label("kind"), *flags]
+    query: Select[Any] = select(*columns).select_from(FollowUp)
+    referral_conditions = scope.conditions()
+    if referral_conditions or scope.group_by:  # the period and grouping are the referrals'
+        query = query.join(Referral, col(Referral.id) == col(FollowUp.referral_id)).where(
+            *referral_conditions
+        )
+    owned = [] if scope.platform_wide else [col(FollowUp.agency_id) == scope.agency_id]
+    return query.where(col(FollowUp.kind).in_(SUSTAINMENT_KINDS), *owned).group_by(
+        *scope.group_keys(), col(FollowUp.kind), unit
+    )
