@@ -48,8 +48,16 @@ class FollowUp(FollowUpBase, table=True):
 
     __tablename__ = "follow_ups"
     __table_args__ = (
-        # An agency's list: open or done, by due date.
-        Index("ix_follow_ups_agency", "agency_id", "done_at", "due_on", "id"),
+        # An agency's list by due date; its open follow-ups (due and upcoming) have their own.
+        Index("ix_follow_ups_agency", "agency_id", "due_on", "id"),
+        Index(
+            "ix_follow_ups_open",
+            "agency_id",
+            "due_on",
+            "id",
+            postgresql_where=text("done_at IS NULL"),
+            sqlite_where=text("done_at IS NULL"),
+        ),
         # The worker's scan for follow-ups falling due that nobody has been told about yet.
         Index(
             "ix_follow_ups_unannounced",

@@ -98,7 +98,15 @@ def _follow_ups() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_follow_ups_referral_id", "follow_ups", ["referral_id"])
-    op.create_index("ix_follow_ups_agency", "follow_ups", ["agency_id", "done_at", "due_on", "id"])
+    op.create_index("ix_follow_ups_agency", "follow_ups", ["agency_id", "due_on", "id"])
+    is_open = sa.text("done_at IS NULL")
+    op.create_index(
+        "ix_follow_ups_open",
+        "follow_ups",
+        ["agency_id", "due_on", "id"],
+        postgresql_where=is_open,
+        sqlite_where=is_open,
+    )
     unannounced = sa.text("announced_on IS NULL AND done_at IS NULL")
     op.create_index(
         "ix_follow_ups_unannounced",
