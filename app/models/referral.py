@@ -138,7 +138,7 @@ class Referral(ReferralBase, table=True):
     changed_by_receiver_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # Referrals made onward from one another share a journey (a random id, so that it names
     # none of them); the parent is the referral whose receiver made this one.
-    journey_id: uuid.UUID = Field(default_factory=uuid.uuid4)
+    journey_id: uuid.UUID = Field(default_factory=uuid.uuid4, index=True)
     parent_referral_id: uuid.UUID | None = Field(default=None, foreign_key="referrals.id")
     # The sender expects the person back when the receiver's work ends.
     return_to_referrer: bool = Field(default=False, sa_column_kwargs={"server_default": "false"})

@@ -43,18 +43,20 @@ Index(
     postgresql_where=col(Referral.status).in_([s.value for s in UNDECIDED_STATUSES]),
     sqlite_where=col(Referral.status).in_([s.value for s in UNDECIDED_STATUSES]),
 )
-# A journey's referrals; on PostgreSQL it also covers what the figures per journey read, in
-# journey order.
-Index(
-    "ix_referrals_journey_id",
-    col(Referral.journey_id),
-    postgresql_include=["created_at", "outcome_types", "purpose", "from_agency_id", "to_agency_id"],
-)
-# Outcome figures read only referrals with an outcome: on PostgreSQL this partial index covers them.
+# Outcome figures, and outcomes per journey, read only referrals with an outcome: on PostgreSQL
+# this partial index covers what those scans read, in journey order, so that a journey's
+# referrals are combined as they are read rather than hashed.
 Index(
     "ix_referrals_outcomes",
-    col(Referral.created_at),
-    postgresql_include=["outcome_types", "first_outcome_on", "purpose", "from_agency_id", "to_agency_id"],
+    col(Referral.journey_id),
+    postgresql_include=[
+        "created_at",
+        "outcome_types",
+        "first_outcome_on",
+        "purpose",
+        "from_agency_id",
+        "to_agency_id",
+    ],
     postgresql_where=col(Referral.outcome_count) > 0,
     sqlite_where=col(Referral.outcome_count) > 0,
 )

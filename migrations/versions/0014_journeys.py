@@ -20,9 +20,15 @@ depends_on: str | Sequence[str] | None = None
 
 WHEN = sa.DateTime(timezone=True)
 CODE = sa.String(length=40)
-# What the figures per journey, and the outcome figures, read: covered on PostgreSQL.
-JOURNEY_COLUMNS = ["created_at", "outcome_types", "purpose", "from_agency_id", "to_agency_id"]
-OUTCOME_COLUMNS = ["outcome_types", "first_outcome_on", "purpose", "from_agency_id", "to_agency_id"]
+# What the outcome figures and outcomes per journey read, covered on PostgreSQL.
+OUTCOME_COLUMNS = [
+    "created_at",
+    "outcome_types",
+    "first_outcome_on",
+    "purpose",
+    "from_agency_id",
+    "to_agency_id",
+]
 HAS_OUTCOME = sa.text("outcome_count > 0")
 
 
@@ -43,10 +49,10 @@ def _referrals() -> None:
     _new_journeys()
     with op.batch_alter_table("referrals", schema=None) as batch_op:
         batch_op.alter_column("journey_id", existing_type=sa.Uuid(), nullable=False)
-        batch_op.create_index("ix_referrals_journey_id", ["journey_id"], postgresql_include=JOURNEY_COLUMNS)
+        batch_op.create_index("ix_referrals_journey_id", ["journey_id"])
         batch_op.create_index(
             "ix_referrals_outcomes",
-            ["created_at"],
+            ["journey_id"],
             postgresql_include=OUTCOME_COLUMNS,
             postgresql_where=HAS_OUTCOME,
             sqlite_where=HAS_OUTCOME,

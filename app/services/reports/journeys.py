@@ -25,19 +25,24 @@ async def journey_figures(
     """Platform-wide only: journeys per group, and per outcome type the journeys that record it."""
     if not scope.platform_wide:
         return
-    for key, journeys, *per_type in await session.execute(_per_journey(scope)):
+    # Distinct journeys by grouping, which reads the journey index in order, not by count(DISTINCT),
+    # which sorts them all again.
+    journey = col(Referral.journey_id)
+    per_journey = scope.select(journey).group_by(*scope.group_keys(), journey).subquery()
+    counted = select(per_journey.c.key, func.count()).group_by(per_journey.c.key)
+    for key, journeys in await session.execute(counted):
+        tallies[key_of(key)].journeys = journeys
+    for key, *per_type in await session.execute(_outcomes_per_journey(scope)):
         tally = tallies[key_of(key)]
-        tally.journeys = journeys
         for outcome_type, count in zip(OUTCOME_BITS, per_type, strict=True):
             tally.outcome_journeys[outcome_type] += int(count or 0)
 
 
-def _per_journey(scope: ReportScope) -> Select[Any]:
-    """Per group, its journeys and how many have each outcome type: a row per journey, then sums.
+def _outcomes_per_journey(scope: ReportScope) -> Select[Any]:
+    """Per group, how many journeys have each outcome type: a journey's types, then a sum per type.
 
     A journey's types are the bitwise OR of its referrals' (one aggregate, on PostgreSQL);
-    elsewhere one flag per type. On PostgreSQL the journey index covers what this reads, in
-    journey order, so a journey's referrals are combined as they are read rather than hashed.
+    elsewhere one flag per type.
     """
     journey, types = col(Referral.journey_id), col(Referral.outcome_types)
     if scope.postgres:
@@ -47,14 +52,19 @@ def _per_journey(scope: ReportScope) -> Select[Any]:
             func.max(case((types.op("&")(bit) != 0, bit), else_=0)).label(f"t{bit}")
             for bit in OUTCOME_BITS.values()
         ]
-    per_journey = scope.select(*combined).group_by(*scope.group_keys(), journey).subquery()
+    per_journey = (
+        scope.select(*combined)
+        .where(col(Referral.outcome_count) > 0)
+        .group_by(*scope.group_keys(), journey)
+        .subquery()
+    )
 
     def has(bit: int) -> ColumnElement[bool]:
         column = per_journey.c.types if scope.postgres else per_journey.c[f"t{bit}"]
         return column.op("&")(bit) != 0
 
     sums = [func.sum(case((has(bit), 1), else_=0)) for bit in OUTCOME_BITS.values()]
-    return select(per_journey.c.key, func.count(), *sums).group_by(per_journey.c.key)
+    return select(per_journey.c.key, *sums).group_by(per_journey.c.key)
 
 
 async def sustainment_figures(
