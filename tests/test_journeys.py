@@ -1,5 +1,6 @@
 """Referrals made onward from one another form a journey: one person, seen party by party."""
 
+from datetime import date, timedelta
 from typing import Any
 
 import httpx
@@ -139,3 +140,20 @@ async def summary(client: httpx.AsyncClient, headers: dict[str, str]) -> dict[st
 def jobs(report: dict[str, Any]) -> dict[str, Any]:
     tally = next(t for t in report["groups"][0]["outcomes"] if t["type"] == "job_entry")
     return {name: tally[name] for name in ("count", "referrals", "journeys")}
+
+
+async def test_journeys_are_counted_alike_over_all_time_for_a_period_and_per_group(
+    client: httpx.AsyncClient, net: Network
+) -> None:
+    await make_journey(client, net)
+    auditor = bearer(None, Role.AUDITOR)
+
+    async def journeys(**params: str) -> dict[str, int]:
+        response = await client.get("/v1/reports/summary", params=params, headers=auditor)
+        assert response.status_code == 200, response.text
+        return {group["key"]: group["journeys"] for group in response.json()["groups"]}
+
+    since_yesterday = (date.today() - timedelta(days=1)).isoformat()
+    assert await journeys() == {None: 1}
+    assert await journeys(**{"from": since_yesterday}) == {None: 1}
+    assert await journeys(group_by="purpose") == {"debt_advice": 1, "job_search_support": 1}

@@ -92,6 +92,13 @@ class Referral(ReferralBase, table=True):
         # Overdue reports.
         Index("ix_referrals_service_status", "to_service_id", "status"),
         Index("ix_referrals_status_due", "status", "due_by"),
+        # Referrals made onward (a minority): their parents' children, and their count in reports.
+        Index(
+            "ix_referrals_onward",
+            "parent_referral_id",
+            postgresql_where=text("parent_referral_id IS NOT NULL"),
+            sqlite_where=text("parent_referral_id IS NOT NULL"),
+        ),
         # One open referral per person, sending agency and receiving service, enforced by the
         # database: two creates at the same moment cannot both pass the duplicate check.
         Index(

@@ -50,6 +50,10 @@ def _referrals() -> None:
     with op.batch_alter_table("referrals", schema=None) as batch_op:
         batch_op.alter_column("journey_id", existing_type=sa.Uuid(), nullable=False)
         batch_op.create_index("ix_referrals_journey_id", ["journey_id"])
+        onward = sa.text("parent_referral_id IS NOT NULL")
+        batch_op.create_index(
+            "ix_referrals_onward", ["parent_referral_id"], postgresql_where=onward, sqlite_where=onward
+        )
         batch_op.create_index(
             "ix_referrals_outcomes",
             ["journey_id"],
@@ -164,6 +168,7 @@ def downgrade() -> None:
     with op.batch_alter_table("referrals", schema=None) as batch_op:
         batch_op.drop_constraint("fk_referrals_parent_referral_id", type_="foreignkey")
         batch_op.drop_index("ix_referrals_outcomes")
+        batch_op.drop_index("ix_referrals_onward")
         batch_op.drop_index("ix_referrals_journey_id")
         batch_op.drop_column("return_to_referrer")
         batch_op.drop_column("parent_referral_id")

@@ -25,17 +25,30 @@ async def journey_figures(
     """Platform-wide only: journeys per group, and per outcome type the journeys that record it."""
     if not scope.platform_wide:
         return
-    # Distinct journeys by grouping, which reads the journey index in order, not by count(DISTINCT),
-    # which sorts them all again.
+    await _count_journeys(session, scope, tallies)
+    for key, *per_type in await session.execute(_outcomes_per_journey(scope)):
+        tally = tallies[key_of(key)]
+        for outcome_type, count in zip(OUTCOME_BITS, per_type, strict=True):
+            tally.outcome_journeys[outcome_type] += int(count or 0)
+
+
+async def _count_journeys(session: AsyncSession, scope: ReportScope, tallies: Tallies) -> None:
+    """Journeys per group.
+
+    Over the whole platform and all time, every onward referral's parent is in the report
+    too, so each journey has one first referral in it: journeys are the referrals less the
+    onward ones, which a small index counts. Otherwise distinct journeys, by grouping, which
+    reads the journey index in order rather than sorting them all as count(DISTINCT) does.
+    """
+    if not scope.conditions() and scope.group_by is None:
+        onward = select(func.count()).where(col(Referral.parent_referral_id).is_not(None))
+        tallies[None].onward = int((await session.execute(onward)).scalar_one())
+        return
     journey = col(Referral.journey_id)
     per_journey = scope.select(journey).group_by(*scope.group_keys(), journey).subquery()
     counted = select(per_journey.c.key, func.count()).group_by(per_journey.c.key)
     for key, journeys in await session.execute(counted):
         tallies[key_of(key)].journeys = journeys
-    for key, *per_type in await session.execute(_outcomes_per_journey(scope)):
-        tally = tallies[key_of(key)]
-        for outcome_type, count in zip(OUTCOME_BITS, per_type, strict=True):
-            tally.outcome_journeys[outcome_type] += int(count or 0)
 
 
 def _outcomes_per_journey(scope: ReportScope) -> Select[Any]:

@@ -92,6 +92,7 @@ class Tally:
     outcomes: dict[OutcomeType, int] = field(default_factory=lambda: dict.fromkeys(OutcomeType, 0))
     # Platform-wide reports only: journeys, in all and per outcome type (each counted once).
     journeys: int | None = None
+    onward: int | None = None  # referrals made onward: journeys are the rest, for the whole platform
     outcome_journeys: dict[OutcomeType, int] = field(default_factory=lambda: dict.fromkeys(OutcomeType, 0))
     sustainment: dict[FollowUpKind, Counter[str]] = field(
         default_factory=lambda: {kind: Counter() for kind in SUSTAINMENT_KINDS}

@@ -151,9 +151,15 @@ def _group(key: Key, label: str | None, tally: Tally, per_journey: bool) -> Repo
         hard_outcomes=sum(o.count for o in outcomes if o.kind is OutcomeKind.HARD),
         soft_outcomes=sum(o.count for o in outcomes if o.kind is OutcomeKind.SOFT),
         outcomes=outcomes,
-        journeys=(tally.journeys or 0) if per_journey else None,
+        journeys=_journeys(tally) if per_journey else None,
         sustainment=[_sustainment(kind, tally.sustainment[kind]) for kind in SUSTAINMENT_KINDS],
     )
+
+
+def _journeys(tally: Tally) -> int:
+    if tally.onward is not None:
+        return sum(tally.by_status.values()) - tally.onward
+    return tally.journeys or 0
 
 
 def _sustainment(kind: FollowUpKind, counts: Counter[str]) -> Sustainment:
