@@ -216,9 +216,13 @@ def _refresh_subject(
     categories: list[DataCategory],
 ) -> None:
     """Apply newer details for the same subject; a different person cannot reuse this consent."""
-    same = (_norm(subject.given_name), _norm(subject.family_name), subject.date_of_birth) == (
-        _norm(given.given_name),
-        _norm(given.family_name),
+    same = (
+        queries.normalised_name(subject.given_name),
+        queries.normalised_name(subject.family_name),
+        subject.date_of_birth,
+    ) == (
+        queries.normalised_name(given.given_name),
+        queries.normalised_name(given.family_name),
         given.date_of_birth,
     )
     if not same:
@@ -237,10 +241,6 @@ def _refresh_subject(
             subject_id=subject.id,
             details={"fields": changed},
         )
-
-
-def _norm(name: str) -> str:
-    return " ".join(name.casefold().split())
 
 
 def _refuse_duplicate(body: ReferralCreate, duplicate: uuid.UUID | None) -> None:
