@@ -7,6 +7,7 @@ from playwright.async_api import Page, expect
 from app.models.identity import Role
 from tests.support.browser_support import chromium, new_context, no_axe_violations, served, sign_in
 from tests.support.factories import make_user
+from tests.support.journeys import make_journey
 from tests.support.referral_helpers import create_referral, make_network
 from tests.support.web_support import PASSWORD, api
 
@@ -56,3 +57,19 @@ async def test_the_other_pages_have_no_axe_violations(app: FastAPI) -> None:
         await expect(other.get_by_text("Verified")).to_be_visible()
         await no_axe_violations(other)
         await _visit(other, f"/audit/referrals/{referral['id']}", referral["reference"])
+
+
+@pytest.mark.parametrize("javascript", [True, False])
+async def test_a_referral_with_its_journey_has_no_axe_violations(app: FastAPI, javascript: bool) -> None:
+    net = await make_network()
+    async with api(app) as partner:
+        journey = await make_journey(partner, net)
+    adviser = await make_user(net.outsider, Role.CASEWORKER, password=PASSWORD)
+    async with served(app) as base_url, chromium() as browser:
+        page = await (await new_context(browser, base_url, javascript=javascript)).new_page()
+        await sign_in(page, adviser.username, PASSWORD)
+        await _visit(page, f"/referrals/{journey.first['id']}", journey.first["reference"])
+        await expect(page.get_by_role("heading", name="Journey")).to_be_visible()
+        await page.get_by_role("link", name=journey.onward["reference"]).click()
+        await expect(page.get_by_role("heading", level=1)).to_contain_text(journey.onward["reference"])
+        await no_axe_violations(page)
