@@ -4,12 +4,18 @@ They are encrypted with Fernet (AES-128-CBC and HMAC-SHA256, from `cryptography`
 keys in SECRETS_KEY, comma-separated: the first encrypts, every one decrypts. To rotate, put a
 new key first and keep the old ones after it, run `referral-exchange secrets rotate` to
 re-encrypt everything under the new key, then drop the old ones.
+
+Other uses of the same secret (the event feed's cursors) take keys derived from these, one per
+purpose, and rotate with them.
 """
 
+import base64
 from functools import lru_cache
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import Text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
@@ -33,6 +39,26 @@ def _keys(setting: str) -> MultiFernet:
 
 def _current() -> MultiFernet:
     return _keys(get_settings().secrets_key.get_secret_value())
+
+
+def derived_keys(purpose: str, length: int) -> tuple[bytes, ...]:
+    """A key of `length` bytes for `purpose` from each key in SECRETS_KEY, first one first.
+
+    Derived with HKDF, so each purpose has a key of its own that reveals nothing of the others
+    or of the Fernet keys, and is the same in every process given the same SECRETS_KEY.
+    """
+    return _derived(get_settings().secrets_key.get_secret_value(), purpose, length)
+
+
+@lru_cache
+def _derived(setting: str, purpose: str, length: int) -> tuple[bytes, ...]:
+    return tuple(
+        HKDF(algorithm=hashes.SHA256(), length=length, salt=None, info=purpose.encode()).derive(
+            base64.urlsafe_b64decode(key.strip())
+        )
+        for key in setting.split(",")
+        if key.strip()
+    )
 
 
 def encrypt(plaintext: str) -> str:

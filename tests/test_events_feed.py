@@ -1,14 +1,23 @@
 """The event feed: an agency's events in commit order, resumable from a stored cursor."""
 
+import base64
+import binascii
+import json
 import uuid
 
 import httpx
+import pytest
+from cryptography.fernet import Fernet
+from pydantic import SecretStr
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.config import get_settings
 from app.db import get_sessionmaker
-from app.models.events import EventType
+from app.models.events import DomainEvent, EventType
 from app.models.identity import Role
+from app.pagination import encode_cursor
 from app.services import audit, events
 from app.unit_of_work import committed
 from tests.support.factories import SYSTEM, bearer, make_agency, seal
@@ -127,3 +136,107 @@ async def test_one_unit_of_works_events_keep_their_order_and_their_audit_log_ver
         verification = await audit.verify_log(session, get_settings())
     assert verification.valid, verification
     assert verification.events_checked >= len(kinds)
+
+
+def readable(cursor: str) -> object:
+    """What a cursor gives away read as the signed cursors are, base64 JSON before a dot; None if nothing."""
+    body = cursor.partition(".")[0]
+    try:
+        return json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+    except (binascii.Error, ValueError):
+        return None
+
+
+async def position_of(event_id: str) -> int:
+    async with get_sessionmaker()() as session:
+        query = select(col(DomainEvent.position)).where(col(DomainEvent.id) == uuid.UUID(event_id))
+        position = (await session.execute(query)).scalar_one()
+    assert position is not None
+    return position
+
+
+async def feed_page(client: httpx.AsyncClient, headers: dict[str, str], after: str | None) -> httpx.Response:
+    return await client.get("/v1/events", params={"after": after} if after else {}, headers=headers)
+
+
+def refused(response: httpx.Response) -> bool:
+    return response.status_code == 422 and response.json()["errors"] == [
+        {"field": "cursor", "message": "is not a cursor this service issued"}
+    ]
+
+
+async def test_a_cursor_shows_nothing_of_other_agencies_events(client: httpx.AsyncClient) -> None:
+    mine, partner, busy, their_partner = [await make_agency() for _ in range(4)]
+    headers = bearer(mine)
+    await emit_event(mine, partner)
+    first = (await feed_page(client, headers, None)).json()
+    others = 12  # enough to carry the platform's position from one digit to two
+    for _ in range(others):
+        await emit_event(busy, their_partner)
+    await emit_event(partner, mine, EventType.REFERRAL_STATUS_CHANGED, "accepted")
+    second = (await feed_page(client, headers, first["next_cursor"])).json()
+
+    ours = [first["items"][0]["id"], second["items"][0]["id"]]
+    positions = [await position_of(i) for i in ours]
+    assert positions[1] - positions[0] == others + 1  # what a readable cursor would tell
+    for cursor in (first["next_cursor"], second["next_cursor"]):
+        assert readable(cursor) is None
+        assert "." not in cursor
+    assert len(first["next_cursor"]) == len(second["next_cursor"])
+
+
+async def test_a_cursor_given_to_one_agency_is_refused_for_another(client: httpx.AsyncClient) -> None:
+    mine, other = await make_agency(), await make_agency()
+    await emit_event(mine, other)
+    empty = (await feed_page(client, bearer(await make_agency()), None)).json()["next_cursor"]
+    cursor = (await feed_page(client, bearer(mine), None)).json()["next_cursor"]
+
+    assert refused(await feed_page(client, bearer(other), cursor))
+    assert refused(await feed_page(client, bearer(other), empty))  # even one at the very start
+    assert (await feed_page(client, bearer(mine), cursor)).status_code == 200
+
+
+async def test_a_tampered_cursor_is_refused(client: httpx.AsyncClient) -> None:
+    agency = await make_agency()
+    headers = bearer(agency)
+    await emit_event(agency, await make_agency())
+    cursor = (await feed_page(client, headers, None)).json()["next_cursor"]
+    middle = len(cursor) // 2
+    flipped = cursor[:middle] + ("A" if cursor[middle] != "A" else "B") + cursor[middle + 1 :]
+
+    for tampered in (flipped, cursor[:-1], cursor + "A", cursor + "!", cursor[::-1], cursor + ".x"):
+        assert refused(await feed_page(client, headers, tampered)), tampered
+
+
+async def test_cursors_are_sealed_under_secrets_key_and_rotate_with_it(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    agency = await make_agency()
+    headers = bearer(agency)
+    await emit_event(agency, await make_agency())
+    monkeypatch.setattr(get_settings(), "secrets_key", SecretStr(old))
+    cursor = (await feed_page(client, headers, None)).json()["next_cursor"]
+    await emit_event(await make_agency(), agency)
+
+    monkeypatch.setattr(get_settings(), "secrets_key", SecretStr(f"{new},{old}"))
+    resumed = (await feed_page(client, headers, cursor)).json()
+    assert [i["id"] for i in resumed["items"]] == (await event_ids())[-1:]
+    reissued = resumed["next_cursor"]
+
+    monkeypatch.setattr(get_settings(), "secrets_key", SecretStr(new))
+    assert (await feed_page(client, headers, reissued)).json()["items"] == []
+    assert refused(await feed_page(client, headers, cursor))
+
+
+async def test_a_signed_cursor_from_before_encryption_still_resumes(client: httpx.AsyncClient) -> None:
+    agency = await make_agency()
+    headers = bearer(agency)
+    await emit_event(agency, await make_agency())
+    await emit_event(await make_agency(), agency)
+    first, last = await event_ids()
+
+    page = (await feed_page(client, headers, encode_cursor("events", [await position_of(first)]))).json()
+
+    assert [i["id"] for i in page["items"]] == [last]
+    assert readable(page["next_cursor"]) is None

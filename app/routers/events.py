@@ -13,7 +13,12 @@ router = APIRouter(prefix="/v1", tags=["events"])
 
 AfterParam = Annotated[
     str | None,
-    Query(description="Cursor from a previous page's `next_cursor`; omit to read from the beginning."),
+    Query(
+        description=(
+            "Cursor from a previous page's `next_cursor`; omit to read from the beginning. "
+            "Opaque, and valid only for the agency it was issued to."
+        )
+    ),
 ]
 
 
