@@ -9,10 +9,11 @@ from sqlmodel import col
 
 from app.db import utcnow
 from app.models.audit import AuditEvent
-from app.models.identity import User
+from app.models.identity import Role, User
 from app.models.web_session import WebSession
 from app.unit_of_work import committed
 from tests.support.factories import make_agency, make_user
+from tests.support.staff import link_token, make_staff
 from tests.support.web_support import PASSWORD, browser, csrf_of, sign_in, signed_in_as
 
 
@@ -217,3 +218,44 @@ async def test_text_with_control_characters_is_refused_with_a_page(app: FastAPI)
         )
     assert refused.status_code == 422
     assert "Sorry, we could not accept what you entered" in refused.text
+
+
+async def test_a_new_password_ends_the_sessions_signed_in_with_the_old_one(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    agency = await make_agency()
+    admin = await make_staff(client, None, Role.PLATFORM_ADMIN)
+    async with browser(app) as browser_client:
+        user = await signed_in_as(browser_client, agency)
+        issued = await client.post(f"/v1/users/{user.id}/set-password-link", headers=admin.headers)
+        token = link_token(issued.json()["set_password_link"])
+        spent = await client.post(
+            "/v1/set-password", json={"token": token, "password": "a new long password"}
+        )
+        assert spent.status_code == 204, spent.text
+        refused = await browser_client.get("/inbox")
+        signed_in_again = await sign_in(browser_client, user.username, "a new long password")
+        inbox = await browser_client.get("/inbox")
+    assert refused.status_code == 303
+    assert refused.headers["location"] == "/sign-in?next=/inbox&reason=revoked"
+    assert signed_in_again.status_code == 303
+    assert inbox.status_code == 200
+
+
+async def test_a_session_does_not_outlive_deactivation_even_when_the_account_is_reactivated(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    agency = await make_agency()
+    admin = await make_staff(client, agency, Role.AGENCY_ADMIN)
+    async with browser(app) as browser_client:
+        user = await signed_in_as(browser_client, agency)
+        for active in (False, True):
+            changed = await client.patch(
+                f"/v1/users/{user.id}", json={"active": active}, headers=admin.headers
+            )
+            assert changed.status_code == 200, changed.text
+        response = await browser_client.get("/inbox")
+        page = await browser_client.get(response.headers["location"])
+    assert response.headers["location"] == "/sign-in?next=/inbox&reason=revoked"
+    assert "You were signed out because your password or your account was changed." in page.text
+    assert not list(await committed(lambda s: s.scalars(select(WebSession))))

@@ -4,6 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Column, Integer
 from sqlmodel import Field, SQLModel
 
 from app.db import JSONType, UTCDateTime, utcnow
@@ -18,5 +19,8 @@ class WebSession(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     last_seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     expires_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    # The account's token version at sign-in: a new password, a new role or a deactivation raises
+    # the account's, and a session signed in before any of them ends at its next request.
+    token_version: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
     # The referral being made, page by page; it goes with the session.
     draft: dict[str, Any] | None = Field(default=None, sa_type=JSONType)

@@ -2,7 +2,8 @@
 
 The browser holds a random id; the database holds its hash. A session ends after a spell
 without requests, at a fixed time after sign-in, at sign-out, and at once when the account
-is deactivated (the account is read with the session on every request).
+is deactivated or its token version is raised (a new password or role, a deactivation even
+if undone since): the account is read with the session on every request.
 """
 
 import hashlib
@@ -36,6 +37,8 @@ class Ended(StrEnum):
     IDLE = "idle"
     EXPIRED = "expired"
     DEACTIVATED = "deactivated"
+    # The account's token version moved on after sign-in: what signed the session in is void.
+    REVOKED = "revoked"
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +76,7 @@ async def start(session: AsyncSession, principal: Principal, settings: Settings)
             created_at=now,
             last_seen_at=now,
             expires_at=now + timedelta(hours=settings.web_absolute_timeout_hours),
+            token_version=principal.version,
         )
     )
     audit.record(session, principal.actor, "session.started", "user", principal.id)
@@ -112,6 +116,8 @@ async def resume(
 def _why_ended(record: WebSession, user: User, now: datetime, settings: Settings) -> Ended | None:
     if not user.is_active:
         return Ended.DEACTIVATED
+    if record.token_version != user.token_version:
+        return Ended.REVOKED
     if now >= record.expires_at:
         return Ended.EXPIRED
     if now - record.last_seen_at >= timedelta(minutes=settings.web_idle_timeout_minutes):

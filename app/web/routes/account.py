@@ -29,6 +29,7 @@ NOTICES = {
     Ended.IDLE.value: N_("You were signed out because you did not do anything for 30 minutes."),
     Ended.EXPIRED.value: N_("You were signed out because you had been signed in for 12 hours."),
     Ended.DEACTIVATED.value: N_("You were signed out because your account is no longer active."),
+    Ended.REVOKED.value: N_("You were signed out because your password or your account was changed."),
     "signed_out": N_("You have signed out."),
     "password_set": N_("Your password is set. Sign in with it."),
 }
