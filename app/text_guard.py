@@ -7,8 +7,10 @@ and make stored text misleading wherever it is shown. Tab, line feed and carriag
 allowed: notes and messages run over several lines. Fields that must stay on one line refuse
 those as well, in their own models.
 
-The check runs as an application dependency over the query string, the path and a JSON or
-form body, so it covers every field of every route, including those added later.
+The check runs as an application dependency over the query string, the path and the body,
+JSON or a form (urlencoded or multipart alike), for the pages as for the API, so it covers
+every field of every route, including those added later. No route takes a file, so a form
+part that is one is refused: it could carry anything, and no page or endpoint would look at it.
 """
 
 import re
@@ -16,14 +18,17 @@ from collections.abc import Iterator
 from typing import Any
 
 from fastapi import Request
+from starlette.datastructures import FormData
 
 from app.errors import Unprocessable
 
 CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 LINE_BREAKS = re.compile("[\t\r\n]")
 MESSAGE = "must not contain control characters"
+NOT_A_FILE = "must be text: no file is accepted"
 JSON_TYPES = ("application/json",)
-FORM_TYPE = "application/x-www-form-urlencoded"
+# The bodies Starlette reads as a form, and FastAPI hands to a route's Form() parameters.
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 def has_control_characters(text: str) -> bool:
@@ -54,15 +59,26 @@ def fields_with_control_characters(value: Any, path: tuple[str, ...] = ()) -> It
             yield from fields_with_control_characters(item, (*path, str(index)))
 
 
-def _problem(field: str, where: str) -> dict[str, str]:
-    return {"field": field, "in": where, "message": MESSAGE}
+def _problem(field: str, where: str, message: str = MESSAGE) -> dict[str, str]:
+    return {"field": field, "in": where, "message": message}
 
 
 def _pairs_at_fault(pairs: Iterator[tuple[str, str]], where: str) -> list[dict[str, str]]:
     return [
-        _problem(name, where)
+        # A name that is itself at fault is not echoed back, as in a JSON document.
+        _problem(where if has_control_characters(name) else name, where)
         for name, value in pairs
         if has_control_characters(name) or has_control_characters(value)
+    ]
+
+
+def _form_at_fault(form: FormData) -> list[dict[str, str]]:
+    """Every field of a form holding a control character, and every part that is a file."""
+    texts = ((name, value) for name, value in form.multi_items() if isinstance(value, str))
+    files = [name for name, value in form.multi_items() if not isinstance(value, str)]
+    errors = _pairs_at_fault(texts, "body")
+    return errors + [
+        _problem("body" if has_control_characters(name) else name, "body", NOT_A_FILE) for name in files
     ]
 
 
@@ -77,9 +93,9 @@ async def _body_at_fault(request: Request) -> list[dict[str, str]]:
         return [
             {"field": f, "in": "body", "message": MESSAGE} for f in fields_with_control_characters(document)
         ]
-    if media_type == FORM_TYPE:
-        form = await request.form()
-        return _pairs_at_fault(((k, v) for k, v in form.multi_items() if isinstance(v, str)), "body")
+    if media_type in FORM_TYPES:
+        # Parsed once: Starlette keeps the form for FastAPI's Form() parameters and the pages.
+        return _form_at_fault(await request.form())
     return []
 
 
@@ -90,5 +106,5 @@ async def refuse_control_characters(request: Request) -> None:
     errors += _pairs_at_fault(((k, v) for k, v in request.path_params.items() if isinstance(v, str)), "path")
     errors += await _body_at_fault(request)
     if errors:
-        summary = "; ".join(f"{e['field']}: {MESSAGE}" for e in errors[:5])
+        summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
         raise Unprocessable(summary, errors=errors)

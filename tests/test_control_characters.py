@@ -5,12 +5,16 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from app.db import get_sessionmaker
+from app.models.message import Message
 from app.models.subject import Subject
+from app.text_guard import MESSAGE
 from tests.support.factories import make_agency, make_user, password_token
-from tests.support.referral_helpers import Network, referral_body, subject_body
+from tests.support.referral_helpers import Network, create_referral, referral_body, subject_body
+from tests.support.web_support import browser, csrf_of, signed_in_as
 
 # NUL, escape, delete, a C1 control (NEL) and a lone surrogate, as JSON escapes.
 CHARACTERS = ["\\u0000", "\\u001b", "\\u007f", "\\u0085", "\\ud800"]
@@ -90,3 +94,77 @@ async def test_a_control_character_in_a_form_is_422_naming_the_field(client: htt
 
     assert response.status_code == 422
     assert [e["field"] for e in response.json()["errors"]] == ["username"]
+
+
+def multipart(fields: dict[str, str], boundary: str = "rx-boundary-7d3f") -> tuple[bytes, dict[str, str]]:
+    """`fields` as a multipart/form-data body, as a browser or a partner system may send a form."""
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
+        for name, value in fields.items()
+    ]
+    body = ("".join(parts) + f"--{boundary}--\r\n").encode()
+    return body, {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"grant_type": "password", "username": "someone\x00", "password": "pa55word!"},
+        {"grant_type": "client_credentials", "client_id": "rxc_\x00", "client_secret": "s3cret"},
+    ],
+)
+async def test_a_control_character_in_a_multipart_form_is_422_naming_the_field(
+    client: httpx.AsyncClient, fields: dict[str, str]
+) -> None:
+    body, headers = multipart(fields)
+
+    response = await client.post("/v1/oauth/token", content=body, headers=headers)
+
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    field = next(name for name, value in fields.items() if "\x00" in value)
+    assert response.json()["errors"] == [{"field": field, "in": "body", "message": MESSAGE}]
+
+
+async def test_a_file_in_a_form_is_refused_naming_its_field(client: httpx.AsyncClient) -> None:
+    form = {"grant_type": "password", "username": "someone", "password": "pa55word!"}
+    upload = {"attachment": ("notes.txt", b"plain text", "text/plain")}
+
+    response = await client.post("/v1/oauth/token", data=form, files=upload)
+
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"] == [
+        {"field": "attachment", "in": "body", "message": "must be text: no file is accepted"}
+    ]
+
+
+async def test_a_multipart_sign_in_with_a_control_character_is_refused_with_a_page(app: FastAPI) -> None:
+    async with browser(app) as page_client:
+        page = await page_client.get("/sign-in")
+        body, headers = multipart({"username": "bad\x00name", "password": "x", "csrf_token": csrf_of(page)})
+        refused = await page_client.post("/sign-in", content=body, headers=headers)
+    assert refused.status_code == 422
+    assert "Sorry, we could not accept what you entered" in refused.text
+
+
+async def messages_stored() -> int:
+    async with get_sessionmaker()() as session:
+        return int(await session.scalar(select(func.count()).select_from(Message)) or 0)
+
+
+@pytest.mark.parametrize("character", ["\x1b", "\x07", "\x85", "\x00"])
+async def test_a_control_character_in_a_multipart_message_is_refused_and_not_stored(
+    app: FastAPI, client: httpx.AsyncClient, net: Network, character: str
+) -> None:
+    referral = await create_referral(client, net)
+    async with browser(app) as page_client:
+        await signed_in_as(page_client, net.debt)
+        page = await page_client.get(f"/referrals/{referral['id']}")
+        fields = {"csrf_token": csrf_of(page), "message": f"Call her on Tuesday{character}[2J"}
+        body, headers = multipart(fields)
+        refused = await page_client.post(
+            f"/referrals/{referral['id']}/messages", content=body, headers=headers
+        )
+    assert refused.status_code == 422
+    assert "Sorry, we could not accept what you entered" in refused.text
+    assert await messages_stored() == 0
