@@ -82,9 +82,9 @@ async def test_the_warm_handover_leaves_the_expected_trail(client: httpx.AsyncCl
     assert verify["valid"] is True
     assert verify["first_invalid_seq"] is None
 
-    # The subject's trail includes the consent recorded with the referral.
-    subject_trail = await client.get(
-        "/v1/audit/export", params={"subject_id": referral["subject"]["id"]}, headers=auditor
-    )
+    # The subject's trail includes the consent recorded with the referral. The auditor finds the
+    # person in the referral's own trail: agencies are shown only their referral's record of them.
+    subject_id = next(e["subject_id"] for e in again if e["action"] == "referral.created")
+    subject_trail = await client.get("/v1/audit/export", params={"subject_id": subject_id}, headers=auditor)
     actions = [json.loads(line)["action"] for line in subject_trail.text.splitlines()]
     assert actions[:2] == ["consent.recorded", "referral.created"]

@@ -111,9 +111,12 @@ async def test_a_receiving_agency_sees_only_what_its_referrals_rely_on(
         ["housing_support"],
         None,
     )
-    assert (debt["purposes"], debt["withdrawal_reason"]) == (["debt_advice"], None)
+    # The reason is debt advice's own words: shown to it, not to the agency that recorded the consent.
+    assert debt["purposes"] == ["debt_advice"]
+    assert debt["withdrawal_reason"].startswith("Rang debt advice")
     assert centre["purposes"] == PURPOSES
-    assert centre["withdrawal_reason"].startswith("Rang debt advice")
+    assert (centre["status"], centre["withdrawal_reason"]) == ("withdrawn", None)
+    assert centre["withdrawn_at"] is not None
 
 
 async def test_a_consent_in_force_shows_a_receiver_its_own_purposes(

@@ -23,7 +23,14 @@ from app.models.webhooks import WebhookDelivery
 from app.services import follow_ups, retention
 from app.unit_of_work import committed
 from tests.support.factories import MINTED, bearer, seal
-from tests.support.referral_helpers import Network, create_referral, move, referral_body, subject_body
+from tests.support.referral_helpers import (
+    Network,
+    create_referral,
+    move,
+    platform_subject,
+    referral_body,
+    subject_body,
+)
 from tests.support.staff import make_staff
 from tests.support.webhook_support import allow_loopback, subscribe
 
@@ -472,7 +479,7 @@ async def test_the_subject_access_export_lists_the_follow_ups(
     referral = await with_job_entry(client, net)
 
     response = await client.get(
-        f"/v1/subjects/{referral['subject']['id']}/export", headers=bearer(None, Role.AUDITOR)
+        f"/v1/subjects/{await platform_subject(referral)}/export", headers=bearer(None, Role.AUDITOR)
     )
 
     assert response.status_code == 200, response.text

@@ -12,7 +12,7 @@ from app.config import get_settings
 from app.main import create_app
 from app.models.identity import Role
 from tests.support.factories import bearer, make_agency, make_user, password_token
-from tests.support.referral_helpers import create_referral, make_network
+from tests.support.referral_helpers import create_referral, make_network, platform_subject
 
 TOKEN = "metrics-" + "0123456789abcdef" * 3
 
@@ -36,7 +36,7 @@ async def test_tokens_and_personal_data_are_not_stored_and_nothing_is_sniffed(
         await client.get("/v1/referrals", params={"box": "sent"}, headers=net.centre_headers),
         await client.get(f"/v1/consents/{referral['consent_id']}", headers=net.centre_headers),
         await client.get(
-            f"/v1/subjects/{referral['subject']['id']}/export", headers=bearer(None, Role.AUDITOR)
+            f"/v1/subjects/{await platform_subject(referral)}/export", headers=bearer(None, Role.AUDITOR)
         ),
         await client.get(f"/v1/referrals/{referral['id']}", headers=net.outsider_headers),
         await client.post("/v1/referrals", json={}, headers=net.centre_headers),

@@ -46,7 +46,6 @@ class ConsentBase(SQLModel):
         min_length=1, max_length=100, description="Who gave it: subject, parent, guardian..."
     )
     method: ConsentMethod = Field(sa_type=enum_type(ConsentMethod))
-    given_at: datetime = Field(sa_type=UTCDateTime)
     lawful_basis: LawfulBasis = Field(sa_type=enum_type(LawfulBasis))
     purposes: list[Purpose] = Field(sa_type=JSONType)
     data_categories: list[DataCategory] = Field(default_factory=list, sa_type=JSONType)
@@ -58,6 +57,7 @@ class Consent(ConsentBase, table=True):
     __tablename__ = "consents"
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    given_at: datetime = Field(sa_type=UTCDateTime)
     subject_id: uuid.UUID = Field(foreign_key="subjects.id", index=True)
     recorded_by_agency_id: uuid.UUID = Field(foreign_key="agencies.id", index=True)
     recorded_by: str = Field(max_length=80)
@@ -82,16 +82,20 @@ class ConsentCreate(ConsentBase):
 
 class ConsentPublic(ConsentBase):
     id: uuid.UUID
-    subject_id: uuid.UUID
-    recorded_by_agency_id: uuid.UUID
+    subject_id: uuid.UUID | None = Field(description="Shown only to the agency that recorded the consent")
+    recorded_by_agency_id: uuid.UUID | None = Field(
+        description="Who recorded it; null for an agency that relies on it through an onward referral and "
+        "does not deal with that agency"
+    )
+    given_at: datetime | None = Field(description="Null where `recorded_by_agency_id` is")
     purposes: list[Purpose] = Field(
         description="Every purpose, for the agency that recorded it; for another agency, those of its "
         "own referrals under this consent"
     )
     status: ConsentStatus
-    created_at: datetime
+    created_at: datetime | None = Field(description="Null where `recorded_by_agency_id` is")
     withdrawn_at: datetime | None
-    withdrawal_reason: str | None = Field(description="Shown only to the agency that recorded the consent")
+    withdrawal_reason: str | None = Field(description="Shown only to the agency that withdrew the consent")
 
 
 class ConsentWithdrawal(SQLModel):

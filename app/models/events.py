@@ -20,6 +20,8 @@ class EventType(StrEnum):
     OUTCOME_RECORDED = "outcome.recorded"
     MESSAGE_POSTED = "message.posted"
     REFERRAL_ASSIGNED = "referral.assigned"
+    # The sender corrected the person's details on the referral; the event carries no values.
+    DETAILS_CORRECTED = "referral.details_corrected"
     MEASURE_RECORDED = "measure.recorded"
     # To the agency that must follow up only, never to the other party.
     FOLLOW_UP_DUE = "follow_up.due"

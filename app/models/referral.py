@@ -13,7 +13,8 @@ from app.db import JSONType, UTCDateTime, enum_type, utcnow
 from app.models.audit import ActorKind, AuditActor
 from app.models.consent import ConsentCreate
 from app.models.directory import Purpose
-from app.models.subject import Subject, SubjectCreate, SubjectPublic
+from app.models.person import PersonRecord, PersonRecordPublic
+from app.models.subject import SubjectCreate
 
 OPEN_KEY_INDEX = "ux_referrals_open_key"
 
@@ -150,7 +151,10 @@ class Referral(ReferralBase, table=True):
     # The sender expects the person back when the receiver's work ends.
     return_to_referrer: bool = Field(default=False, sa_column_kwargs={"server_default": "false"})
 
-    subject: Subject = Relationship(sa_relationship_kwargs={"lazy": "joined", "innerjoin": True})
+    # What the two parties see of the person: this referral's own record, read with it.
+    person: PersonRecord = Relationship(
+        sa_relationship_kwargs={"lazy": "joined", "innerjoin": True, "uselist": False}
+    )
 
 
 class Assignee(SQLModel):
@@ -209,7 +213,9 @@ class ReferralPublic(ReferralBase):
     from_agency_id: uuid.UUID
     to_agency_id: uuid.UUID
     to_service_id: uuid.UUID
-    subject: SubjectPublic
+    subject: PersonRecordPublic = Field(
+        description="The person as shared with this referral, limited to what its consent covers."
+    )
     consent_id: uuid.UUID
     created_at: datetime
     updated_at: datetime
@@ -235,8 +241,15 @@ class ReferralPublic(ReferralBase):
     )
 
 
+class HistoryKind(StrEnum):
+    STATUS_CHANGED = "status_changed"
+    # The sender corrected the person's details; the history does not say to what.
+    DETAILS_CORRECTED = "details_corrected"
+
+
 class StatusChange(SQLModel, table=True):
-    """One move through the state machine (the creation is the move from nothing to `submitted`)."""
+    """One move through the state machine (the creation is the move from nothing to `submitted`),
+    or a correction of the person's details, which leaves the status as it was."""
 
     __tablename__ = "referral_status_changes"
 
@@ -251,9 +264,15 @@ class StatusChange(SQLModel, table=True):
     note: str | None = Field(default=None, max_length=2000)
     appointment: dict[str, Any] | None = Field(default=None, sa_type=JSONType)
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    kind: HistoryKind = Field(
+        default=HistoryKind.STATUS_CHANGED,
+        sa_type=enum_type(HistoryKind),
+        sa_column_kwargs={"server_default": HistoryKind.STATUS_CHANGED.value},
+    )
 
 
 class StatusChangePublic(SQLModel):
+    kind: HistoryKind = HistoryKind.STATUS_CHANGED
     from_status: ReferralStatus | None
     to_status: ReferralStatus
     actor: AuditActor

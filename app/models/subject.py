@@ -48,6 +48,9 @@ class SubjectBase(SQLModel):
     given_name: str = Field(min_length=1, max_length=100)
     family_name: str = Field(min_length=1, max_length=100)
     date_of_birth: date
+    nhs_number: str | None = Field(
+        default=None, max_length=10, description="NHS number: 10 digits, the last a modulus 11 check digit"
+    )
     postcode: str | None = Field(default=None, max_length=10)
     phone: str | None = Field(default=None, max_length=30)
     email: EmailStr | None = Field(default=None, max_length=254)
@@ -74,23 +77,43 @@ class Subject(SubjectBase, table=True):
     anonymised_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
+def plausible_birth_date(value: date | None) -> date | None:
+    """A date of birth in the past and after 1900."""
+    if value is not None and (value > date.today() or value.year < 1900):
+        raise ValueError("must be a past date after 1900")
+    return value
+
+
+def normalise_postcode(value: str | None) -> str | None:
+    """Upper case, single spaces: "ll13 9aa" is "LL13 9AA"."""
+    return " ".join(value.upper().split()) if value else value
+
+
+def check_nhs_number(value: str | None) -> str | None:
+    """Ten digits (spaces allowed between groups) whose last is the modulus 11 check digit."""
+    if value is None:
+        return None
+    digits = "".join(value.split())
+    if not re.fullmatch(r"\d{10}", digits):
+        raise ValueError("must be 10 digits")
+    remainder = sum(int(d) * (10 - i) for i, d in enumerate(digits[:9])) % 11
+    check = 11 - remainder
+    if check == 10 or (check % 11) != int(digits[9]):
+        raise ValueError("is not a valid NHS number (the check digit does not match)")
+    return digits
+
+
 class SubjectCreate(SubjectBase):
     circumstances: Circumstances | None = None
+    nhs_number: str | None = Field(
+        default=None, max_length=12, description="NHS number: 10 digits, the last a modulus 11 check digit"
+    )
 
     # Matched on, printed on letters and read out on the phone: one line each.
     _single_line = field_validator("given_name", "family_name", "postcode", "phone")(single_line)
-
-    @field_validator("date_of_birth")
-    @classmethod
-    def _plausible_birth_date(cls, value: date) -> date:
-        if value > date.today() or value.year < 1900:
-            raise ValueError("must be a past date after 1900")
-        return value
-
-    @field_validator("postcode")
-    @classmethod
-    def _normalise_postcode(cls, value: str | None) -> str | None:
-        return " ".join(value.upper().split()) if value else value
+    _birth = field_validator("date_of_birth")(plausible_birth_date)
+    _postcode = field_validator("postcode")(normalise_postcode)
+    _nhs = field_validator("nhs_number")(check_nhs_number)
 
 
 class SubjectPublic(SubjectBase):

@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import SQLModel
+from sqlmodel import Field, SQLModel
 
 from app.models.audit import ActorKind, AuditEventPublic
 from app.models.consent import ConsentPublic
@@ -13,6 +13,7 @@ from app.models.follow_up import FollowUpRecord
 from app.models.measure import MeasurePublic
 from app.models.message import MessagePublic
 from app.models.outcome import OutcomePublic
+from app.models.person import PersonRecordPublic
 from app.models.referral import HandoverMode, ReferralStatus, StatusChangePublic, Urgency
 from app.models.subject import SubjectPublic
 
@@ -47,6 +48,7 @@ class ReferralRecord(SQLModel):
     to_agency_id: uuid.UUID
     to_service_id: uuid.UUID
     consent_id: uuid.UUID
+    subject: PersonRecordPublic = Field(description="The person as shared with this referral")
     created_at: datetime
     updated_at: datetime
     due_by: datetime

@@ -17,6 +17,7 @@ from app.errors import Responses
 from app.models.directory import Purpose
 from app.models.message import MessageCreate, MessagePublic
 from app.models.outcome import OutcomeCreate, OutcomePublic
+from app.models.person import PersonCorrection
 from app.models.referral import (
     AssignmentRequest,
     ReferralCreate,
@@ -114,6 +115,30 @@ async def transition_referral(
 ) -> ReferralPublic:
     """Move the referral to another status (needs If-Match)."""
     public = await referrals.transition(session, access, body, if_match)
+    response.headers["ETag"] = referrals.etag(public)
+    return public
+
+
+@router.patch(
+    "/{referral_id}/subject",
+    response_model=ReferralPublic,
+    responses={
+        403: {"description": "Not the referral's sender, or no referrals:write scope"},
+        409: {"description": "Consent withdrawn, or the details were removed under retention"},
+        412: {"description": "Stale If-Match"},
+        428: {"description": "If-Match missing"},
+        **PROBLEMS,
+    },
+)
+async def correct_subject(
+    body: PersonCorrection,
+    access: WritableReferral,
+    session: SessionDep,
+    response: Response,
+    if_match: Annotated[str | None, Header(description="The ETag you last read.")] = None,
+) -> ReferralPublic:
+    """Correct the person's details on this referral (its sender only; needs If-Match)."""
+    public = await referrals.correct_person(session, access, body, if_match)
     response.headers["ETag"] = referrals.etag(public)
     return public
 

@@ -11,7 +11,7 @@ referrals' purposes, not what else the person agreed to or why they withdrew.
 import uuid
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -29,17 +29,15 @@ from app.models.consent import (
     LawfulBasis,
 )
 from app.models.directory import Purpose
+from app.models.person import CATEGORY_FIELDS
 from app.models.referral import OPEN_STATUSES, Referral, ReferralStatus, TransitionRequest
 from app.models.subject import SubjectCreate
 from app.persistence import rows
 from app.security import Principal, agency_of
 from app.services import audit, referrals
 
-# Subject fields that may travel only when the consent covers their data category.
-CATEGORY_FIELDS = {
-    DataCategory.CONTACT: ("phone", "email", "postcode"),
-    DataCategory.CIRCUMSTANCES: ("circumstances",),
-}
+# A preference, not a detail: it is dropped, not refused, when contact details are not shared.
+_NOT_REFUSED = frozenset({"preferred_contact"})
 
 
 def to_public(consent: Consent, now: datetime | None = None) -> ConsentPublic:
@@ -71,7 +69,8 @@ def check_categories(subject: SubjectCreate, categories: list[DataCategory]) -> 
     """Refuse subject details the person did not agree to share."""
     for category, fields in CATEGORY_FIELDS.items():
         for name in fields:
-            if getattr(subject, name) is not None and category not in categories:
+            given = name not in _NOT_REFUSED and getattr(subject, name) is not None
+            if given and category not in categories:
                 raise Unprocessable.field(
                     f"subject.{name}", f"consent does not cover sharing {category.value} data"
                 )
@@ -104,40 +103,49 @@ async def load_own(session: AsyncSession, principal: Principal, consent_id: uuid
     """A consent the caller's agency recorded, for reuse on a new referral (422 otherwise).
 
     The row is locked so a concurrent withdrawal either sees the new referral or is seen by it.
+    The agency is part of the query, so another agency's consent and none take the same work.
     """
-    consent = await session.get(Consent, consent_id, with_for_update=True)
-    if consent is None or consent.recorded_by_agency_id != principal.agency_id:
+    query = select(Consent).where(
+        col(Consent.id) == consent_id, col(Consent.recorded_by_agency_id) == principal.agency_id
+    )
+    consent = (await session.execute(query.with_for_update())).scalar_one_or_none()
+    if consent is None:
         raise Unprocessable.field("consent_id", "no such consent recorded by your agency")
     return consent
+
+
+def _under_consent(agency_id: uuid.UUID | None) -> ColumnElement[bool]:
+    """Referrals under the consent being read that the agency sent or received."""
+    party = or_(col(Referral.from_agency_id) == agency_id, col(Referral.to_agency_id) == agency_id)
+    return and_(col(Referral.consent_id) == col(Consent.id), party)
 
 
 async def get_for_party(
     session: AsyncSession, principal: Principal, consent_id: uuid.UUID, *, for_update: bool = False
 ) -> Consent:
-    """A consent the caller's agency recorded or relies on through a referral; 404 for anyone else."""
-    consent = await session.get(Consent, consent_id, with_for_update=for_update)
-    if consent is None or not await _is_party(session, principal, consent):
+    """A consent the caller's agency recorded or relies on through a referral; 404 for anyone else.
+
+    Whether the caller is a party is decided in the same query that finds the consent, so a
+    consent of others' answers after the same work as one that does not exist.
+    """
+    relies = exists(select(col(Referral.id)).where(_under_consent(principal.agency_id)))
+    mine = col(Consent.recorded_by_agency_id) == principal.agency_id
+    query = select(Consent).where(col(Consent.id) == consent_id, or_(mine, relies))
+    consent = (await session.execute(query.with_for_update() if for_update else query)).scalar_one_or_none()
+    if consent is None:
         raise NotFound(f"Consent {consent_id} not found.")
     return consent
 
 
-async def _is_party(session: AsyncSession, principal: Principal, consent: Consent) -> bool:
-    if principal.agency_id is None:
-        return False
-    if consent.recorded_by_agency_id == principal.agency_id:
-        return True
-    return bool(await _purposes_relied_on(session, principal.agency_id, consent.id))
-
-
-async def _purposes_relied_on(
-    session: AsyncSession, agency_id: uuid.UUID, consent_id: uuid.UUID
-) -> set[Purpose]:
-    """The purposes of the referrals under the consent that the agency sent or received."""
-    query = select(col(Referral.purpose)).where(
-        col(Referral.consent_id) == consent_id,
-        (col(Referral.from_agency_id) == agency_id) | (col(Referral.to_agency_id) == agency_id),
+async def _referrals_relying(
+    session: AsyncSession, agency_id: uuid.UUID | None, consent_id: uuid.UUID
+) -> list[tuple[Purpose, uuid.UUID, uuid.UUID]]:
+    """Purpose, sender and receiver of each referral under the consent that the agency is party to."""
+    party = or_(col(Referral.from_agency_id) == agency_id, col(Referral.to_agency_id) == agency_id)
+    query = select(col(Referral.purpose), col(Referral.from_agency_id), col(Referral.to_agency_id)).where(
+        col(Referral.consent_id) == consent_id, party
     )
-    return set((await session.execute(query.distinct())).scalars())
+    return [(row[0], row[1], row[2]) for row in await session.execute(query)]
 
 
 async def read(session: AsyncSession, principal: Principal, consent_id: uuid.UUID) -> ConsentPublic:
@@ -146,13 +154,30 @@ async def read(session: AsyncSession, principal: Principal, consent_id: uuid.UUI
 
 
 async def public_for(session: AsyncSession, principal: Principal, consent: Consent) -> ConsentPublic:
-    """All of the consent for the agency that recorded it; for another, what its referrals rely on."""
-    public = to_public(consent)
+    """The consent as the caller's agency may see it: the one view the API and the pages share.
+
+    The agency that recorded it sees all of it. Another agency sees the purposes of its own
+    referrals under it, and who recorded it and when only if it deals with that agency on one
+    of them: a consent carried onward must not name the agency the person first went to. The
+    reason for a withdrawal is shown only to the agency that wrote it.
+    """
+    public = to_public(consent).model_copy(update={"withdrawal_reason": _reason_for(consent, principal)})
     if consent.recorded_by_agency_id == principal.agency_id:
         return public
-    relied_on = await _purposes_relied_on(session, agency_of(principal), consent.id)
-    purposes = [p for p in public.purposes if p in relied_on]
-    return public.model_copy(update={"purposes": purposes, "withdrawal_reason": None})
+    relying = await _referrals_relying(session, principal.agency_id, consent.id)
+    purposes = {purpose for purpose, _, _ in relying}
+    hidden: dict[str, object] = {
+        "subject_id": None,
+        "purposes": [p for p in public.purposes if p in purposes],
+    }
+    if not any(consent.recorded_by_agency_id in (sender, receiver) for _, sender, receiver in relying):
+        hidden |= {"recorded_by_agency_id": None, "given_at": None, "created_at": None}
+    return public.model_copy(update=hidden)
+
+
+def _reason_for(consent: Consent, principal: Principal) -> str | None:
+    mine = principal.agency_id is not None and consent.withdrawn_by_agency_id == principal.agency_id
+    return consent.withdrawal_reason if mine else None
 
 
 async def mark_withdrawn(

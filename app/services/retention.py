@@ -1,10 +1,11 @@
 """Retention: a person's details are removed once all their referrals have been closed long enough.
 
 A subject is anonymised when they have at least one referral and every one of them was
-closed (`closed_at`) more than `RETENTION_DAYS` ago. Names, contact details, day and month
-of birth, circumstances and every free-text field about them (referral reason, notes on
-status changes and outcomes, messages, follow-ups' snooze notes, who gave consent and why it
-was withdrawn, the place and people of appointments) are replaced with neutral placeholders.
+closed (`closed_at`) more than `RETENTION_DAYS` ago. Names, NHS number, contact details, day
+and month of birth and circumstances (on the platform's record and on every referral's), and
+every free-text field about them (referral reason, notes on status changes and outcomes,
+messages, follow-ups' snooze notes, who gave consent and why it was withdrawn, the place and
+people of appointments) are replaced with neutral placeholders.
 Ids, statuses, times, purposes and outcome types stay, so every report figure is the same
 afterwards. Audit events hold ids and codes only, so the audit log is left as it is.
 """
@@ -83,23 +84,27 @@ async def anonymise_batch(session: AsyncSession, closed_before: datetime, limit:
     return len(ids)
 
 
+def _anonymous(born: date, now: datetime) -> dict[str, Any]:
+    """What is left of a person: the year of birth (as 1 January) so age bands can still be counted."""
+    return {
+        "given_name": PLACEHOLDER,
+        "family_name": PLACEHOLDER,
+        "date_of_birth": date(born.year, 1, 1),
+        "nhs_number": None,
+        "postcode": None,
+        "phone": None,
+        "email": None,
+        "circumstances": None,
+        "updated_at": now,
+        "anonymised_at": now,
+    }
+
+
 async def _anonymise_subjects(session: AsyncSession, ids: Sequence[uuid.UUID], now: datetime) -> None:
     subjects = (await session.execute(select(Subject).where(col(Subject.id).in_(ids)))).scalars()
     for subject in subjects:
         subject.sqlmodel_update(
-            {
-                "given_name": PLACEHOLDER,
-                "family_name": PLACEHOLDER,
-                # The year alone is kept (as 1 January) so age bands can still be counted.
-                "date_of_birth": date(subject.date_of_birth.year, 1, 1),
-                "postcode": None,
-                "phone": None,
-                "email": None,
-                "preferred_contact": PreferredContact.NONE,
-                "circumstances": None,
-                "updated_at": now,
-                "anonymised_at": now,
-            }
+            _anonymous(subject.date_of_birth, now) | {"preferred_contact": PreferredContact.NONE}
         )
 
 
@@ -124,6 +129,8 @@ async def _anonymise_referrals(
         referral.reason = PLACEHOLDER
         referral.duplicate_reason = PLACEHOLDER if referral.duplicate_reason else None
         referral.appointment = _neutral_appointment(referral.appointment)
+        person = referral.person
+        person.sqlmodel_update(_anonymous(person.date_of_birth, utcnow()) | {"preferred_contact": None})
         by_subject.setdefault(referral.subject_id, []).append(referral.id)
     referral_ids = [r.id for r in referrals]
     await _anonymise_history(session, referral_ids)

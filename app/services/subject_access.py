@@ -28,7 +28,7 @@ from app.models.subject_access import (
     SubjectRecord,
 )
 from app.security import Principal
-from app.services import audit, consents, follow_ups, messages
+from app.services import audit, consents, follow_ups, messages, people
 from app.services import referrals as referrals_service
 
 # Platform roles only: agency staff see a person through their own referrals, never the whole record.
@@ -85,6 +85,7 @@ async def _referrals(session: AsyncSession, subject_id: uuid.UUID) -> list[Refer
         ReferralRecord.model_validate(
             referral,
             update={
+                "subject": people.to_public(referral.person),
                 "history": [referrals_service.change_public(c) for c in history[referral.id]],
                 "outcomes": [OutcomeRecord.model_validate(o) for o in outcomes[referral.id]],
                 "messages": [messages.to_public(m) for m in thread[referral.id]],

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import utcnow
-from app.models.consent import Consent, DataCategory
+from app.models.consent import ConsentPublic, DataCategory
 from app.models.directory import Service
 from app.models.identity import Scope
 from app.models.message import MessagePublic
@@ -33,7 +33,7 @@ class ReferralView:
 
     referral: ReferralPublic
     party: Party
-    consent: Consent
+    consent: ConsentPublic
     service: Service
     history: list[StatusChangePublic]
     outcomes: list[OutcomePublic]
@@ -78,7 +78,7 @@ class ReferralView:
 async def read(session: AsyncSession, access: PartyAccess) -> ReferralView:
     """The referral, its consent, history, outcomes and messages; each read is audited."""
     public = await referrals.view_and_stamp(session, access)
-    consent = await consents.get_for_party(session, access.principal, public.consent_id)
+    consent = await consents.read(session, access.principal, public.consent_id)
     return ReferralView(
         referral=public,
         party=access.party,

@@ -100,6 +100,11 @@ def categories_text(codes: Iterable[DataCategory]) -> str:
     return _joined(codes, labels.DATA_CATEGORIES)
 
 
+def nhs_number_text(digits: str) -> str:
+    """An NHS number as it is written and read out: 943 476 5919."""
+    return f"{digits[:3]} {digits[3:6]} {digits[6:]}"
+
+
 def reason_label(status: ReferralStatus, code: str) -> str:
     """The words for a decline or cancellation reason (the code itself if it is another kind)."""
     names: Mapping[Any, str] = (
@@ -126,6 +131,7 @@ FILTERS: dict[str, Any] = {
     "datetime": format_datetime,
     "purposes": purposes_text,
     "categories": categories_text,
+    "nhs_number": nhs_number_text,
 }
 
 

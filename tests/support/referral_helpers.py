@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models.directory import Agency, AgencyKind, Purpose, Service
 from app.models.identity import Role
@@ -130,3 +131,14 @@ async def force_status(referral_id: str, status: ReferralStatus, outcome_count: 
         referral.status, referral.outcome_count = status, outcome_count
 
     await committed(work)
+
+
+async def platform_subject(referral: dict[str, Any]) -> uuid.UUID:
+    """The platform's link to the person a referral is about, which no agency is shown."""
+
+    async def work(session: AsyncSession) -> uuid.UUID:
+        found = await session.get(Referral, uuid.UUID(referral["id"]))
+        assert found is not None
+        return found.subject_id
+
+    return await committed(work)

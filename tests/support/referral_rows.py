@@ -17,8 +17,10 @@ from app.models.consent import Consent, ConsentMethod, DataCategory, LawfulBasis
 from app.models.directory import Agency, Purpose, Service
 from app.models.message import Message
 from app.models.outcome import OUTCOME_BITS, Outcome, OutcomeType, outcome_kind
+from app.models.person import PersonRecord
 from app.models.referral import TERMINAL_STATUSES, Referral, ReferralStatus, StatusChange
 from app.models.subject import PreferredContact, Subject
+from app.services import people
 from app.unit_of_work import committed
 
 S = ReferralStatus
@@ -149,6 +151,7 @@ async def insert_referral(
         )
         session.add(referral)
         await session.flush()
+        session.add(_person_record(referral, person, consent))
         session.add_all(_history(referral, sender))
         session.add_all(_outcomes(referral, outcomes))
         session.add_all(_messages(referral, sender, messages))
@@ -156,6 +159,14 @@ async def insert_referral(
         return referral
 
     return await committed(work)
+
+
+def _person_record(referral: Referral, subject: Subject, consent: Consent) -> PersonRecord:
+    """The person as shared with the referral, as the service would have copied them."""
+    details = people.shared_details(people.details_of(subject), consent.data_categories)
+    return PersonRecord(
+        referral_id=referral.id, subject_id=subject.id, anonymised_at=subject.anonymised_at, **details
+    )
 
 
 def _appointment(created_at: datetime) -> dict[str, str]:

@@ -11,6 +11,7 @@ from app.services.referrals.access import (
     to_public,
 )
 from app.services.referrals.assignment import assign
+from app.services.referrals.correcting import correct_person
 from app.services.referrals.creating import create
 from app.services.referrals.moving import change_public, move, status_change, transition
 from app.services.referrals.reading import Box, BoxFilters, count_box, history, list_box, view_and_stamp
@@ -23,6 +24,7 @@ __all__ = [
     "assign",
     "audit_for",
     "change_public",
+    "correct_person",
     "count_box",
     "create",
     "emit_for",

@@ -15,9 +15,8 @@ from app.errors import NotFound
 from app.models.events import EventType
 from app.models.identity import Scope
 from app.models.referral import Referral, ReferralPublic, ReferralStatus
-from app.models.subject import SubjectPublic
 from app.security import Principal
-from app.services import audit, events, workflow
+from app.services import audit, events, people, workflow
 from app.services.workflow import Party
 
 
@@ -56,8 +55,8 @@ class NewReferralFacts:
     to_agency_id: uuid.UUID
 
     @classmethod
-    def of(cls, public: ReferralPublic) -> "NewReferralFacts":
-        return cls(public.id, public.subject.id, public.status, public.from_agency_id, public.to_agency_id)
+    def of(cls, public: ReferralPublic, subject_id: uuid.UUID) -> "NewReferralFacts":
+        return cls(public.id, subject_id, public.status, public.from_agency_id, public.to_agency_id)
 
 
 def etag(referral: Referral | ReferralPublic) -> str:
@@ -80,7 +79,7 @@ _COPIED_FIELDS = tuple(
 def to_public(referral: Referral, principal: Principal, party: Party) -> ReferralPublic:
     """The referral as the caller's agency sees it, with the moves the caller may make."""
     values = {name: getattr(referral, name) for name in _COPIED_FIELDS}
-    values["subject"] = SubjectPublic.model_validate(referral.subject)
+    values["subject"] = people.to_public(referral.person)
     if party != Party.SENDER:  # the parent is a referral the receiver may not be party to
         values["parent_referral_id"] = None
     values["allowed_actions"] = workflow.allowed_actions(

@@ -15,11 +15,12 @@ from app.errors import Conflict, Unprocessable
 from app.models.consent import Consent, DataCategory
 from app.models.events import EventType
 from app.models.identity import Scope
+from app.models.person import PersonRecordPublic
 from app.models.referral import Referral, ReferralCreate, ReferralPublic, ReferralStatus, StatusChange
-from app.models.subject import Subject, SubjectCreate, SubjectPublic
+from app.models.subject import Subject, SubjectCreate
 from app.persistence import idempotency, rows
 from app.security import Principal, agency_of
-from app.services import audit, consents, notifications, workflow
+from app.services import audit, consents, notifications, people, workflow
 from app.services.referrals import journeys, queries
 from app.services.referrals.access import NewReferralFacts, audit_for, emit_for, resource_headers
 from app.services.referrals.moving import status_change
@@ -37,15 +38,16 @@ async def create(
     service, duplicate = await _receiving_service(session, body, agency_id)
     parent = await journeys.parent_for(session, agency_id, body.parent_referral_id)
     subject = await _subject(session, principal, body, parent)
-    if body.subject is None:  # only a stored consent or the parent named the subject: look them up now
-        duplicate = await queries.open_duplicate(session, agency_id, service.id, subject.public)
-    _refuse_duplicate(body, duplicate)
     referral = _new_referral(principal, agency_id, body, service, subject, parent)
-    public = _created(referral.values, subject.public, principal)
-    facts = NewReferralFacts.of(public)
+    person = people.new_record(referral.values["id"], subject.id, subject.details, subject.categories)
+    public = _created(referral.values, people.to_public(person.values), principal)
+    if body.subject is None:  # only a stored consent or the parent named the subject: look them up now
+        duplicate = await queries.open_duplicate(session, agency_id, service.id, public.subject)
+    _refuse_duplicate(body, duplicate)
+    facts = NewReferralFacts.of(public, subject.id)
     first = rows.new_row(StatusChange, **status_change(facts, public.updated_at, principal, None))
     # Written together once every check has passed.
-    await _insert(session, referral.values["open_key"], *subject.new_rows, referral, first)
+    await _insert(session, referral.values["open_key"], *subject.new_rows, referral, person, first)
     details = {"purpose": body.purpose.value, "urgency": body.urgency.value, "to_service_id": str(service.id)}
     audit_for(session, principal, "referral.created", facts, details=dict(details))
     emit_for(session, EventType.REFERRAL_CREATED, facts)
@@ -54,9 +56,9 @@ async def create(
     return public
 
 
-def _created(values: dict[str, Any], subject: SubjectPublic, principal: Principal) -> ReferralPublic:
+def _created(values: dict[str, Any], person: PersonRecordPublic, principal: Principal) -> ReferralPublic:
     """The new referral as its sender sees it, from the values about to be inserted."""
-    public = ReferralPublic.model_validate(values | {"subject": subject, "allowed_actions": []})
+    public = ReferralPublic.model_validate(values | {"subject": person, "allowed_actions": []})
     can_write = principal.has(Scope.REFERRALS_WRITE)
     public.allowed_actions = workflow.allowed_actions(public, Party.SENDER, can_write)
     return public
@@ -85,11 +87,13 @@ async def _receiving_service(
 
 @dataclass(frozen=True, slots=True)
 class ReferredSubject:
-    """Whom a new referral is about, and the consent it is sent under."""
+    """Whom a new referral is about, what the sender holds on them, and the consent it is sent under."""
 
-    public: SubjectPublic
+    id: uuid.UUID  # the platform's subject, linking the person's referrals
+    details: dict[str, Any]  # before the consent's categories are applied
     consent_id: uuid.UUID
-    new_rows: tuple[rows.NewRow, ...]  # the subject and their consent, when given inline
+    categories: list[DataCategory]
+    new_rows: tuple[rows.NewRow, ...] = ()  # the subject and their consent, when given inline
 
 
 async def _subject(
@@ -106,35 +110,36 @@ async def _subject(
     return await _consented_subject(session, principal, body, body.consent_id)
 
 
+async def _live_subject(session: AsyncSession, subject_id: uuid.UUID, field: str) -> Subject:
+    subject = await session.get(Subject, subject_id)
+    if subject is None or subject.anonymised_at is not None:
+        raise Unprocessable.field(field, "the person's details were removed under the retention policy")
+    return subject
+
+
 async def _consented_subject(
     session: AsyncSession, principal: Principal, body: ReferralCreate, consent_id: uuid.UUID
 ) -> ReferredSubject:
-    """The subject of a consent the caller's agency recorded earlier."""
+    """The subject of a consent the caller's agency recorded earlier, as the agency holds them."""
     consent = await consents.load_own(session, principal, consent_id)
     consents.check_terms(consent, body.purpose, "consent_id")
-    subject = await session.get(Subject, consent.subject_id)
-    if subject is None or subject.anonymised_at is not None:
-        raise Unprocessable.field(
-            "consent_id", "the person's details were removed under the retention policy"
-        )
-    if body.subject is not None:
-        _refresh_subject(session, principal, subject, body.subject, consent.data_categories)
-    return ReferredSubject(SubjectPublic.model_validate(subject), consent.id, ())
+    subject = await _live_subject(session, consent.subject_id, "consent_id")
+    held = await people.held_by(session, agency_of(principal), subject)
+    details = _given_or_held(session, principal, subject, held, body.subject, consent.data_categories)
+    return ReferredSubject(subject.id, details, consent.id, consent.data_categories)
 
 
 async def _parents_subject(
     session: AsyncSession, principal: Principal, body: ReferralCreate, parent: journeys.Parent
 ) -> ReferredSubject:
-    """The person of the referral this one is made onward from, under their consent if it covers it."""
-    subject = await session.get(Subject, parent.subject_id)
-    if subject is None or subject.anonymised_at is not None:
-        raise Unprocessable.field("parent_referral_id", "the person's details were removed under retention")
+    """The person of the referral this one is made onward from, as it was shared with the caller."""
+    subject = await _live_subject(session, parent.subject_id, "parent_referral_id")
     terms = await _onward_consent(session, principal, body, parent)
     if terms.subject_id != subject.id:
         raise Unprocessable.field("consent_id", "this consent was given by another person")
-    if body.subject is not None:
-        _refresh_subject(session, principal, subject, body.subject, terms.data_categories)
-    return ReferredSubject(SubjectPublic.model_validate(subject), terms.id, terms.new_rows)
+    held = people.details_of(await people.record_of(session, parent.id))
+    details = _given_or_held(session, principal, subject, held, body.subject, terms.data_categories)
+    return ReferredSubject(subject.id, details, terms.id, terms.data_categories, terms.new_rows)
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,50 +190,60 @@ async def _new_subject(session: AsyncSession, principal: Principal, body: Referr
     """
     if body.subject is None or body.consent is None:
         raise Unprocessable.field("subject", "is required with an inline consent")
+    categories = body.consent.data_categories
     consents.check_terms(body.consent, body.purpose, "consent")
-    consents.check_categories(body.subject, body.consent.data_categories)
+    consents.check_categories(body.subject, categories)
     known = await queries.known_subject(session, agency_of(principal), body.subject)
     if known is not None:
-        _refresh_subject(session, principal, known, body.subject, body.consent.data_categories)
+        _update_own_record(session, principal, known, body.subject)
         consent = consents.new_consent(session, principal, known.id, body.consent)
-        return ReferredSubject(SubjectPublic.model_validate(known), consent.values["id"], (consent,))
+        return ReferredSubject(
+            known.id, people.details_of(body.subject), consent.values["id"], categories, (consent,)
+        )
     subject = rows.new_row(
-        Subject,
-        **body.subject.model_dump(exclude={"circumstances"}),
-        circumstances=_circumstances(body.subject),
-        recorded_by_agency_id=agency_of(principal),
+        Subject, **people.details_of(body.subject), recorded_by_agency_id=agency_of(principal)
     )
     consent = consents.new_consent(session, principal, subject.values["id"], body.consent)
+    details = people.details_of(body.subject)
     return ReferredSubject(
-        SubjectPublic.model_validate(subject.values), consent.values["id"], (subject, consent)
+        subject.values["id"], details, consent.values["id"], categories, (subject, consent)
     )
 
 
-def _circumstances(subject: SubjectCreate) -> dict[str, object] | None:
-    return subject.circumstances.model_dump(mode="json") if subject.circumstances else None
-
-
-def _refresh_subject(
+def _given_or_held(
     session: AsyncSession,
     principal: Principal,
     subject: Subject,
-    given: SubjectCreate,
+    held: dict[str, Any],
+    given: SubjectCreate | None,
     categories: list[DataCategory],
-) -> None:
-    """Apply newer details for the same subject; a different person cannot reuse this consent."""
-    same = (
-        queries.normalised_name(subject.given_name),
-        queries.normalised_name(subject.family_name),
-        subject.date_of_birth,
-    ) == (
-        queries.normalised_name(given.given_name),
-        queries.normalised_name(given.family_name),
-        given.date_of_birth,
-    )
-    if not same:
+) -> dict[str, Any]:
+    """Newer details the sender gives for the same person, else what it holds on them.
+
+    The platform's own record of the person changes only when the caller's agency recorded it:
+    details given on an onward referral never reach what anyone else sees.
+    """
+    if given is None:
+        return held
+    if not _same_person(held, given):
         raise Unprocessable.field("consent_id", "this consent was given by another person")
     consents.check_categories(given, categories)
-    changes = given.model_dump(exclude={"circumstances"}) | {"circumstances": _circumstances(given)}
+    if subject.recorded_by_agency_id == agency_of(principal):
+        _update_own_record(session, principal, subject, given)
+    return people.details_of(given)
+
+
+def _same_person(held: dict[str, Any], given: SubjectCreate) -> bool:
+    names = (queries.normalised_name(held["given_name"]), queries.normalised_name(held["family_name"]))
+    given_names = (queries.normalised_name(given.given_name), queries.normalised_name(given.family_name))
+    return names == given_names and held["date_of_birth"] == given.date_of_birth
+
+
+def _update_own_record(
+    session: AsyncSession, principal: Principal, subject: Subject, given: SubjectCreate
+) -> None:
+    """The agency's own record of the person takes the newer details it gives (audited by field name)."""
+    changes = people.details_of(given)
     changed = sorted(k for k, v in changes.items() if getattr(subject, k) != v)
     if changed:
         subject.sqlmodel_update(changes | {"updated_at": utcnow()})
@@ -287,12 +302,12 @@ def _new_referral(
         from_actor_id=principal.id,
         to_agency_id=service.agency_id,
         to_service_id=service.id,
-        subject_id=subject.public.id,
+        subject_id=subject.id,
         consent_id=subject.consent_id,
         status=ReferralStatus.SUBMITTED,
         due_by=now + timedelta(days=service.response_target_days),
         duplicate_reason=body.duplicate_reason if body.allow_duplicate else None,
-        open_key=None if body.allow_duplicate else queries.open_key(agency_id, service.id, subject.public),
+        open_key=None if body.allow_duplicate else queries.open_key(agency_id, service.id, subject.details),
         created_at=now,
         updated_at=now,
         changed_by_sender_at=now,

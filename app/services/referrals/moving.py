@@ -25,7 +25,7 @@ from app.services.referrals import read_state
 from app.services.referrals.access import PartyAccess, ReferralFacts, audit_for, emit_for, etag, to_public
 
 
-def _expected_versions(if_match: str | None) -> set[int] | None:
+def expected_versions(if_match: str | None) -> set[int] | None:
     """Versions named by If-Match (None for `*`); 428 when the header is missing."""
     if if_match is None:
         raise PreconditionRequired("State changes need If-Match with the referral's ETag.")
@@ -39,10 +39,21 @@ async def transition(
     session: AsyncSession, access: PartyAccess, request: TransitionRequest, if_match: str | None
 ) -> ReferralPublic:
     """Move the referral if the caller's ETag is current and the move is theirs to make."""
-    expected = _expected_versions(if_match)
     referral = access.referral
-    # Re-read under a row lock: of two concurrent moves from the same version, the second
-    # waits here, then sees the new version and gets 412.
+    await lock_current(session, referral, if_match)
+    workflow.check_move(referral, access.party, request)
+    await move(session, referral, access.principal, request)
+    public = to_public(referral, access.principal, access.party)
+    return await read_state.annotate(session, access.principal, access.party, referral, public)
+
+
+async def lock_current(session: AsyncSession, referral: Referral, if_match: str | None) -> None:
+    """Lock the referral, and refuse the change unless If-Match names its current version.
+
+    Re-read under a row lock: of two concurrent changes from the same version, the second
+    waits here, then sees the new version and gets 412.
+    """
+    expected = expected_versions(if_match)
     await session.refresh(referral, with_for_update=True)
     if expected is not None and referral.version not in expected:
         raise PreconditionFailed(
@@ -50,10 +61,6 @@ async def transition(
             headers={"ETag": etag(referral)},
             current_version=referral.version,
         )
-    workflow.check_move(referral, access.party, request)
-    await move(session, referral, access.principal, request)
-    public = to_public(referral, access.principal, access.party)
-    return await read_state.annotate(session, access.principal, access.party, referral, public)
 
 
 async def move(

@@ -4,7 +4,8 @@ import hashlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from datetime import date
+from typing import Any, Protocol
 
 from sqlalchemy import Row, bindparam, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,8 +14,19 @@ from sqlmodel import col
 from app.errors import Unprocessable
 from app.models.directory import Purpose, Service, ServicePurpose
 from app.models.referral import OPEN_STATUSES, Referral
-from app.models.subject import Subject, SubjectBase
+from app.models.subject import Subject, SubjectCreate
 from app.persistence.rows import table_of
+
+
+class Named(Protocol):
+    """A person as the duplicate check knows them: names and date of birth."""
+
+    @property
+    def given_name(self) -> str: ...
+    @property
+    def family_name(self) -> str: ...
+    @property
+    def date_of_birth(self) -> date: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,9 +97,7 @@ def terms_from(found: Sequence[Row[*tuple[Any, ...]]], *, field: str) -> Service
     )
 
 
-def duplicate_params(
-    service_id: uuid.UUID, agency_id: uuid.UUID, subject: SubjectBase | None
-) -> dict[str, Any]:
+def duplicate_params(service_id: uuid.UUID, agency_id: uuid.UUID, subject: Named | None) -> dict[str, Any]:
     """The duplicate check's parameters; with no subject named, they match nothing."""
     return {
         "service_id": service_id,
@@ -103,11 +113,11 @@ def normalised_name(name: str) -> str:
     return " ".join(name.casefold().split())
 
 
-def open_key(agency_id: uuid.UUID, service_id: uuid.UUID, subject: SubjectBase) -> str:
+def open_key(agency_id: uuid.UUID, service_id: uuid.UUID, details: dict[str, Any]) -> str:
     """What makes two open referrals duplicates: one agency, one service, one person."""
     person = (
-        subject.date_of_birth.isoformat(),
-        *map(normalised_name, (subject.given_name, subject.family_name)),
+        details["date_of_birth"].isoformat(),
+        *map(normalised_name, (details["given_name"], details["family_name"])),
     )
     parts = ("open-referral", str(agency_id), str(service_id), *person)
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
@@ -121,7 +131,7 @@ async def open_referral_with_key(session: AsyncSession, key: str) -> uuid.UUID |
 
 
 async def open_duplicate(
-    session: AsyncSession, agency_id: uuid.UUID, service_id: uuid.UUID, subject: SubjectBase
+    session: AsyncSession, agency_id: uuid.UUID, service_id: uuid.UUID, subject: Named
 ) -> uuid.UUID | None:
     """The caller's agency's open referral of this subject to the service, if any."""
     params = duplicate_params(service_id, agency_id, subject)
@@ -129,7 +139,7 @@ async def open_duplicate(
     return found
 
 
-async def known_subject(session: AsyncSession, agency_id: uuid.UUID, named: SubjectBase) -> Subject | None:
+async def known_subject(session: AsyncSession, agency_id: uuid.UUID, named: SubjectCreate) -> Subject | None:
     """The subject this agency recorded with the same names, date of birth and postcode, if any.
 
     Only the agency's own records are searched: matching another agency's would tell the
