@@ -5,8 +5,8 @@ from pathlib import Path
 from typing import Literal
 
 from cryptography.fernet import Fernet
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from app.journal.notes import NoteError, parse_signer, parse_verifier
 
@@ -26,7 +26,13 @@ Environment = Literal["development", "test", "production"]
 class Settings(BaseSettings):
     """Every knob the service reads; one instance per process via `get_settings()`."""
 
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    # An error names the setting and what is wrong, never the value given: that may be a key, a
+    # token or a password, and a refused start is printed to a terminal and kept in logs. (A
+    # model validator's error used to echo every setting, shortened to its first and last
+    # characters: the tail of whichever came last.)
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", hide_input_in_errors=True
+    )
 
     environment: Environment = "development"
     database_url: str = "sqlite+aiosqlite:///./referral_exchange.db"
@@ -266,6 +272,19 @@ def _is_fernet_key(key: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def settings_problems(exc: ValidationError | SettingsError) -> list[str]:
+    """What is wrong with the settings, one line each, naming settings but showing no value."""
+    if isinstance(exc, SettingsError):
+        return [str(exc)]  # which setting could not be parsed, from which source; never its text
+    return [_problem_line(error["loc"], error["msg"]) for error in exc.errors(include_input=False)]
+
+
+def _problem_line(loc: tuple[int | str, ...], message: str) -> str:
+    # A model validator's own message names its settings; a field's error is told by its name.
+    message = message.removeprefix("Value error, ")
+    return f"{'.'.join(str(part) for part in loc).upper()}: {message}" if loc else message
 
 
 @lru_cache

@@ -5,6 +5,7 @@ from pydantic import ValidationError
 
 from app.config import DEVELOPMENT_JWT_SECRET, Settings
 from app.journal import keys, notes
+from tests.test_cli import run_cli
 
 
 def test_development_accepts_the_default_secret() -> None:
@@ -65,3 +66,45 @@ def test_a_malformed_or_mismatched_audit_key_is_refused() -> None:
             audit_verifier_key=other.verifier.text(),
             _env_file=None,
         )
+
+
+# Recognisable in any output: no error about the settings may show it. Pydantic shortened what it
+# echoed to its first and last characters, so each case puts the secret last.
+SECRET = "s3cr3tZ9"
+SMTP_URL = f"smtp://relay:{SECRET}@mail.example"
+SECRET_SETTINGS = [
+    # A malformed key, refused by its own validator.
+    ({"AUDIT_SIGNING_KEY": f"PRIVATE+KEY+x+00000000+{SECRET}"}, {}),
+    # A valid password, echoed with every setting when another one is refused.
+    ({"NOTIFY_BACKEND": "smtp", "SMTP_URL": SMTP_URL, "WEBHOOK_LEASE_SECONDS": "1"}, {}),
+    # Too short outside development.
+    ({}, {"metrics_token": SECRET}),
+]
+
+
+@pytest.mark.parametrize(("environ", "arguments"), SECRET_SETTINGS)
+def test_a_settings_error_shows_no_value(
+    environ: dict[str, str], arguments: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+
+    with pytest.raises(ValidationError) as refused:
+        Settings(_env_file=None, **arguments)  # type: ignore[arg-type]
+
+    assert SECRET not in str(refused.value)
+    assert SECRET not in repr(refused.value)
+
+
+def test_the_command_line_reports_bad_settings_without_their_values(monkeypatch: pytest.MonkeyPatch) -> None:
+    for environ, _ in SECRET_SETTINGS:
+        for name, value in environ.items():
+            monkeypatch.setenv(name, value)
+    monkeypatch.setenv("METRICS_TOKEN", SECRET)
+
+    result = run_cli("migrate")
+
+    assert result.returncode == 2
+    assert SECRET not in result.stdout + result.stderr
+    assert "AUDIT_SIGNING_KEY" in result.stderr
+    assert "Traceback" not in result.stderr

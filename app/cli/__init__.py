@@ -9,22 +9,42 @@ from typing import Annotated, Any
 
 import typer
 from alembic import command
+from pydantic import ValidationError
+from pydantic_settings import SettingsError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.cli import audit_log, upkeep
 from app.cli.running import CLI_ACTOR, in_transaction
 from app.cli.running import alembic_config as alembic_config
-from app.config import Settings, get_settings
+from app.config import Settings, get_settings, settings_problems
 from app.db import dispose_engine
 from app.models.audit import ActorKind
 from app.models.identity import AGENCY_ROLES, Role, Scope, UserCreate
 from app.security import Principal, new_client_id, new_client_secret
 from app.services import clients, identity, seed, users
 
-cli = typer.Typer(help="Referral exchange: serve, migrate and administer.", no_args_is_help=True)
+# A traceback's local variables could hold a secret setting: never shown.
+cli = typer.Typer(
+    help="Referral exchange: serve, migrate and administer.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
 cli.add_typer(audit_log.audit_cli, name="audit")
 cli.add_typer(upkeep.retention_cli, name="retention")
 cli.add_typer(upkeep.secrets_cli, name="secrets")
+
+
+@cli.callback()
+def _settings_first() -> None:
+    # Every command reads the settings; read here first, invalid ones stop it with a list of
+    # what is wrong rather than a traceback, and never with a value (it may be a secret).
+    try:
+        get_settings()
+    except (ValidationError, SettingsError) as exc:
+        typer.echo("error: the settings are not valid:", err=True)
+        for problem in settings_problems(exc):
+            typer.echo(f"  {problem}", err=True)
+        raise typer.Exit(2) from None
 
 
 @cli.command()
