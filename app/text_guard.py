@@ -36,8 +36,13 @@ def has_control_characters(text: str) -> bool:
     return CONTROL_CHARACTERS.search(text) is not None
 
 
-def single_line(text: str) -> str:
-    """A validator for fields that must stay on one line: no control characters, no breaks or tabs."""
+def single_line(text: str | None) -> str | None:
+    """A validator for fields that must stay on one line: no control characters, no breaks or tabs.
+
+    An optional field left out (None) has nothing to check.
+    """
+    if text is None:
+        return None
     if has_control_characters(text) or LINE_BREAKS.search(text):
         raise ValueError("must be a single line without control characters")
     return text
