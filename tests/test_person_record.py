@@ -15,7 +15,6 @@ import pytest
 from sqlalchemy import event
 
 from app.db import get_engine
-
 from app.models.directory import AgencyKind, Purpose, Service
 from app.models.identity import Role
 from tests.support.factories import bearer, make_agency, make_service, seal
