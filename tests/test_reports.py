@@ -2,6 +2,7 @@
 
 import csv
 import io
+import unicodedata
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -277,12 +278,22 @@ FORMULAS = {
     "=Housing, Options": "'=Housing, Options",
     "@SUM(A1)": "'@SUM(A1)",
     "\t-2+3": "'\t-2+3",
+    # A spreadsheet skips a no-break space or an invisible formatting character before a formula too.
+    '\u00a0=HYPERLINK("http://evil.example")': '\'\u00a0=HYPERLINK("http://evil.example")',
+    "\u200b=1+1": "'\u200b=1+1",
+    "x;\ufeff\u2060+1": "x;'\ufeff\u2060+1",
 }
 
 
+def _skipped(character: str) -> bool:
+    """Whether a spreadsheet looks past the character for the start of a formula."""
+    return character.isspace() or character == '"' or unicodedata.category(character) == "Cf"
+
+
 def runs_as_formula(cell: str) -> bool:
-    """Whether a spreadsheet would run the cell: `'` first (after spaces or quotes) makes it text."""
-    first = cell.lstrip(' \t\r\n"')[:1]
+    """Whether a spreadsheet would run the cell: `'` first (after spaces, quotes or invisible
+    characters) makes it text."""
+    first = next((c for c in cell if not _skipped(c)), "")
     return first != "'" and (cell.startswith(("\t", "\r")) or first in ("=", "+", "-", "@"))
 
 
