@@ -5,7 +5,9 @@ was a 500 on one database and stored on the other. Other control characters (and
 surrogates, which cannot be encoded at all) have no place in a name, a code or a note either,
 and make stored text misleading wherever it is shown. Tab, line feed and carriage return are
 allowed: notes and messages run over several lines. Fields that must stay on one line refuse
-those as well, in their own models.
+those as well, in their own models, and invisible formatting characters too (`single_line`):
+a name that holds a direction override or a zero-width space reads differently from what it
+holds, or looks like another. Free text keeps them: some scripts and emoji need joiners.
 
 The check runs as an application dependency over the query string, the path and the body,
 JSON or a form (urlencoded or multipart alike), for the pages as for the API, so it covers
@@ -14,6 +16,7 @@ part that is one is refused: it could carry anything, and no page or endpoint wo
 """
 
 import re
+import unicodedata
 from collections.abc import Iterator
 from typing import Any
 
@@ -36,8 +39,16 @@ def has_control_characters(text: str) -> bool:
     return CONTROL_CHARACTERS.search(text) is not None
 
 
+def is_invisible_format(character: str) -> bool:
+    """Whether the character is a format character (Unicode category Cf), not shown itself:
+    direction overrides, isolates and marks, zero-width spaces and joiners, the byte order mark,
+    the soft hyphen."""
+    return unicodedata.category(character) == "Cf"
+
+
 def single_line(text: str | None) -> str | None:
-    """A validator for fields that must stay on one line: no control characters, no breaks or tabs.
+    """A validator for fields that must stay on one line as shown: no control characters, no breaks
+    or tabs, no invisible formatting.
 
     An optional field left out (None) has nothing to check.
     """
@@ -45,6 +56,8 @@ def single_line(text: str | None) -> str | None:
         return None
     if has_control_characters(text) or LINE_BREAKS.search(text):
         raise ValueError("must be a single line without control characters")
+    if any(is_invisible_format(character) for character in text):
+        raise ValueError("must not contain invisible formatting characters (such as direction marks)")
     return text
 
 

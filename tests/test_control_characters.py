@@ -9,11 +9,13 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from app.db import get_sessionmaker
+from app.models.identity import Role
 from app.models.message import Message
 from app.models.subject import Subject
 from app.text_guard import MESSAGE
 from tests.support.factories import make_agency, make_user, password_token
 from tests.support.referral_helpers import Network, create_referral, referral_body, subject_body
+from tests.support.staff import make_staff
 from tests.support.web_support import browser, csrf_of, signed_in_as
 
 # NUL, escape, delete, a C1 control (NEL) and a lone surrogate, as JSON escapes.
@@ -168,3 +170,47 @@ async def test_a_control_character_in_a_multipart_message_is_refused_and_not_sto
     assert refused.status_code == 422
     assert "Sorry, we could not accept what you entered" in refused.text
     assert await messages_stored() == 0
+
+
+# Direction overrides, isolates and marks, zero-width spaces and joiners, a byte order mark, a soft
+# hyphen: invisible, each makes a name read differently from what it holds (or look like another).
+FORMAT_CHARACTERS = ["\u202e", "\u200b", "\u2066", "\u2069", "\u200e", "\u200f", "\ufeff", "\u00ad", "\u2060"]
+
+
+@pytest.mark.parametrize(
+    ("field", "character"),
+    [(("given_name", "family_name")[n % 2], c) for n, c in enumerate(FORMAT_CHARACTERS)],
+)
+async def test_an_invisible_formatting_character_in_a_persons_name_is_422_naming_the_field(
+    client: httpx.AsyncClient, net: Network, field: str, character: str
+) -> None:
+    body = referral_body(net.debt_service, subject=subject_body(**{field: f"Natalie{character}eilataN"}))
+
+    response = await client.post("/v1/referrals", json=body, headers=net.centre_headers)
+
+    assert response.status_code == 422, response.text
+    assert [e["field"] for e in response.json()["errors"]] == [f"subject.{field}"]
+    assert await people_stored() == 0
+
+
+@pytest.mark.parametrize("character", ["\u202e", "\u200b", "\u2067", "\ufeff"])
+async def test_an_invisible_formatting_character_in_a_display_name_is_422_naming_the_field(
+    client: httpx.AsyncClient, character: str
+) -> None:
+    agency = await make_agency()
+    admin = await make_staff(client, agency, Role.AGENCY_ADMIN)
+    name = {"display_name": f"Sam{character}Jones"}
+    new_user = {"username": "sam.jones", "role": "caseworker", **name}
+
+    answers = [
+        await client.post("/v1/users", json=new_user, headers=admin.headers),
+        await client.patch(f"/v1/users/{admin.user.id}", json=name, headers=admin.headers),
+        await client.patch("/v1/me", json=name, headers=admin.headers),
+    ]
+
+    for response in answers:
+        assert response.status_code == 422, response.text
+        assert [e["field"] for e in response.json()["errors"]] == ["display_name"]
+    assert (
+        await client.patch("/v1/me", json={"display_name": "Sam Jones"}, headers=admin.headers)
+    ).is_success

@@ -11,6 +11,7 @@ from sqlalchemy import Column, Integer
 from sqlmodel import Field, SQLModel
 
 from app.db import JSONType, UTCDateTime, enum_type, utcnow
+from app.text_guard import single_line
 
 
 class Scope(StrEnum):
@@ -131,6 +132,9 @@ class UserCreate(SQLModel):
             raise ValueError("use lower-case letters, digits and . _ @ - (2 to 120 characters)")
         return value
 
+    # Shown beside every referral the person handles: one line, no direction tricks.
+    _plain_display_name = field_validator("display_name")(single_line)
+
 
 class UserUpdate(SQLModel):
     active: bool | None = None
@@ -140,6 +144,8 @@ class UserUpdate(SQLModel):
     away_until: AwareDatetime | None = None
     notification_preferences: dict[NotificationKind, NotificationChoice] | None = None
 
+    _plain_display_name = field_validator("display_name")(single_line)
+
 
 class MeUpdate(SQLModel):
     """What staff change about themselves: their name, absence and notification preferences."""
@@ -147,6 +153,8 @@ class MeUpdate(SQLModel):
     display_name: str | None = Field(default=None, max_length=200)
     away_until: AwareDatetime | None = None
     notification_preferences: dict[NotificationKind, NotificationChoice] | None = None
+
+    _plain_display_name = field_validator("display_name")(single_line)
 
 
 class UserPublic(SQLModel):
