@@ -259,3 +259,18 @@ async def test_a_session_does_not_outlive_deactivation_even_when_the_account_is_
     assert response.headers["location"] == "/sign-in?next=/inbox&reason=revoked"
     assert "You were signed out because your password or your account was changed." in page.text
     assert not list(await committed(lambda s: s.scalars(select(WebSession))))
+
+
+async def test_the_cookies_before_sign_in_are_host_only_and_secure_as_the_session_cookie_is(
+    app: FastAPI,
+) -> None:
+    async with browser(app) as client:
+        await client.get("/sign-in")
+        await client.get("/set-password?token=" + "t" * 43)
+    cookies = {cookie.name: cookie for cookie in client.cookies.jar}
+    assert sorted(cookies) == ["__Host-rx_form", "__Host-rx_set_password"]
+    for cookie in cookies.values():
+        assert cookie.secure
+        assert cookie.path == "/"
+        assert not cookie.domain_specified
+        assert cookie.has_nonstandard_attr("HttpOnly")

@@ -18,6 +18,7 @@ from app.errors import Forbidden
 API_PREFIX = "/v1/"
 NOT_PAGES = frozenset({"/v1", "/healthz", "/readyz", "/metrics", "/docs", "/redoc", "/openapi.json"})
 CSRF_FIELD = "csrf_token"
+# The cookie that binds form tokens before sign-in; `presession_cookie_name` is its name as sent.
 PRESESSION_COOKIE = "rx_form"
 
 # Only files from this origin: GOV.UK Frontend's script and our own, no inline script or style.
@@ -70,9 +71,22 @@ class PageHeaders(HTTPMiddleware):
         await self.app(scope, receive, with_headers)
 
 
+def host_cookie(name: str, settings: Settings) -> str:
+    """A cookie's name as set and read: with the __Host- prefix wherever cookies are Secure.
+
+    Browsers refuse a __Host- cookie unless it is Secure, host-only and for Path=/, so no
+    plain-http page, other subdomain or other path can set one to plant a session or a form
+    binding of its choosing, or shadow ours.
+    """
+    return f"__Host-{name}" if settings.secure_cookies else name
+
+
 def session_cookie_name(settings: Settings) -> str:
-    # The __Host- prefix makes browsers refuse the cookie unless Secure, host-only and Path=/.
-    return "__Host-rx_session" if settings.secure_cookies else "rx_session"
+    return host_cookie("rx_session", settings)
+
+
+def presession_cookie_name(settings: Settings) -> str:
+    return host_cookie(PRESESSION_COOKIE, settings)
 
 
 def set_cookie(response: Response, name: str, value: str, settings: Settings) -> None:
@@ -101,7 +115,9 @@ def csrf_binding(request: Request) -> str:
     if bound:
         return bound
     settings = get_settings()
-    bound = request.cookies.get(session_cookie_name(settings)) or request.cookies.get(PRESESSION_COOKIE)
+    bound = request.cookies.get(session_cookie_name(settings)) or request.cookies.get(
+        presession_cookie_name(settings)
+    )
     if not bound:
         bound = secrets.token_urlsafe(32)
         request.state.new_presession = bound
@@ -125,6 +141,8 @@ async def check_csrf(request: Request) -> None:
     form = await request.form()
     sent = form.get(CSRF_FIELD)
     settings = get_settings()
-    bound = request.cookies.get(session_cookie_name(settings)) or request.cookies.get(PRESESSION_COOKIE)
+    bound = request.cookies.get(session_cookie_name(settings)) or request.cookies.get(
+        presession_cookie_name(settings)
+    )
     if not isinstance(sent, str) or not bound or not hmac.compare_digest(sent, _token_for(bound)):
         raise CsrfRefused("The form was not sent from this service's own page.")

@@ -22,7 +22,7 @@ from app.models.referral import ReferralStatus
 from app.web import i18n, labels
 from app.web.forms import Form
 from app.web.i18n import N_
-from app.web.security import PRESESSION_COOKIE, csrf_token, set_cookie
+from app.web.security import csrf_token, presession_cookie_name, set_cookie
 
 if TYPE_CHECKING:
     from app.web.auth import Viewer
@@ -185,5 +185,6 @@ def render(
         response.headers["Refresh"] = _warning_refresh(request, values["viewer"])
     new_presession = getattr(request.state, "new_presession", None)
     if new_presession:
-        set_cookie(response, PRESESSION_COOKIE, new_presession, get_settings())
+        settings = get_settings()
+        set_cookie(response, presession_cookie_name(settings), new_presession, settings)
     return response

@@ -18,7 +18,13 @@ from app.web.auth import MaybeSignedIn, SignedInDep
 from app.web.forms import Form
 from app.web.i18n import N_, gettext
 from app.web.outcome import attempt
-from app.web.security import PRESESSION_COOKIE, clear_cookie, session_cookie_name, set_cookie
+from app.web.security import (
+    clear_cookie,
+    host_cookie,
+    presession_cookie_name,
+    session_cookie_name,
+    set_cookie,
+)
 from app.web.sessions import Ended, SignedIn
 from app.web.templating import format_time, render
 
@@ -95,7 +101,7 @@ async def sign_in(request: Request, session: SessionDep, settings: SettingsDep, 
     token = await web_sessions.start(session, web_sessions.principal_of(user), settings)
     response = RedirectResponse(next_path or "/", status_code=303)
     set_cookie(response, session_cookie_name(settings), token, settings)
-    clear_cookie(response, PRESESSION_COOKIE, settings)
+    clear_cookie(response, presession_cookie_name(settings), settings)
     return response
 
 
@@ -167,7 +173,7 @@ async def set_password_page(request: Request, settings: SettingsDep) -> Response
     token = request.query_params.get("token")
     if token:
         response = RedirectResponse("/set-password", status_code=303)
-        set_cookie(response, SET_PASSWORD_COOKIE, token[:200], settings)
+        set_cookie(response, host_cookie(SET_PASSWORD_COOKIE, settings), token[:200], settings)
         return response
     return render(request, "set_password.html", {"form": None})
 
@@ -196,12 +202,12 @@ def _new_password(form: Form, token: str) -> SetPassword | None:
 async def set_password(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
     """Set the password; the link then stops working, and you sign in with it."""
     form = Form.read(await request.form())
-    body = _new_password(form, request.cookies.get(SET_PASSWORD_COOKIE, ""))
+    body = _new_password(form, request.cookies.get(host_cookie(SET_PASSWORD_COOKIE, settings), ""))
     if body is not None:
         done = await attempt(session, users.set_password(session, body))
         if not isinstance(done, AppError):
             response = RedirectResponse("/sign-in?reason=password_set", status_code=303)
-            clear_cookie(response, SET_PASSWORD_COOKIE, settings)
+            clear_cookie(response, host_cookie(SET_PASSWORD_COOKIE, settings), settings)
             return response
         form.add(
             "password", gettext("This link has been used, has expired or was replaced. Ask for a new one.")
