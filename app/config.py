@@ -3,6 +3,7 @@
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet
 from pydantic import Field, SecretStr, ValidationError, model_validator
@@ -69,7 +70,8 @@ class Settings(BaseSettings):
     # within this many seconds; through this process, at once.
     account_cache_seconds: float = Field(default=2.0, ge=0, le=60)
     set_password_link_hours: int = Field(default=72, ge=1, le=24 * 14)
-    # Where the staff web app is served; links in notifications point under it.
+    # Where the staff web app is served; links in notifications point under it. Production
+    # refuses to start without an https one (the default is a developer's machine).
     public_base_url: str = "http://127.0.0.1:8000"
 
     # Argon2id cost; the defaults follow RFC 9106's second recommended option.
@@ -248,6 +250,17 @@ class Settings(BaseSettings):
             raise ValueError("METRICS_TOKEN must be at least 32 characters outside development")
         return self
 
+    @model_validator(mode="after")
+    def _production_pages_have_their_address(self) -> "Settings":
+        # Set-password links and every notification's link are made from it: left at the
+        # development default they would point at 127.0.0.1, and over http a link's token
+        # would cross the network in the clear.
+        if self.environment == "production" and not _is_https_address(self.public_base_url):
+            raise ValueError(
+                "PUBLIC_BASE_URL must be set in production, to the https address of the staff pages"
+            )
+        return self
+
     @property
     def api_docs_served(self) -> bool:
         return self.environment != "production" or self.public_api_docs
@@ -264,6 +277,11 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+
+def _is_https_address(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme == "https" and bool(parts.hostname) and not (parts.query or parts.fragment)
 
 
 def _is_fernet_key(key: str) -> bool:

@@ -48,6 +48,7 @@ def test_outside_development_an_audit_key_is_required(
     environment: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("AUDIT_SIGNING_KEY", raising=False)
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://referrals.example.org")
     secret = "x" * 40
     with pytest.raises(ValidationError, match="AUDIT_SIGNING_KEY"):
         Settings(environment=environment, jwt_secret=secret, _env_file=None)
@@ -108,3 +109,20 @@ def test_the_command_line_reports_bad_settings_without_their_values(monkeypatch:
     assert SECRET not in result.stdout + result.stderr
     assert "AUDIT_SIGNING_KEY" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("public_base_url", [None, "http://referrals.example.org", "referrals.example.org"])
+def test_production_needs_the_https_address_of_the_pages(
+    public_base_url: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PUBLIC_BASE_URL", raising=False)
+    given = {"public_base_url": public_base_url} if public_base_url else {}
+
+    with pytest.raises(ValidationError, match="PUBLIC_BASE_URL must be set") as refused:
+        Settings(environment="production", jwt_secret="x" * 40, _env_file=None, **given)  # type: ignore[arg-type]
+
+    assert "referrals.example.org" not in str(refused.value)
+    served = Settings(
+        environment="production", jwt_secret="x" * 40, public_base_url="https://referrals.example.org"
+    )
+    assert served.public_base_url == "https://referrals.example.org"
