@@ -123,6 +123,20 @@ SELECT referral_id, 'BULK-' || lpad(g::text, 9, '0'), purpose,
 FROM bench_plan
 """
 
+# Each referral's own record of the person, as its consent (contact and circumstances) shares it.
+PEOPLE = """
+INSERT INTO referral_people (id, referral_id, subject_id, given_name, family_name, date_of_birth, postcode,
+                             phone, email, preferred_contact, language, needs_interpreter, circumstances,
+                             created_at, updated_at)
+SELECT md5('person' || g)::uuid, referral_id, subject_id,
+       (ARRAY['Natalie','Sian','Gareth','Aisha','Tomasz','Ffion','Dylan','Amira'])[1 + g % 8],
+       'Bulk' || g, date '1970-01-01' + (g % 12000), 'LL13 9AA', '07700900123', NULL, 'phone',
+       CASE WHEN g % 9 = 0 THEN 'cy' ELSE 'en' END, g % 40 = 0,
+       '{"lone_parent": true, "benefits": ["universal_credit"], "barriers": ["debt"]}'::jsonb,
+       created_at, created_at
+FROM bench_plan
+"""
+
 # Completion needs a recorded outcome, so every completed referral gets one.
 OUTCOMES = """
 INSERT INTO outcomes (id, referral_id, type, occurred_on, note, kind, recorded_by_agency_id, recorded_by,
@@ -225,6 +239,7 @@ async def bulk_seed(database_url: str, demo: demo_network.Demo, count: int) -> N
                 ("subjects", SUBJECTS),
                 ("consents", CONSENTS),
                 ("referrals", REFERRALS),
+                ("people", PEOPLE),
                 ("outcomes", OUTCOMES),
                 ("outcome rollup", rollup_sql()),
                 ("follow-ups", FOLLOW_UPS),

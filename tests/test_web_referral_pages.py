@@ -7,7 +7,7 @@ import httpx
 from fastapi import FastAPI
 
 from tests.support.journeys import make_journey
-from tests.support.referral_helpers import Network, create_referral, make_network
+from tests.support.referral_helpers import Network, consent_body, create_referral, make_network
 from tests.support.web_support import api, browser, csrf_of, signed_in_as
 
 
@@ -274,3 +274,33 @@ async def test_a_referral_page_shows_the_journey_as_far_as_the_agency_is_party_t
     assert "Journey" in seen_by_jcp.text
     assert onward["reference"] in seen_by_jcp.text
     assert onward["reference"] not in seen_by_centre.text
+
+
+async def test_the_page_shows_the_person_and_consent_as_the_api_does(app: FastAPI) -> None:
+    net = await make_network()
+    async with api(app) as partner:
+        # Jobcentre Plus refers on under the centre's consent, sharing nothing but who she is.
+        journey = await make_journey(partner, net, consent=consent_body(data_categories=[]))
+    async with browser(app) as debt:
+        await signed_in_as(debt, net.debt)
+        page = await _open(debt, journey.onward["id"])
+
+    assert "Natalie Example" in page.text
+    for not_shared in ("07700900123", "LL13 9AA", "Universal Credit", "Lone parent"):
+        assert not_shared not in page.text
+    assert "did not agree to share their contact details" in page.text
+
+
+async def test_an_inherited_consent_does_not_show_when_or_by_whom_it_was_recorded(app: FastAPI) -> None:
+    net = await make_network()
+    async with api(app) as partner:
+        journey = await make_journey(partner, net)
+    async with browser(app) as debt:
+        await signed_in_as(debt, net.debt)
+        page = await _open(debt, journey.onward["id"])
+
+    consent = page.text.split(">Consent</h2>")[1].split("</dl>")[0]
+    # The consent's other purposes are the centre's business: the page shows only this one.
+    assert "Debt advice" in consent
+    assert "Job search support" not in consent
+    assert "20 November 2026" not in consent
