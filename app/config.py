@@ -17,7 +17,14 @@ DEVELOPMENT_JWT_SECRET = "development-only-secret-change-me-0123456789"  # noqa:
 DEVELOPMENT_SECRETS_KEY = "ZGV2ZWxvcG1lbnQtb25seS1rZXktY2hhbmdlLW1lISE="
 
 # Every kind of notification (one GOV.UK Notify template each).
-NOTIFICATION_KINDS = ("new_referral", "referral_update", "message", "overdue_digest", "follow_up_due")
+NOTIFICATION_KINDS = (
+    "new_referral",
+    "referral_update",
+    "message",
+    "overdue_digest",
+    "follow_up_due",
+    "password_link",
+)
 # The weeks after an outcome at which a follow-up can be made (see FollowUpKind).
 FOLLOW_UP_INTERVALS = frozenset({13, 26})
 

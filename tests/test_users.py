@@ -2,13 +2,20 @@
 
 import asyncio
 from datetime import datetime, timedelta
+from typing import Any
 
 import httpx
-from sqlalchemy import update
+from sqlalchemy import func, select, update
+from sqlmodel import col
 
+from app import worker
+from app.config import Settings
 from app.db import get_sessionmaker, utcnow
+from app.models.audit import AuditEvent
 from app.models.identity import PasswordLink, Role
+from app.models.notification import Notification
 from tests.support.factories import make_agency, password_token
+from tests.support.mail import Mailbox, smtp_server  # noqa: F401  (fixture)
 from tests.support.staff import PASSWORD, link_token, make_staff, sign_in
 from tests.test_cli import run_cli
 
@@ -224,3 +231,69 @@ async def test_null_is_refused_for_fields_that_cannot_be_empty(client: httpx.Asy
         assert (await client.patch(url, json=body, headers=admin.headers)).status_code == 422
     cleared = await client.patch("/v1/me", json={"away_until": None}, headers=admin.headers)
     assert cleared.status_code == 200
+
+
+async def link_events() -> list[tuple[str | None, str | None, dict[str, Any]]]:
+    async with get_sessionmaker()() as session:
+        query = select(AuditEvent).where(col(AuditEvent.action) == "user.password_link_issued")
+        found = (await session.execute(query.order_by(col(AuditEvent.id)))).scalars()
+        return [(event.actor_id, event.entity_id, event.details) for event in found]
+
+
+async def test_a_reissued_link_is_audited_and_its_user_told_by_email(
+    client: httpx.AsyncClient,
+    smtp_server: tuple[Mailbox, Settings],  # noqa: F811
+) -> None:
+    mailbox, settings = smtp_server
+    admin = await make_staff(client, None, Role.PLATFORM_ADMIN)
+    caseworker = await make_staff(client, await make_agency(), email="sam@debt.example")
+    auditor = await make_staff(client, None, Role.AUDITOR, email="ash@platform.example")
+
+    links = []
+    for member in (caseworker, auditor):
+        issued = await client.post(f"/v1/users/{member.user.id}/set-password-link", headers=admin.headers)
+        assert issued.status_code == 200, issued.text
+        assert issued.json()["user_emailed"] is True
+        links.append(issued.json()["set_password_link"])
+    assert await worker.notify_due(settings) == 2
+
+    for member, address in ((caseworker, "sam@debt.example"), (auditor, "ash@platform.example")):
+        (message,) = mailbox.to(address)
+        text = f"{message['Subject']}\n{message.get_payload(decode=True).decode()}"  # type: ignore[union-attr]
+        assert "link to set the password of your account" in text
+        assert all(link_token(link) not in text for link in links)
+        assert member.user.username not in text
+        assert admin.user.username not in text
+    told = {"user_emailed": True}
+    assert await link_events() == [
+        (str(admin.user.id), str(caseworker.user.id), told),
+        (str(admin.user.id), str(auditor.user.id), told),
+    ]
+
+
+async def test_a_user_without_an_email_address_gets_a_new_link_and_the_admin_is_told_they_were_not(
+    client: httpx.AsyncClient,
+) -> None:
+    agency = await make_agency()
+    admin = await make_staff(client, agency, Role.AGENCY_ADMIN)
+    caseworker = await make_staff(client, agency)
+
+    issued = await client.post(f"/v1/users/{caseworker.user.id}/set-password-link", headers=admin.headers)
+
+    assert issued.status_code == 200, issued.text
+    assert issued.json()["user_emailed"] is False
+    assert "set-password?token=" in issued.json()["set_password_link"]
+    async with get_sessionmaker()() as session:
+        assert await session.scalar(select(func.count()).select_from(Notification)) == 0
+    assert await link_events() == [(str(admin.user.id), str(caseworker.user.id), {"user_emailed": False})]
+
+
+async def test_the_notice_of_a_new_link_cannot_be_turned_off(client: httpx.AsyncClient) -> None:
+    caseworker = await make_staff(client, await make_agency(), email="sam@debt.example")
+
+    refused = await client.patch(
+        "/v1/me", json={"notification_preferences": {"password_link": "off"}}, headers=caseworker.headers
+    )
+
+    assert refused.status_code == 422
+    assert [e["field"] for e in refused.json()["errors"]] == ["notification_preferences"]

@@ -62,12 +62,28 @@ class NotificationKind(StrEnum):
     MESSAGE = "message"
     OVERDUE_DIGEST = "overdue_digest"
     FOLLOW_UP_DUE = "follow_up_due"
+    # To the account's holder when someone issues a new link to set its password. Always sent,
+    # at once: it is how a person learns that someone may be taking their account over.
+    PASSWORD_LINK = "password_link"  # noqa: S105  (a kind of notification)
 
 
 class NotificationChoice(StrEnum):
     IMMEDIATE = "immediate"
     DAILY_DIGEST = "daily_digest"
     OFF = "off"
+
+
+# Kinds no one chooses how to hear of: not among the notification preferences.
+ALWAYS_SENT = frozenset({NotificationKind.PASSWORD_LINK})
+
+
+def _only_choosable(
+    choices: dict[NotificationKind, NotificationChoice] | None,
+) -> dict[NotificationKind, NotificationChoice] | None:
+    refused = sorted(ALWAYS_SENT & (choices or {}).keys())
+    if refused:
+        raise ValueError(f"{', '.join(refused)} notices are always sent at once; there is no choice to make")
+    return choices
 
 
 class NotificationPreferences(SQLModel):
@@ -80,7 +96,8 @@ class NotificationPreferences(SQLModel):
     follow_up_due: NotificationChoice = NotificationChoice.IMMEDIATE
 
     def choice(self, kind: NotificationKind) -> NotificationChoice:
-        value: NotificationChoice = getattr(self, kind.value)
+        # A kind that is always sent has no preference of its own.
+        value: NotificationChoice = getattr(self, kind.value, NotificationChoice.IMMEDIATE)
         return value
 
 
@@ -145,6 +162,7 @@ class UserUpdate(SQLModel):
     notification_preferences: dict[NotificationKind, NotificationChoice] | None = None
 
     _plain_display_name = field_validator("display_name")(single_line)
+    _choosable = field_validator("notification_preferences")(_only_choosable)
 
 
 class MeUpdate(SQLModel):
@@ -155,6 +173,7 @@ class MeUpdate(SQLModel):
     notification_preferences: dict[NotificationKind, NotificationChoice] | None = None
 
     _plain_display_name = field_validator("display_name")(single_line)
+    _choosable = field_validator("notification_preferences")(_only_choosable)
 
 
 class UserPublic(SQLModel):
@@ -189,6 +208,13 @@ class UserPublic(SQLModel):
 class PasswordLinkIssued(SQLModel):
     set_password_link: str = Field(description="Single use, valid 72 hours; shown only in this response.")
     set_password_expires_at: datetime
+
+
+class PasswordLinkReissued(PasswordLinkIssued):
+    user_emailed: bool = Field(
+        description="Whether the user is told by email that a new link was issued (never the link itself). "
+        "False when their account has no email address: tell them yourself."
+    )
 
 
 class UserCreated(UserPublic, PasswordLinkIssued):

@@ -34,8 +34,9 @@ class Notification(SQLModel, table=True):
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    # The recipient's agency: the one whose admins see it in their log.
-    agency_id: uuid.UUID = Field(foreign_key="agencies.id")
+    # The recipient's agency: the one whose admins see it in their log. None for a notice to an
+    # account of no agency (a platform admin or an auditor), seen by platform admins only.
+    agency_id: uuid.UUID | None = Field(default=None, foreign_key="agencies.id")
     kind: NotificationKind = Field(sa_type=enum_type(NotificationKind))
     recipient_user_id: uuid.UUID | None = Field(default=None, foreign_key="users.id")
     recipient_email: str = Field(max_length=254)
@@ -82,7 +83,7 @@ class NotificationAttemptPublic(NotificationAttemptBase):
 
 class NotificationPublic(SQLModel):
     id: uuid.UUID
-    agency_id: uuid.UUID
+    agency_id: uuid.UUID | None
     kind: NotificationKind
     recipient: str
     recipient_user_id: uuid.UUID | None

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Response, status
 from app.deps import SessionDep, SettingsDep, UserManager
 from app.errors import Responses
 from app.models.identity import (
-    PasswordLinkIssued,
+    PasswordLinkReissued,
     Role,
     SetPassword,
     UserCreate,
@@ -70,11 +70,14 @@ async def update_user(
     return await users.update_user(session, principal, user_id, body)
 
 
-@router.post("/users/{user_id}/set-password-link", response_model=PasswordLinkIssued, responses=PROBLEMS)
+@router.post("/users/{user_id}/set-password-link", response_model=PasswordLinkReissued, responses=PROBLEMS)
 async def reissue_link(
     user_id: uuid.UUID, session: SessionDep, settings: SettingsDep, principal: UserManager
-) -> PasswordLinkIssued:
-    """Issue a new single-use set-password link for a user (earlier links stop working)."""
+) -> PasswordLinkReissued:
+    """Issue a new single-use set-password link for a user (earlier links stop working).
+
+    The user is told by email that a link was issued (not the link), when they have an address.
+    """
     return await users.reissue_link(session, settings, principal, user_id)
 
 

@@ -27,7 +27,7 @@ from app.models.identity import (
     AGENCY_ROLES,
     MeUpdate,
     PasswordLink,
-    PasswordLinkIssued,
+    PasswordLinkReissued,
     Role,
     SetPassword,
     User,
@@ -39,6 +39,7 @@ from app.models.identity import (
 from app.pagination import Keyset, Page, keyset_page
 from app.security import Principal, hash_secret
 from app.services import audit, identity
+from app.services.notifications import accounts as account_notices
 
 USER_ORDER = Keyset("users", (col(User.username), col(User.id)), (str, uuid.UUID))
 
@@ -111,14 +112,28 @@ async def create(
 
 async def reissue_link(
     session: AsyncSession, settings: Settings, principal: Principal, user_id: uuid.UUID
-) -> PasswordLinkIssued:
-    """A fresh set-password link for a user the caller manages (a forgotten or expired one)."""
+) -> PasswordLinkReissued:
+    """A fresh set-password link for a user the caller manages (a forgotten or expired one).
+
+    The user is told by email, so that a link they did not ask for (someone taking their account
+    over through an admin's account) does not go unnoticed.
+    """
     user = await get_managed(session, principal, user_id)
     if not user.is_active:
         raise Unprocessable.field("active", "the account is disabled; enable it first")
     link, expires_at = await issue_link(session, settings, user)
-    audit.record(session, principal.actor, "user.password_link_issued", "user", user.id)
-    return PasswordLinkIssued(set_password_link=link, set_password_expires_at=expires_at)
+    emailed = account_notices.password_link_issued(session, user)
+    audit.record(
+        session,
+        principal.actor,
+        "user.password_link_issued",
+        "user",
+        user.id,
+        details={"user_emailed": emailed},
+    )
+    return PasswordLinkReissued(
+        set_password_link=link, set_password_expires_at=expires_at, user_emailed=emailed
+    )
 
 
 def _token_hash(token: str) -> str:
