@@ -1,10 +1,16 @@
 """Making a referral page by page, without a browser: the referral service's checks apply."""
 
+import uuid
+from typing import Any
+
 import httpx
 from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from tests.support.referral_helpers import make_network
-from tests.support.web_support import browser, signed_in_as, submit
+from app.models.directory import Service
+from app.unit_of_work import committed
+from tests.support.referral_helpers import Network, make_network
+from tests.support.web_support import api, browser, signed_in_as, submit
 
 PERSON: dict[str, str | list[str]] = {
     "given_name": "Natalie",
@@ -35,6 +41,24 @@ DETAILS: dict[str, str | list[str]] = {
     "urgency": "soon",
     "handover_mode": "joint_appointment",
 }
+
+
+async def stop_taking_referrals(service_id: uuid.UUID) -> None:
+    async def work(session: AsyncSession) -> None:
+        service = await session.get(Service, service_id)
+        assert service is not None
+        service.accepting_referrals = False
+
+    await committed(work)
+
+
+async def received(app: FastAPI, net: Network, sent: httpx.Response) -> dict[str, Any]:
+    """The person as the receiving agency sees them on the referral just sent."""
+    referral_id = sent.headers["location"].rsplit("/", 1)[1]
+    async with api(app) as partner:
+        shown = await partner.get(f"/v1/referrals/{referral_id}", headers=net.debt_headers)
+    person: dict[str, Any] = shown.json()["subject"]
+    return person
 
 
 async def _fill_in(client: httpx.AsyncClient, service_id: str) -> httpx.Response:
@@ -127,13 +151,87 @@ async def test_the_persons_details_are_checked_as_the_referral_service_will(app:
     assert 'href="#email"' in person.text
 
 
-async def test_a_refused_referral_links_each_problem_to_the_page_that_asks_for_it(app: FastAPI) -> None:
+async def test_sharing_less_than_everything_sends_only_what_the_consent_covers(app: FastAPI) -> None:
     net = await make_network()
     async with browser(app) as client:
         await signed_in_as(client, net.centre)
         await _fill_in(client, str(net.debt_service.id))
-        await submit(client, "/referrals/new/consent", {**CONSENT, "data_categories": ["circumstances"]})
+        await submit(client, "/referrals/new/consent", {**CONSENT, "data_categories": ["contact"]})
+        check = await client.get("/referrals/new/check")
+        sent = await submit(client, "/referrals/new/check", {}, action="/referrals/new/send")
+    assert "Not shared: the person did not agree to share them" in check.text
+    assert "Universal Credit" not in check.text
+    assert sent.status_code == 303, sent.text
+    referral_id = sent.headers["location"].rsplit("/", 1)[1]
+    async with api(app) as partner:
+        shown = await partner.get(f"/v1/referrals/{referral_id}", headers=net.debt_headers)
+    assert (shown.json()["subject"]["phone"], shown.json()["subject"]["circumstances"]) == (
+        "07700900123",
+        None,
+    )
+
+
+async def test_blank_optional_details_are_absent(app: FastAPI) -> None:
+    net = await make_network()
+    blank = {**PERSON, "postcode": "", "phone": "", "lone_parent": "unknown", "benefits": [], "barriers": []}
+    async with browser(app) as client:
+        await signed_in_as(client, net.centre)
+        await _fill_in(client, str(net.debt_service.id))
+        assert (await submit(client, "/referrals/new/person", blank)).status_code == 303
+        sent = await submit(client, "/referrals/new/check", {}, action="/referrals/new/send")
+    assert sent.status_code == 303, sent.text
+    referral_id = sent.headers["location"].rsplit("/", 1)[1]
+    async with api(app) as partner:
+        person = (await partner.get(f"/v1/referrals/{referral_id}", headers=net.debt_headers)).json()[
+            "subject"
+        ]
+    assert (person["postcode"], person["phone"], person["circumstances"]) == (None, None, None)
+
+
+async def test_check_answers_shows_what_the_receiver_will_see(app: FastAPI) -> None:
+    net = await make_network()
+    async with browser(app) as client:
+        await signed_in_as(client, net.centre)
+        await _fill_in(client, str(net.debt_service.id))
+        await submit(
+            client, "/referrals/new/person", {**PERSON, "postcode": "ll13 9aa", "nhs_number": "9434765919"}
+        )
+        check = await client.get("/referrals/new/check")
+    for shown in ("2 March 1994", "LL13 9AA", "943 476 5919", "Phone", "English", "Needs an interpreter"):
+        assert shown in check.text
+    assert "Lone parent" in check.text
+
+
+async def test_a_refused_referral_links_the_problem_to_the_page_that_asks_for_it(app: FastAPI) -> None:
+    net = await make_network()
+    async with browser(app) as client:
+        await signed_in_as(client, net.centre)
+        await _fill_in(client, str(net.debt_service.id))
+        await stop_taking_referrals(net.debt_service.id)
         refused = await submit(client, "/referrals/new/check", {}, action="/referrals/new/send")
-    assert refused.status_code == 422
-    assert 'href="/referrals/new/person"' in refused.text
-    assert "consent does not cover sharing contact data" in refused.text.lower()
+    assert refused.status_code == 409
+    assert "<title>Error:" in refused.text
+    assert 'href="/referrals/new/service#service"' in refused.text
+    assert "This service is not taking referrals at the moment. Choose another service" in refused.text
+
+
+async def test_an_nhs_number_that_is_not_one_is_refused_on_its_field(app: FastAPI) -> None:
+    net = await make_network()
+    async with browser(app) as client:
+        await signed_in_as(client, net.centre)
+        await submit(client, "/referrals/new/service", {"service_id": str(net.debt_service.id)})
+        person = await submit(client, "/referrals/new/person", {**PERSON, "nhs_number": "943 476 5918"})
+    assert person.status_code == 400
+    assert 'href="#nhs_number"' in person.text
+    assert "Enter a real NHS number" in person.text
+
+
+async def test_not_choosing_a_service_shows_the_error_summary(app: FastAPI) -> None:
+    net = await make_network()
+    async with browser(app) as client:
+        await signed_in_as(client, net.centre)
+        chosen = await submit(client, "/referrals/new/service", {"service_id": ""})
+        page = await client.get(chosen.headers["location"])
+    assert "<title>Error:" in page.text
+    assert 'href="#service"' in page.text
+    assert "There is a problem" in page.text

@@ -11,11 +11,14 @@ from typing import Any
 from pydantic import ValidationError
 
 from app.db import utcnow
+from app.models.consent import DataCategory
+from app.models.person import CATEGORY_FIELDS
 from app.models.referral import ReferralCreate
 from app.models.subject import SubjectCreate
+from app.services import people
 from app.web import labels
 from app.web.forms import Form, from_validation
-from app.web.i18n import N_
+from app.web.i18n import N_, gettext
 
 SECTIONS = ("service", "person", "consent", "details")
 SECTION_TITLES = {
@@ -26,12 +29,18 @@ SECTION_TITLES = {
 }
 BENEFITS, BARRIERS = labels.BENEFITS, labels.BARRIERS
 # Where the referral service's field names are asked for.
-FIELD_SECTIONS = {"to_service_id": "service", "subject": "person", "consent": "consent"}
+FIELD_SECTIONS = {
+    "to_service_id": "service",
+    "subject": "person",
+    "consent": "consent",
+    "consent_id": "consent",
+    "parent_referral_id": "service",
+}
 
 
 def section_of(field: str) -> str:
-    """The page that asks for a field the referral service names."""
-    return FIELD_SECTIONS.get(field.split(".")[0], "details")
+    """The page that asks for a field the referral service names (a refusal naming none: the service)."""
+    return FIELD_SECTIONS.get(field.split(".")[0], "details") if field else "service"
 
 
 def completed(draft: dict[str, Any]) -> list[str]:
@@ -43,23 +52,52 @@ def _date(values: dict[str, str], name: str) -> date:
 
 
 def _subject(person: dict[str, Any]) -> dict[str, Any]:
-    lone = person.get("lone_parent")
+    """The person as typed; a field left blank is absent (None), never an empty string."""
     return {
         "given_name": person["given_name"],
         "family_name": person["family_name"],
         "date_of_birth": _date(person, "dob"),
+        "nhs_number": person.get("nhs_number") or None,
         "postcode": person.get("postcode") or None,
         "phone": person.get("phone") or None,
         "email": person.get("email") or None,
         "preferred_contact": person.get("preferred_contact") or "none",
         "language": person.get("language") or "en",
         "needs_interpreter": person.get("needs_interpreter") == "yes",
-        "circumstances": {
-            "lone_parent": None if lone in (None, "", "unknown") else lone == "yes",
-            "benefits": person.get("benefits", []),
-            "barriers": person.get("barriers", []),
-        },
+        "circumstances": _circumstances(person),
     }
+
+
+def _circumstances(person: dict[str, Any]) -> dict[str, Any] | None:
+    lone = person.get("lone_parent")
+    told = {
+        "lone_parent": None if lone in (None, "", "unknown") else lone == "yes",
+        "benefits": person.get("benefits", []),
+        "barriers": person.get("barriers", []),
+    }
+    return told if any(value not in (None, []) for value in told.values()) else None
+
+
+def categories_of(draft: dict[str, Any]) -> list[DataCategory]:
+    """What the person agreed to share: the consent given now, or the one carried over."""
+    return [DataCategory(c) for c in draft.get("consent", {}).get("data_categories", [])]
+
+
+def shared_subject(draft: dict[str, Any]) -> dict[str, Any]:
+    """The person as the referral will carry them: only what the consent covers is sent."""
+    subject = _subject(draft["person"])
+    categories = categories_of(draft)
+    for category, names in CATEGORY_FIELDS.items():
+        if category not in categories:
+            subject.update(dict.fromkeys(names))
+    subject["preferred_contact"] = subject["preferred_contact"] or "none"
+    return subject
+
+
+def receiver_sees(draft: dict[str, Any]) -> dict[str, Any]:
+    """What the receiving agency will see of the person, as the referral service will copy it."""
+    given = SubjectCreate.model_validate(shared_subject(draft))
+    return people.shared_details(people.details_of(given), categories_of(draft))
 
 
 # The person page's fields, by the name the person's model gives them.
@@ -74,7 +112,9 @@ def check_subject(person: dict[str, Any], form: Form) -> None:
         from_validation(form, exc, {}, "given_name", first_part=SUBJECT_FIELDS)
 
 
-def _consent(consent: dict[str, Any]) -> dict[str, Any]:
+def _consent(consent: dict[str, Any]) -> dict[str, Any] | None:
+    if consent.get("carried_over"):
+        return None  # the referral service reuses the consent of the referral it is made onward from
     return {
         "given_by": consent["given_by"],
         "method": consent["method"],
@@ -88,7 +128,7 @@ def _consent(consent: dict[str, Any]) -> dict[str, Any]:
 
 def request_of(draft: dict[str, Any], duplicate_reason: str | None = None) -> ReferralCreate:
     """The create request the API would receive for this draft (it validates as the API does)."""
-    details = draft["details"]
+    details, parent = draft["details"], draft.get("parent", {})
     return ReferralCreate.model_validate(
         {
             "to_service_id": uuid.UUID(draft["service"]["service_id"]),
@@ -96,13 +136,51 @@ def request_of(draft: dict[str, Any], duplicate_reason: str | None = None) -> Re
             "reason": details["reason"],
             "urgency": details["urgency"],
             "handover_mode": details["handover_mode"],
-            "subject": _subject(draft["person"]),
+            "subject": shared_subject(draft),
             "consent": _consent(draft["consent"]),
             "allow_duplicate": duplicate_reason is not None,
             "duplicate_reason": duplicate_reason,
+            "parent_referral_id": parent.get("id"),
+            "return_to_referrer": details.get("return_to_referrer") == "yes",
         }
     )
 
 
 def now_text() -> str:
     return utcnow().isoformat()
+
+
+# The referral service's refusals in the words of the page that asks for the field at fault.
+PLAIN_REFUSALS = (
+    (
+        "consent does not cover sharing",
+        N_("The person did not agree to share these details. Remove them, or change what they agreed to"),
+    ),
+    (
+        "consent does not cover the purpose",
+        N_("The person's consent does not cover what this referral is for. Change the purpose or consent"),
+    ),
+    (
+        "this service accepts only",
+        N_("This service does not take referrals for that purpose. Choose another purpose or service"),
+    ),
+    (
+        "does not cover this one",
+        N_("The consent given for the earlier referral does not cover this one. Record the person's consent"),
+    ),
+    (
+        "not accepting referrals",
+        N_("This service is not taking referrals at the moment. Choose another service"),
+    ),
+)
+# A field the referral service names, as the section and the input that ask for it.
+FIELD_INPUTS = {"to_service_id": "service_id", "date_of_birth": "dob-day", "consent": "purposes"}
+
+
+def refusal(field: str, message: str) -> tuple[str, str, str]:
+    """A refusal as (error key, link to the input at fault, plain words)."""
+    section = section_of(field)
+    name = FIELD_INPUTS.get(field.split(".")[-1], field.split(".")[-1]) if field else section
+    plain = next((words for found, words in PLAIN_REFUSALS if found in message), None)
+    text = gettext(plain) if plain else message
+    return name, f"/referrals/new/{section}#{name}", text

@@ -8,6 +8,7 @@ from typing import Any
 
 from app.errors import AppError
 from app.models.directory import Service
+from app.models.subject import check_nhs_number
 from app.services import directory
 from app.web import drafts, labels
 from app.web.forms import Form, read_date
@@ -41,10 +42,20 @@ def _check_person(form: Form) -> None:
     form.require("given_name", gettext("Enter their first name"))
     form.require("family_name", gettext("Enter their last name"))
     read_date(form, "dob", gettext("date of birth"), past=True, enter=gettext("Enter their date of birth"))
+    if form.get("nhs_number") and not _is_nhs_number(form.get("nhs_number")):
+        form.add("nhs_number", gettext("Enter a real NHS number, 10 digits, like 943 476 5919"))
     form.choice(
         "preferred_contact", labels.CONTACT_METHODS, gettext("Select how they prefer to be contacted")
     )
     form.choice("language", labels.LANGUAGES, gettext("Select their language"))
+
+
+def _is_nhs_number(typed: str) -> bool:
+    try:
+        check_nhs_number(typed)
+    except ValueError:
+        return False
+    return True
 
 
 def person(form: Form) -> dict[str, Any]:
@@ -59,13 +70,14 @@ def person(form: Form) -> dict[str, Any]:
 
 
 def _check_consent(form: Form, service: Service) -> None:
+    # In the order the page asks, so the error summary lists them in that order.
+    if not [p for p in form.lists.get("purposes", []) if p in service.purposes]:
+        form.add("purposes", gettext("Select what the person agreed their details can be used for"))
     form.choice("given_by", {"subject": "", "parent_or_guardian": ""}, gettext("Select who gave consent"))
     form.choice("method", labels.CONSENT_METHODS, gettext("Select how they gave consent"))
     form.choice("lawful_basis", labels.LAWFUL_BASES, gettext("Select the lawful basis for sharing"))
     if form.get("lawful_basis") not in ("consent", "") and not form.get("sharing_agreement_ref"):
         form.add("sharing_agreement_ref", gettext("Enter the sharing agreement reference"))
-    if not [p for p in form.lists.get("purposes", []) if p in service.purposes]:
-        form.add("purposes", gettext("Select what the person agreed their details can be used for"))
     if form.get("agreed") != "yes":
         form.add("agreed", gettext("Confirm that you read the words to the person and they agreed"))
 

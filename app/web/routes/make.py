@@ -91,7 +91,11 @@ async def find_service(request: Request, session: SessionDep, who: Caseworker) -
     problem = make_steps.postcode_error(query["postcode"]) if query["postcode"] else None
     found = [] if problem else (await directory.list_services(session, filters, cursor=None, limit=50))[0]
     own = who.principal.agency_id
+    form = Form()
+    if request.query_params.get("error") == "choose":
+        form.add("service", gettext("Choose the service to refer the person to"))
     context = {
+        "form": form,
         "query": query,
         "postcode_error": {"text": problem} if problem else None,
         "services": [s for s in found if s.agency_id != own],
@@ -228,6 +232,8 @@ async def _check_page(
     service = await _service(session, draft)
     context = {
         "draft": draft,
+        "shown": drafts.receiver_sees(draft),
+        "shared": [c.value for c in drafts.categories_of(draft)],
         "service": service,
         "agencies": await agency_names(session),
         "form": form,
@@ -273,7 +279,9 @@ async def _sent_or_refused(
         )
     if isinstance(created, AppError):
         for item in created.errors or [{"field": "", "message": created.detail}]:
-            form.add(drafts.section_of(item.get("field", "")), item.get("message", created.detail))
+            name, href, text = drafts.refusal(item.get("field", ""), item.get("message", created.detail))
+            form.add(name, text)
+            form.pages[name] = href
         who = await _reloaded(session, who)
         return await _check_page(request, session, who, form=form, status=created.status)
     web_sessions.save_draft(who, None)
