@@ -22,6 +22,7 @@ class EventType(StrEnum):
     REFERRAL_ASSIGNED = "referral.assigned"
     # The sender corrected the person's details on the referral; the event carries no values.
     DETAILS_CORRECTED = "referral.details_corrected"
+    APPOINTMENT_CHANGED = "referral.appointment_changed"
     MEASURE_RECORDED = "measure.recorded"
     # To the agency that must follow up only, never to the other party.
     FOLLOW_UP_DUE = "follow_up.due"

@@ -8,6 +8,7 @@ from sqlmodel import Field, SQLModel
 
 from app.db import UTCDateTime, enum_type, utcnow
 from app.models.dates import HappenedOn
+from app.models.directory import Purpose
 
 
 class OutcomeType(StrEnum):
@@ -56,6 +57,33 @@ HARD_OUTCOMES = frozenset(
 # One bit per outcome type, stored in `referrals.outcome_types`: new types go at the end of
 # OutcomeType so that the bits already stored keep their meaning.
 OUTCOME_BITS: dict[OutcomeType, int] = {outcome_type: 1 << i for i, outcome_type in enumerate(OutcomeType)}
+
+
+# Recorded when a job entry is followed up, not as the work of a referral.
+JOB_CHECKS = (
+    OutcomeType.JOB_SUSTAINED_13_WEEKS,
+    OutcomeType.JOB_SUSTAINED_26_WEEKS,
+    OutcomeType.JOB_NOT_SUSTAINED,
+)
+
+# What the work of each purpose usually leads to, offered first when an outcome is recorded.
+_T = OutcomeType
+FITTING_OUTCOMES: dict[Purpose, tuple[OutcomeType, ...]] = {
+    Purpose.BETTER_OFF_CALCULATION: (_T.BETTER_OFF_CALCULATION_DONE, _T.BENEFIT_CLAIM_MADE, _T.JOB_ENTRY),
+    Purpose.WORK_FOCUSED_INTERVIEW: (_T.JOB_ENTRY, _T.TRAINING_STARTED, _T.VOLUNTEERING),
+    Purpose.JOB_SEARCH_SUPPORT: (_T.JOB_ENTRY, _T.TRAINING_STARTED, _T.VOLUNTEERING),
+    Purpose.TRAINING_AND_SKILLS: (_T.TRAINING_STARTED, _T.TRAINING_COMPLETED, _T.JOB_ENTRY),
+    Purpose.ESOL: (_T.TRAINING_STARTED, _T.TRAINING_COMPLETED, _T.CONFIDENCE_IMPROVED),
+    Purpose.CHILDCARE_SUPPORT: (_T.CHILDCARE_ARRANGED, _T.JOB_ENTRY),
+    Purpose.DEBT_ADVICE: (_T.DEBT_PLAN_AGREED, _T.BENEFIT_CLAIM_MADE, _T.BETTER_OFF_CALCULATION_DONE),
+    Purpose.BENEFITS_ADVICE: (_T.BENEFIT_CLAIM_MADE, _T.BETTER_OFF_CALCULATION_DONE),
+    Purpose.HOUSING_SUPPORT: (_T.ENGAGED_WITH_SERVICE, _T.BENEFIT_CLAIM_MADE),
+    Purpose.HEALTH_VISITING: (_T.ENGAGED_WITH_SERVICE, _T.CONFIDENCE_IMPROVED),
+    Purpose.FAMILY_SUPPORT: (_T.ENGAGED_WITH_SERVICE, _T.CONFIDENCE_IMPROVED, _T.CHILDCARE_ARRANGED),
+    Purpose.VOLUNTEERING: (_T.VOLUNTEERING, _T.CONFIDENCE_IMPROVED),
+    Purpose.DOMESTIC_ABUSE_SUPPORT: (_T.ENGAGED_WITH_SERVICE, _T.CONFIDENCE_IMPROVED),
+    Purpose.MENTAL_HEALTH_SUPPORT: (_T.ENGAGED_WITH_SERVICE, _T.CONFIDENCE_IMPROVED),
+}
 
 
 def outcome_kind(outcome_type: OutcomeType) -> OutcomeKind:

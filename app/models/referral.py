@@ -245,11 +245,14 @@ class HistoryKind(StrEnum):
     STATUS_CHANGED = "status_changed"
     # The sender corrected the person's details; the history does not say to what.
     DETAILS_CORRECTED = "details_corrected"
+    # The receiver moved the handover appointment; the entry carries the new one.
+    APPOINTMENT_CHANGED = "appointment_changed"
 
 
 class StatusChange(SQLModel, table=True):
     """One move through the state machine (the creation is the move from nothing to `submitted`),
-    or a correction of the person's details, which leaves the status as it was."""
+    or a change that leaves the status as it was: the person's details corrected, the
+    appointment moved."""
 
     __tablename__ = "referral_status_changes"
 

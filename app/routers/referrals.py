@@ -19,6 +19,7 @@ from app.models.message import MessageCreate, MessagePublic
 from app.models.outcome import OutcomeCreate, OutcomePublic
 from app.models.person import PersonCorrection
 from app.models.referral import (
+    Appointment,
     AssignmentRequest,
     ReferralCreate,
     ReferralPublic,
@@ -139,6 +140,30 @@ async def correct_subject(
 ) -> ReferralPublic:
     """Correct the person's details on this referral (its sender only; needs If-Match)."""
     public = await referrals.correct_person(session, access, body, if_match)
+    response.headers["ETag"] = referrals.etag(public)
+    return public
+
+
+@router.put(
+    "/{referral_id}/appointment",
+    response_model=ReferralPublic,
+    responses={
+        403: {"description": "Not the receiving agency, or no referrals:write scope"},
+        409: {"description": "No handover is scheduled"},
+        412: {"description": "Stale If-Match"},
+        428: {"description": "If-Match missing"},
+        **PROBLEMS,
+    },
+)
+async def change_appointment(
+    body: Appointment,
+    access: WritableReferral,
+    session: SessionDep,
+    response: Response,
+    if_match: Annotated[str | None, Header(description="The ETag you last read.")] = None,
+) -> ReferralPublic:
+    """Move the handover appointment of a referral in `handover_scheduled` (needs If-Match)."""
+    public = await referrals.change_appointment(session, access, body, if_match)
     response.headers["ETag"] = referrals.etag(public)
     return public
 

@@ -7,8 +7,19 @@ from sqlmodel import col
 
 from app.db import utcnow
 from app.errors import Conflict
+from app.models.directory import Purpose
 from app.models.events import EventType
-from app.models.outcome import OUTCOME_BITS, Outcome, OutcomeCreate, OutcomePublic, outcome_kind
+from app.models.outcome import (
+    FITTING_OUTCOMES,
+    JOB_CHECKS,
+    OUTCOME_BITS,
+    Outcome,
+    OutcomeCreate,
+    OutcomeKind,
+    OutcomePublic,
+    OutcomeType,
+    outcome_kind,
+)
 from app.models.referral import Referral, ReferralStatus
 from app.persistence import idempotency
 from app.persistence.rows import table_of
@@ -109,6 +120,19 @@ def rollup_statement() -> Update:
     first = select(func.min(col(Outcome.occurred_on))).where(theirs).scalar_subquery()
     rolled_up = {"outcome_types": types, "first_outcome_on": first}
     return update(Referral).where(col(Referral.outcome_count) > 0).values(rolled_up)
+
+
+def choices_for(purpose: Purpose) -> list[tuple[str, list[OutcomeType]]]:
+    """The outcome types to offer in groups: those fitting the purpose, then hard, soft and job checks."""
+    fitting = list(FITTING_OUTCOMES.get(purpose, ()))
+    rest = [t for t in OutcomeType if t not in fitting and t not in JOB_CHECKS]
+    groups = [
+        ("fitting", fitting),
+        ("hard", [t for t in rest if outcome_kind(t) == OutcomeKind.HARD]),
+        ("soft", [t for t in rest if outcome_kind(t) == OutcomeKind.SOFT]),
+        ("job_checks", list(JOB_CHECKS)),
+    ]
+    return [(name, types) for name, types in groups if types]
 
 
 async def list_for(session: AsyncSession, access: PartyAccess) -> list[OutcomePublic]:

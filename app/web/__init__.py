@@ -8,7 +8,19 @@ from starlette.staticfiles import StaticFiles
 
 from app.config import get_settings
 from app.web import errors
-from app.web.routes import account, admin, audit, boxes, directory, make, referral, services, staff
+from app.web.routes import (
+    account,
+    admin,
+    audit,
+    boxes,
+    directory,
+    make,
+    onward,
+    referral,
+    referral_steps,
+    services,
+    staff,
+)
 from app.web.security import PageHeaders, check_csrf
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -30,7 +42,20 @@ class GovukFrontendFiles(StaticFiles):
 def router() -> APIRouter:
     """Every page, each form post checked for its CSRF token; none of it in the API document."""
     pages = APIRouter(include_in_schema=False, dependencies=[Depends(check_csrf)])
-    for module in (account, admin, audit, boxes, directory, make, referral, services, staff):
+    modules = (
+        account,
+        admin,
+        audit,
+        boxes,
+        directory,
+        make,
+        onward,
+        referral,
+        referral_steps,
+        services,
+        staff,
+    )
+    for module in modules:
         pages.include_router(module.router)
     return pages
 

@@ -78,6 +78,11 @@ def _circumstances(person: dict[str, Any]) -> dict[str, Any] | None:
     return told if any(value not in (None, []) for value in told.values()) else None
 
 
+def carried_over(draft: dict[str, Any]) -> bool:
+    """Whether the referral goes under the consent of the referral it is made onward from."""
+    return bool(draft.get("consent", {}).get("carried_over"))
+
+
 def categories_of(draft: dict[str, Any]) -> list[DataCategory]:
     """What the person agreed to share: the consent given now, or the one carried over."""
     return [DataCategory(c) for c in draft.get("consent", {}).get("data_categories", [])]
@@ -172,7 +177,13 @@ PLAIN_REFUSALS = (
         "not accepting referrals",
         N_("This service is not taking referrals at the moment. Choose another service"),
     ),
+    (
+        "given by another person",
+        N_("The name or date of birth is not that of the person on the earlier referral. Check them"),
+    ),
 )
+# Refusals that name one field but are put right on another page.
+REFUSAL_SECTIONS = {"given by another person": ("person", "given_name")}
 # A field the referral service names, as the section and the input that ask for it.
 FIELD_INPUTS = {"to_service_id": "service_id", "date_of_birth": "dob-day", "consent": "purposes"}
 
@@ -181,6 +192,9 @@ def refusal(field: str, message: str) -> tuple[str, str, str]:
     """A refusal as (error key, link to the input at fault, plain words)."""
     section = section_of(field)
     name = FIELD_INPUTS.get(field.split(".")[-1], field.split(".")[-1]) if field else section
+    section, name = next(
+        (put for found, put in REFUSAL_SECTIONS.items() if found in message), (section, name)
+    )
     plain = next((words for found, words in PLAIN_REFUSALS if found in message), None)
     text = gettext(plain) if plain else message
     return name, f"/referrals/new/{section}#{name}", text

@@ -94,16 +94,17 @@ def consent(form: Form, service: Service) -> dict[str, Any]:
     return values
 
 
-def details(form: Form, draft: dict[str, Any]) -> dict[str, Any]:
+def details(form: Form, draft: dict[str, Any], purposes: list[str]) -> dict[str, Any]:
     """The referral's details to keep; the form holds the errors, if any."""
-    form.choice(
-        "purpose",
-        dict.fromkeys(draft.get("consent", {}).get("purposes", []), ""),
-        gettext("Select what the referral is for"),
-    )
+    form.choice("purpose", dict.fromkeys(purposes, ""), gettext("Select what the referral is for"))
     form.require("reason", gettext("Enter why you are making the referral"))
     if len(form.get("reason")) > 4000:
         form.add("reason", gettext("Reason must be 4000 characters or fewer"))
     form.choice("urgency", labels.URGENCIES, gettext("Select how urgent the referral is"))
     form.choice("handover_mode", labels.HANDOVER_MODES, gettext("Select how the handover should happen"))
+    if draft.get("parent"):
+        yes_no = {"yes": "", "no": ""}
+        form.choice(
+            "return_to_referrer", yes_no, gettext("Select whether you want them back when the work is done")
+        )
     return _typed(form)

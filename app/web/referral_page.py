@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import utcnow
-from app.models.consent import ConsentPublic, DataCategory
+from app.models.consent import ConsentPublic, ConsentStatus, DataCategory
 from app.models.directory import Service
 from app.models.identity import Scope
 from app.models.message import MessagePublic
@@ -20,6 +20,8 @@ from app.web.names import agency_names
 
 # Moves made by a button that posts at once; the others open a page that asks for details.
 DIRECT_MOVES = (ReferralStatus.ACCEPTED, ReferralStatus.IN_PROGRESS, ReferralStatus.COMPLETED)
+# Moves that tell the other agency something it acts on: the button asks to confirm first.
+CONFIRMED_MOVES = (ReferralStatus.ACCEPTED, ReferralStatus.COMPLETED)
 MOVE_PAGES = {
     ReferralStatus.DECLINED: "decline",
     ReferralStatus.HANDOVER_SCHEDULED: "schedule",
@@ -51,6 +53,8 @@ class ReferralView:
         """Still awaiting a decision after the service's response time."""
         return self.referral.status in UNDECIDED_STATUSES and self.referral.due_by < utcnow()
 
+    confirmed_moves = CONFIRMED_MOVES
+
     @property
     def direct_moves(self) -> list[ReferralStatus]:
         return [s for s in DIRECT_MOVES if s in self.referral.allowed_actions]
@@ -69,6 +73,23 @@ class ReferralView:
     @property
     def can_record_outcome(self) -> bool:
         return self.can_write and self.referral.status in outcomes.RECORDABLE
+
+    @property
+    def can_change_appointment(self) -> bool:
+        scheduled = self.referral.status == ReferralStatus.HANDOVER_SCHEDULED
+        return self.can_write and self.party == Party.RECEIVER and scheduled
+
+    @property
+    def can_record_withdrawal(self) -> bool:
+        """The person told this agency they withdraw their consent: either party records it."""
+        in_force = self.consent.status == ConsentStatus.IN_FORCE
+        return self.can_write and in_force and self.referral.status in OPEN_STATUSES
+
+    @property
+    def can_refer_onward(self) -> bool:
+        """The receiver may refer the person on, unless they withdrew their consent."""
+        withdrawn = self.referral.status == ReferralStatus.WITHDRAWN
+        return self.can_write and self.party == Party.RECEIVER and not withdrawn
 
     @property
     def can_message(self) -> bool:

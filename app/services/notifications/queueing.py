@@ -125,6 +125,18 @@ async def referral_moved(
     )
 
 
+async def appointment_changed(session: AsyncSession, referral: Referral, principal: Principal) -> None:
+    """Tell the other agency that the handover appointment moved (never where or with whom)."""
+    await _tell_other_party(
+        session,
+        referral,
+        principal,
+        NotificationKind.REFERRAL_UPDATE,
+        "Handover appointment changed",
+        "the handover appointment was changed",
+    )
+
+
 async def outcome_recorded(
     session: AsyncSession, referral: Referral, principal: Principal, outcome_type: str
 ) -> None:

@@ -10,9 +10,10 @@ from app.services.referrals.access import (
     resource_headers,
     to_public,
 )
+from app.services.referrals.appointments import change_appointment
 from app.services.referrals.assignment import assign
 from app.services.referrals.correcting import correct_person
-from app.services.referrals.creating import create
+from app.services.referrals.creating import create, onward_consent_covers
 from app.services.referrals.moving import change_public, move, status_change, transition
 from app.services.referrals.reading import Box, BoxFilters, count_box, history, list_box, view_and_stamp
 
@@ -23,6 +24,7 @@ __all__ = [
     "ReferralFacts",
     "assign",
     "audit_for",
+    "change_appointment",
     "change_public",
     "correct_person",
     "count_box",
@@ -33,6 +35,7 @@ __all__ = [
     "list_box",
     "load_for_party",
     "move",
+    "onward_consent_covers",
     "resource_headers",
     "status_change",
     "to_public",

@@ -13,6 +13,7 @@ from app import unit_of_work
 from app.db import utcnow
 from app.errors import Conflict, Unprocessable
 from app.models.consent import Consent, DataCategory
+from app.models.directory import Purpose
 from app.models.events import EventType
 from app.models.identity import Scope
 from app.models.person import PersonRecordPublic
@@ -162,23 +163,41 @@ async def _onward_consent(
         stored = await consents.load_own(session, principal, body.consent_id)
         consents.check_terms(stored, body.purpose, "consent_id")
     else:
-        stored = await _inherited_consent(session, body, parent)
+        stored = await _inherited_consent(session, body.purpose, parent)
     return _OnwardConsent(stored.id, stored.subject_id, stored.data_categories)
 
 
-async def _inherited_consent(session: AsyncSession, body: ReferralCreate, parent: journeys.Parent) -> Consent:
+async def _inherited_consent(session: AsyncSession, purpose: Purpose, parent: journeys.Parent) -> Consent:
     """The parent's consent, locked against a concurrent withdrawal, if it covers the new purpose."""
     inherited = await session.get(Consent, parent.consent_id, with_for_update=True)
     if inherited is None:
         raise Unprocessable.field("consent", "a referral needs the person's consent (consent or consent_id)")
     try:
-        consents.check_terms(inherited, body.purpose, "consent")
+        consents.check_terms(inherited, purpose, "consent")
     except Unprocessable:
         raise Unprocessable.field(
             "consent",
             "the consent for the earlier referral does not cover this one: give the person's consent",
         ) from None
     return inherited
+
+
+async def onward_consent_covers(
+    session: AsyncSession, principal: Principal, parent_id: uuid.UUID, purpose: Purpose
+) -> bool:
+    """Whether a referral made onward from `parent_id` for `purpose` can go under the parent's consent.
+
+    The same check `create` makes, asked before the referral is sent, so the caller asks the
+    person for a new consent only when it is needed.
+    """
+    parent = await journeys.parent_for(session, agency_of(principal), parent_id)
+    if parent is None:
+        return False
+    try:
+        await _inherited_consent(session, purpose, parent)
+    except Unprocessable:
+        return False
+    return True
 
 
 async def _new_subject(session: AsyncSession, principal: Principal, body: ReferralCreate) -> ReferredSubject:

@@ -58,6 +58,7 @@ async def task_list(request: Request, who: Caseworker) -> Response:
         {
             "done": drafts.completed(draft),
             "next_page": _next_page(draft),
+            "onward": draft.get("parent"),
             "section_titles": drafts.SECTION_TITLES,
         },
     )
@@ -117,7 +118,8 @@ async def choose_service(request: Request, session: SessionDep, who: Caseworker)
         return RedirectResponse("/referrals/new/service?error=choose", status_code=303)
     if draft.get("service", {}).get("service_id") != str(service.id):
         draft.pop("details", None)
-        draft.pop("consent", None)
+        if not drafts.carried_over(draft):  # a consent carried onward stays; the details say if it covers
+            draft.pop("consent", None)
     return _save(who, draft, "service", {"service_id": str(service.id)})
 
 
@@ -161,7 +163,12 @@ async def _consent_page(
     if service is None:
         return RedirectResponse("/referrals/new/service", status_code=303)
     agencies = await agency_names(session)
-    context = {"form": form, "service": service, "agency": agencies.get(service.agency_id, "")}
+    context = {
+        "form": form,
+        "service": service,
+        "agency": agencies.get(service.agency_id, ""),
+        "needed_for": draft.get("consent_needed"),
+    }
     return render(request, "make/consent.html", context, status)
 
 
@@ -183,35 +190,55 @@ async def save_consent(request: Request, session: SessionDep, who: Caseworker) -
     values = make_steps.consent(form, service)
     if not form.ok:
         return await _consent_page(request, session, draft, form, 400)
+    draft.pop("consent_needed", None)
     return _save(who, draft, "consent", values)
 
 
 # --- details --------------------------------------------------------------------------------
 
 
-def _details_page(request: Request, draft: dict[str, Any], form: Form | None, status: int = 200) -> Response:
-    purposes = draft.get("consent", {}).get("purposes", [])
+async def _details_page(
+    request: Request, session: SessionDep, draft: dict[str, Any], form: Form | None, status: int = 200
+) -> Response:
+    purposes = await _purposes(session, draft)
     if not purposes:
         return RedirectResponse("/referrals/new/consent", status_code=303)
-    return render(request, "make/details.html", {"form": form, "purposes": purposes}, status)
+    context = {"form": form, "purposes": purposes, "onward": draft.get("parent")}
+    return render(request, "make/details.html", context, status)
+
+
+async def _purposes(session: SessionDep, draft: dict[str, Any]) -> list[str]:
+    """What the referral can be for: what the person agreed to, or, onward, what the service takes."""
+    if not drafts.carried_over(draft):
+        return list(draft.get("consent", {}).get("purposes", []))
+    service = await _service(session, draft)
+    return [p.value for p in service.purposes] if service else []
 
 
 @router.get("/details")
-async def details_page(request: Request, who: Caseworker) -> Response:
+async def details_page(request: Request, session: SessionDep, who: Caseworker) -> Response:
     """Why, how urgent, and how the handover should happen."""
     draft = web_sessions.draft_of(_writer(who))
-    return _details_page(request, draft, make_steps.stored_form(draft, "details"))
+    return await _details_page(request, session, draft, make_steps.stored_form(draft, "details"))
 
 
 @router.post("/details")
-async def save_details(request: Request, who: Caseworker) -> Response:
-    """Keep the referral's details."""
+async def save_details(request: Request, session: SessionDep, who: Caseworker) -> Response:
+    """Keep the referral's details; onward, ask for a consent if the one carried over does not cover them."""
     form = Form.read(await request.form())
     draft = web_sessions.draft_of(_writer(who))
-    values = make_steps.details(form, draft)
+    values = make_steps.details(form, draft, await _purposes(session, draft))
     if not form.ok:
-        return _details_page(request, draft, form, 400)
+        return await _details_page(request, session, draft, form, 400)
+    if drafts.carried_over(draft) and not await _still_covered(session, who, draft, values["purpose"]):
+        draft.pop("consent")
+        draft["consent_needed"] = values["purpose"]
     return _save(who, draft, "details", values)
+
+
+async def _still_covered(session: SessionDep, who: SignedIn, draft: dict[str, Any], purpose: str) -> bool:
+    parent_id = uuid.UUID(draft["parent"]["id"])
+    return await referrals.onward_consent_covers(session, who.principal, parent_id, Purpose(purpose))
 
 
 # --- check and send -------------------------------------------------------------------------

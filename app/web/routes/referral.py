@@ -42,6 +42,8 @@ DONE = {
     "outcome": N_("Outcome recorded"),
     "message": N_("Message sent"),
     "assigned": N_("Referral assigned to you"),
+    "appointment_changed": N_("Appointment changed"),
+    "consent_withdrawn": N_("Consent withdrawn: the referral is closed"),
 }
 
 
@@ -60,7 +62,7 @@ Readable = Annotated[PartyAccess, Depends(_readable)]
 Writable = Annotated[PartyAccess, Depends(_writable)]
 
 
-def _to_page(referral_id: uuid.UUID, done: str) -> Response:
+def to_page(referral_id: uuid.UUID, done: str) -> Response:
     return RedirectResponse(f"/referrals/{referral_id}?done={done}", status_code=303)
 
 
@@ -85,7 +87,7 @@ async def _show(
     return render(request, "referral/show.html", context, status)
 
 
-async def _after_refusal(
+async def after_refusal(
     request: Request, session: SessionDep, who: Caseworker, referral_id: uuid.UUID, refusal: AppError
 ) -> Response:
     """The referral as it is now, with why the change was not made (read afresh after the rollback)."""
@@ -110,10 +112,10 @@ async def _move(
     referral_id = access.referral.id
     done = await attempt(session, referrals.transition(session, access, move, f'"{version}"'))
     if isinstance(done, PreconditionFailed):
-        return await _after_refusal(request, session, who, referral_id, done)
+        return await after_refusal(request, session, who, referral_id, done)
     if isinstance(done, AppError):
         return done
-    return _to_page(referral_id, move.to.value)
+    return to_page(referral_id, move.to.value)
 
 
 @router.post(PAGE + "/move")
@@ -138,7 +140,7 @@ async def move(request: Request, session: SessionDep, who: Caseworker, access: W
         form.get("version"),
     )
     if isinstance(result, AppError):
-        return await _after_refusal(request, session, who, referral_id, result)
+        return await after_refusal(request, session, who, referral_id, result)
     return result
 
 
@@ -156,7 +158,8 @@ async def _detail_page(
     referral = await referral_page.summary(session, access)
     if not _offered(template, referral):  # an old link or a hand-typed address: show what can be done
         return RedirectResponse(f"/referrals/{referral.id}", status_code=303)
-    return render(request, template, {"referral": referral, "form": form}, status)
+    groups = outcomes.choices_for(referral.purpose)
+    return render(request, template, {"referral": referral, "form": form, "groups": groups}, status)
 
 
 # The move each details page makes; the outcome page needs a referral that outcomes can follow.
@@ -244,7 +247,8 @@ async def schedule_page(request: Request, session: SessionDep, access: Writable)
     return await _detail_page(request, session, access, "referral/schedule.html", None)
 
 
-def _appointment(form: Form) -> Appointment | None:
+def appointment_from(form: Form) -> Appointment | None:
+    """The appointment typed on the schedule page; the form holds the errors, if any."""
     day = read_date(form, "date", gettext("the date of the handover"), past=False)
     at = read_time(form, "time")
     location = form.require("location", gettext("Enter where the handover will be"))
@@ -262,7 +266,7 @@ def _appointment(form: Form) -> Appointment | None:
 async def schedule(request: Request, session: SessionDep, who: Caseworker, access: Writable) -> Response:
     """Schedule the handover appointment."""
     form = Form.read(await request.form())
-    appointment = _appointment(form)
+    appointment = appointment_from(form)
     move = (
         TransitionRequest(to=ReferralStatus.HANDOVER_SCHEDULED, appointment=appointment)
         if appointment
@@ -301,7 +305,7 @@ async def record_outcome(
     if body is not None:
         result = await attempt(session, outcomes.record(session, access, body, None))
         if not isinstance(result, AppError):
-            return _to_page(referral_id, "outcome")
+            return to_page(referral_id, "outcome")
         from_problem(form, result, {"occurred_on": "date", "type": "type", "note": "note"}, "type")
         access = await referrals.load_for_party(session, who.principal, referral_id)
     return await _detail_page(request, session, access, "referral/outcome.html", form, 400)
@@ -314,8 +318,8 @@ async def take(request: Request, session: SessionDep, who: Caseworker, access: W
     body = AssignmentRequest(user_id=uuid.UUID(who.principal.id))
     result = await attempt(session, referrals.assign(session, access, body))
     if isinstance(result, AppError):
-        return await _after_refusal(request, session, who, referral_id, result)
-    return _to_page(referral_id, "assigned")
+        return await after_refusal(request, session, who, referral_id, result)
+    return to_page(referral_id, "assigned")
 
 
 @router.post(PAGE + "/messages")
@@ -328,7 +332,7 @@ async def send_message(request: Request, session: SessionDep, who: Caseworker, a
     if form.ok:
         result = await attempt(session, messages.post(session, access, MessageCreate(body=text), None))
         if not isinstance(result, AppError):
-            return _to_page(referral_id, "message")
+            return to_page(referral_id, "message")
         from_problem(form, result, {"body": "message"}, "message")
         access = await referrals.load_for_party(session, who.principal, referral_id)
     return await _show(request, session, access, form=form, status=400)
