@@ -119,6 +119,9 @@ async def work_the_referral(page: Page) -> None:
         "Referral assigned to you"
     )
     await page.get_by_role("button", name="Accept referral").click()
+    await expect(page.get_by_role("heading", name="Accept this referral?")).to_be_visible()
+    await no_axe_violations(page)
+    await page.get_by_role("button", name="Accept referral").click()
     await expect(page.locator(".govuk-notification-banner--success")).to_contain_text("Referral accepted")
     await no_axe_violations(page)
     await page.get_by_role("button", name="Schedule handover").click()
@@ -139,6 +142,8 @@ async def work_the_referral(page: Page) -> None:
     await _fill_date(page, date.today())
     await page.get_by_label("Note").fill("Payment plan agreed with the catalogue company.")
     await page.get_by_role("button", name="Record outcome").click()
+    await page.get_by_role("button", name="Complete referral").click()
+    await expect(page.get_by_role("heading", name="Complete this referral?")).to_be_visible()
     await page.get_by_role("button", name="Complete referral").click()
     await expect(page.locator(".govuk-notification-banner--success")).to_contain_text("Referral completed")
     await no_axe_violations(page)
@@ -207,10 +212,13 @@ async def test_the_receiver_works_a_referral_with_the_keyboard_alone(app: FastAP
         await page.keyboard.press("Enter")
         await tab_to(page, page.get_by_role("button", name="Accept referral"))
         await page.keyboard.press("Enter")
+        await expect(page.get_by_role("heading", name="Accept this referral?")).to_be_visible()
+        await tab_to(page, page.get_by_role("button", name="Accept referral"))
+        await page.keyboard.press("Enter")
         await expect(page.locator(".govuk-notification-banner--success")).to_contain_text("Referral accepted")
         await tab_to(page, page.get_by_role("button", name="Record an outcome"))
         await page.keyboard.press("Enter")
-        await tab_to(page, page.get_by_label("Started a job"))  # the radio group's first option
+        await tab_to(page, page.get_by_label("Debt plan agreed"))  # first: the usual outcome of debt advice
         await arrow_to(page, page.get_by_label("Engaged with the service"))
         await page.keyboard.press("Tab")  # out of the radio group, to the date
         today = date.today()

@@ -90,8 +90,12 @@ def _watch_policy(context: BrowserContext) -> None:
     context.on("console", on_console)
 
 
-async def new_context(browser: Browser, base_url: str, *, javascript: bool = True) -> BrowserContext:
-    context = await browser.new_context(base_url=base_url, java_script_enabled=javascript)
+async def new_context(
+    browser: Browser, base_url: str, *, javascript: bool = True, width: int | None = None
+) -> BrowserContext:
+    # Playwright's default viewport unless a width is asked for (None would mean no viewport at all).
+    sized: Kwargs = {"viewport": {"width": width, "height": 900}} if width else {}
+    context = await browser.new_context(base_url=base_url, java_script_enabled=javascript, **sized)
     context.set_default_timeout(10_000)
     _watch_policy(context)
     if not javascript:
@@ -114,6 +118,12 @@ async def no_axe_violations(page: Page) -> None:
         await checked.set_content(await page.content(), wait_until="load")
     results = await _axe.run(checked)
     assert results.violations_count == 0, f"{page.url}\n{results.generate_report()}"
+
+
+async def fits_the_width(page: Page) -> None:
+    """Nothing makes the page scroll sideways (a wide table scrolls inside its own region)."""
+    sideways = await page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert sideways <= 0, f"{page.url} scrolls sideways by {sideways}px"
 
 
 async def sign_in(page: Page, username: str, password: str | None = None) -> None:
