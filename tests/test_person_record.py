@@ -326,3 +326,23 @@ async def test_another_agencys_consent_and_no_consent_take_the_same_work(
 
     assert statuses == [404, 404]
     assert statements[0] == statements[1]
+
+
+async def test_a_consent_recorded_onward_and_reused_carries_only_what_that_agency_was_given(
+    client: httpx.AsyncClient, net: Network, elsewhere: Elsewhere
+) -> None:
+    first = await post(client, to_jcp(await jcp_service(net)), net.centre_headers)
+    own_consent = consent_body(purposes=["debt_advice", "family_support"])
+    onward = await post(client, onward_body(net, first, consent=own_consent), net.outsider_headers)
+    # The centre later learns a new phone number and tells health visiting, not Jobcentre Plus.
+    await post(client, to_health(elsewhere, subject=subject_body(phone="07700900999")), net.centre_headers)
+    again = referral_body(
+        elsewhere.families,
+        purpose="family_support",
+        subject=None,
+        consent=None,
+        consent_id=onward["consent_id"],
+    )
+    reused = await post(client, again, net.outsider_headers)
+
+    assert (await seen(client, reused, elsewhere.families_headers))["phone"] == "07700900123"
