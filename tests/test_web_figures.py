@@ -12,7 +12,7 @@ from fastapi import FastAPI
 
 from app.models.directory import Agency
 from app.models.identity import Role
-from tests.support.journeys import Journey, make_journey
+from tests.support.figures import journey_with_a_job
 from tests.support.referral_helpers import create_referral, make_network, move
 from tests.support.web_support import api, browser, signed_in_as
 
@@ -48,20 +48,9 @@ async def download(app: FastAPI, agency: Agency, query: str = "") -> dict[str, s
     return rows[0]
 
 
-async def _journey_with_a_job(partner: httpx.AsyncClient) -> Journey:
-    """Children's centre to Jobcentre Plus, on to debt advice; Jobcentre Plus records a job entry."""
-    journey = await make_journey(partner, await make_network())
-    job = {"type": "job_entry", "occurred_on": (date.today() - timedelta(weeks=30)).isoformat()}
-    recorded = await partner.post(
-        f"/v1/referrals/{journey.first['id']}/outcomes", json=job, headers=journey.net.outsider_headers
-    )
-    assert recorded.status_code == 201, recorded.text
-    return journey
-
-
 async def test_an_agency_admin_s_figures_never_count_another_agency_s_referrals(app: FastAPI) -> None:
     async with api(app) as partner:
-        journey = await _journey_with_a_job(partner)
+        journey = await journey_with_a_job(partner)
     net = journey.net
     debt = await figures(app, net.debt)
     jcp = await figures(app, net.outsider)
@@ -80,7 +69,7 @@ async def test_an_agency_admin_s_figures_never_count_another_agency_s_referrals(
 
 async def test_jobs_are_followed_up_at_13_and_26_weeks(app: FastAPI) -> None:
     async with api(app) as partner:
-        journey = await _journey_with_a_job(partner)
+        journey = await journey_with_a_job(partner)
     jcp = text_of(await figures(app, journey.net.outsider))
     debt = text_of(await figures(app, journey.net.debt))
     jcp_csv = await download(app, journey.net.outsider)
