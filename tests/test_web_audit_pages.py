@@ -46,6 +46,7 @@ async def test_the_trail_names_people_by_name_and_agency_and_folds_their_views(a
 
     assert f"Nia Evans ({CENTRE}) made the referral" in page
     assert f"Sam Jones ({DEBT}) opened the referral 4 times" in page
+    assert f"Sam Jones ({DEBT}) saw the referral in a list of referrals 2 times" in page
     assert f"Sam Jones ({DEBT}) accepted the referral" in page
     assert f"Sam Jones ({DEBT}) assigned the referral to Ceri Jones" in page
     assert f"Debt case system (partner system of {DEBT}) opened the referral" in page
@@ -172,6 +173,7 @@ async def test_an_auditor_finds_what_someone_did_by_their_name(app: FastAPI) -> 
     page = text_of(events)
     assert f"Everything Sam Jones ({DEBT}) did or saw." in page
     assert f"Sam Jones ({DEBT}) accepted the referral" in page
+    assert f"Sam Jones ({DEBT}) looked at a list of referrals" in page
     assert f"Audit trail of referral {story.referral['reference']}" in page
     assert "Nia Evans" not in page
     searched = await _events(action="audit.searched", actor_id=str(auditor.id))

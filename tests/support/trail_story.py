@@ -76,7 +76,8 @@ async def headers_of(client: httpx.AsyncClient, who: User | ApiClient) -> dict[s
 
 
 async def make_trail(client: httpx.AsyncClient, views: int = 4) -> TrailStory:
-    """Nia refers; Sam opens it `views` times, accepts it and gives it to Ceri; the system reads it once."""
+    """Nia refers; Sam opens it `views` times, sees it twice in the inbox, accepts it and gives it
+    to Ceri; the system reads it once."""
     net = await make_network()
     nia, sam = await staff(net.centre, "Nia Evans"), await staff(net.debt, "Sam Jones")
     ceri, system = await staff(net.debt, "Ceri Jones"), await partner_system(net.debt, "Debt case system")
@@ -88,6 +89,8 @@ async def make_trail(client: httpx.AsyncClient, views: int = 4) -> TrailStory:
     sam_headers = await headers_of(client, sam)
     for _ in range(views - 1):  # `move` reads it once more
         assert (await client.get(f"/v1/referrals/{referral['id']}", headers=sam_headers)).status_code == 200
+    for _ in range(2):  # the inbox shows it twice
+        assert (await client.get("/v1/referrals?box=inbox", headers=sam_headers)).status_code == 200
     assert (await move(client, referral, sam_headers, "accepted")).status_code == 200
     given = await client.post(
         f"/v1/referrals/{referral['id']}/assignment", json={"user_id": str(ceri.id)}, headers=sam_headers
