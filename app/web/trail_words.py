@@ -44,6 +44,7 @@ MOVES = {
 CHANGES = {
     "referral.created": N_("%(who)s made the referral"),
     "referral.details_corrected": N_("%(who)s corrected the person's details on the referral"),
+    "referral.appointment_changed": N_("%(who)s changed the handover appointment"),
     "message.posted": N_("%(who)s sent a message"),
     "measure.recorded": N_("%(who)s recorded a measure of progress"),
     "follow_up.scheduled": N_("%(who)s set a follow-up"),
