@@ -137,6 +137,10 @@ async def test_a_job_recorded_by_two_agencies_counts_once_platform_wide_and_once
     assert jobs(platform) == {"count": 1, "referrals": 2, "journeys": 1}
     assert jcp["outcome_rule"] == "once_per_referral"
     assert jobs(jcp) == {"count": 2, "referrals": 2, "journeys": None}
+    # Jobcentre Plus is party to both referrals, so it counts the journey they make; debt advice
+    # counts the one referral it received as a journey of its own.
+    assert jcp["groups"][0]["journeys"] == 1
+    assert (await summary(client, bearer(net.debt, Role.AGENCY_ADMIN)))["groups"][0]["journeys"] == 1
 
 
 async def summary(client: httpx.AsyncClient, headers: dict[str, str]) -> dict[str, Any]:

@@ -41,7 +41,7 @@ async def test_an_auditor_finds_a_referral_by_reference_and_reads_its_trail(app:
         verified = await client.post("/audit/verify", data={"csrf_token": csrf_of(home)})
         inbox = await client.get("/inbox")
     assert referral["reference"] in trail.text
-    assert "referral.created" in trail.text
+    assert "made the referral" in trail.text
     assert "Natalie" not in trail.text
     assert missing.status_code == 400
     assert "No referral has that reference" in missing.text

@@ -172,7 +172,9 @@ class ReportGroup(BaseModel):
     soft_outcomes: int = Field(description="Soft outcomes counted by the report's outcome_rule.")
     outcomes: list[OutcomeTally]
     journeys: int | None = Field(
-        default=None, description="Platform-wide reports: journeys with a referral in the group."
+        default=None,
+        description="Journeys with a referral in the group: a person's referrals made onward from one "
+        "another count as one. In an agency's report, journeys of the referrals it sent or received.",
     )
     sustainment: list[Sustainment]
 

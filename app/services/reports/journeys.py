@@ -22,10 +22,15 @@ SUSTAINED = (OutcomeType.JOB_SUSTAINED_13_WEEKS, OutcomeType.JOB_SUSTAINED_26_WE
 async def journey_figures(
     session: AsyncSession, scope: ReportScope, _now: datetime, tallies: Tallies
 ) -> None:
-    """Platform-wide only: journeys per group, and per outcome type the journeys that record it."""
+    """Journeys per group; platform-wide, also per outcome type the journeys that record it.
+
+    An agency's report counts the journeys of the referrals it sent or received: its staff see
+    each referral's journey as the linked referrals they are party to, so the count tells them
+    nothing of referrals they are not party to.
+    """
+    await _count_journeys(session, scope, tallies)
     if not scope.platform_wide:
         return
-    await _count_journeys(session, scope, tallies)
     for key, *per_type in await session.execute(_outcomes_per_journey(scope)):
         tally = tallies[key_of(key)]
         for outcome_type, count in zip(OUTCOME_BITS, per_type, strict=True):

@@ -151,7 +151,7 @@ def _group(key: Key, label: str | None, tally: Tally, per_journey: bool) -> Repo
         hard_outcomes=sum(o.count for o in outcomes if o.kind is OutcomeKind.HARD),
         soft_outcomes=sum(o.count for o in outcomes if o.kind is OutcomeKind.SOFT),
         outcomes=outcomes,
-        journeys=_journeys(tally) if per_journey else None,
+        journeys=_journeys(tally),
         sustainment=[_sustainment(kind, tally.sustainment[kind]) for kind in SUSTAINMENT_KINDS],
     )
 
