@@ -117,7 +117,12 @@ class FollowUpCompletion(SQLModel):
 
 class FollowUpSnooze(SQLModel):
     due_on: date = Field(description="The new due date: today or later.")
-    note: str = Field(min_length=1, max_length=2000)
+    note: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=2000,
+        description="Why it waits, for the team; optional. A snooze without one clears the last snooze's.",
+    )
 
 
 class FollowUpRecord(SQLModel):

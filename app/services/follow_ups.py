@@ -250,6 +250,53 @@ async def _audit_listing(session: AsyncSession, principal: Principal, found: lis
         )
 
 
+async def get_own(
+    session: AsyncSession, principal: Principal, follow_up_id: uuid.UUID, today: date | None = None
+) -> FollowUpPublic:
+    """One of the caller's agency's follow-ups, done or not; 404 for any other.
+
+    Not audited: a page shows of it what the audited list did (its kind, due date and referral).
+    """
+    follow_up = await session.get(FollowUp, follow_up_id)
+    if follow_up is None or follow_up.agency_id != agency_of(principal):
+        raise NotFound(f"Follow-up {follow_up_id} not found.")
+    return to_public(follow_up, _on(today))
+
+
+async def list_for_referral(
+    session: AsyncSession, access: PartyAccess, today: date | None = None
+) -> list[FollowUpPublic]:
+    """The caller's agency's follow-ups on one referral, by due date (the other party's stay hidden)."""
+    query = (
+        select(FollowUp)
+        .where(
+            col(FollowUp.referral_id) == access.referral.id,
+            col(FollowUp.agency_id) == agency_of(access.principal),
+        )
+        .order_by(col(FollowUp.due_on), col(FollowUp.id))
+    )
+    found = list((await session.execute(query)).scalars())
+    if found:
+        await _audit_listing(session, access.principal, found)
+    return [to_public(f, _on(today)) for f in found]
+
+
+async def references_of(
+    session: AsyncSession, principal: Principal, shown: list[FollowUpPublic]
+) -> dict[uuid.UUID, str]:
+    """The reference of each shown follow-up's referral, for a page to name and link it by.
+
+    Only the caller's agency's follow-ups count: their referrals are ones it is party to.
+    """
+    agency_id = agency_of(principal)
+    ids = {f.referral_id for f in shown if f.agency_id == agency_id}
+    if not ids:
+        return {}
+    query = select(col(Referral.id), col(Referral.reference)).where(col(Referral.id).in_(ids))
+    found = await session.execute(query)
+    return {row[0]: row[1] for row in found.all()}
+
+
 async def _load_own(
     session: AsyncSession, principal: Principal, follow_up_id: uuid.UUID
 ) -> tuple[FollowUp, PartyAccess]:
@@ -301,7 +348,10 @@ async def snooze(
     body: FollowUpSnooze,
     today: date | None = None,
 ) -> FollowUpPublic:
-    """Move the due date (today or later) with a note; it is announced again when it falls due."""
+    """Move the due date (today or later), with a note or none; it is announced again when it falls due.
+
+    The note is this snooze's: a snooze without one clears an earlier snooze's, which no longer applies.
+    """
     on = _on(today)
     follow_up, access = await _load_own(session, principal, follow_up_id)
     if body.due_on < on:

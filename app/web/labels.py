@@ -2,6 +2,7 @@
 
 from app.models.consent import ConsentMethod, DataCategory, LawfulBasis
 from app.models.directory import AgencyKind, Purpose
+from app.models.follow_up import FollowUpKind, FollowUpResult
 from app.models.outcome import OutcomeKind, OutcomeType
 from app.models.referral import CancelReason, DeclineReason, HandoverMode, ReferralStatus, Urgency
 from app.models.subject import PreferredContact
@@ -185,4 +186,21 @@ BARRIERS = {
     "housing": N_("Housing"),
     "language": N_("Language"),
     "skills": N_("Skills or qualifications"),
+}
+
+FOLLOW_UP_KINDS = {
+    FollowUpKind.JOB_SUSTAINMENT_13_WEEKS: N_("Job check at 13 weeks"),
+    FollowUpKind.JOB_SUSTAINMENT_26_WEEKS: N_("Job check at 26 weeks"),
+    FollowUpKind.RESUME_SUPPORT: N_("Resume support"),
+}
+FOLLOW_UP_HINTS = {
+    FollowUpKind.JOB_SUSTAINMENT_13_WEEKS: N_("Are they still in the job they started 13 weeks ago?"),
+    FollowUpKind.JOB_SUSTAINMENT_26_WEEKS: N_("Are they still in the job they started 26 weeks ago?"),
+    FollowUpKind.RESUME_SUPPORT: N_("The referral has closed and you asked to have the person back."),
+}
+FOLLOW_UP_RESULTS = {
+    FollowUpResult.OUTCOME_RECORDED: N_("Outcome recorded"),
+    FollowUpResult.UNABLE_TO_CONTACT: N_("Could not contact them"),
+    FollowUpResult.SUPPORT_RESUMED: N_("Support resumed"),
+    FollowUpResult.CONSENT_WITHDRAWN: N_("Closed: consent withdrawn"),
 }

@@ -1,19 +1,20 @@
 """Everything the referral page shows, read through the same services as the API."""
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import utcnow
 from app.models.consent import ConsentPublic, ConsentStatus, DataCategory
 from app.models.directory import Service
+from app.models.follow_up import FollowUpPublic
 from app.models.identity import Scope
 from app.models.message import MessagePublic
 from app.models.outcome import OutcomePublic
 from app.models.referral import OPEN_STATUSES, ReferralPublic, ReferralStatus, StatusChangePublic
 from app.models.report import UNDECIDED_STATUSES
-from app.services import consents, directory, messages, outcomes, referrals
+from app.services import consents, directory, follow_ups, messages, outcomes, referrals
 from app.services.referrals import PartyAccess
 from app.services.workflow import Party
 from app.web.names import agency_names
@@ -43,6 +44,8 @@ class ReferralView:
     agencies: dict[uuid.UUID, str]
     can_write: bool
     viewer_id: str
+    # The viewer's agency's own follow-ups on the referral (the other party's are not shown).
+    follow_ups: list[FollowUpPublic] = field(default_factory=list)
 
     def covers(self, category: str) -> bool:
         """Whether the consent lets the receiving agency see this part of the person's details."""
@@ -111,6 +114,7 @@ async def read(session: AsyncSession, access: PartyAccess) -> ReferralView:
         agencies=await agency_names(session),
         can_write=access.principal.has(Scope.REFERRALS_WRITE),
         viewer_id=access.principal.id,
+        follow_ups=await follow_ups.list_for_referral(session, access),
     )
 
 

@@ -68,6 +68,7 @@ def value_of(form: Form | None, name: str, default: object = "") -> object:
 NAVIGATION = (
     ("/inbox", N_("Inbox"), Scope.REFERRALS_READ),
     ("/sent", N_("Sent referrals"), Scope.REFERRALS_READ),
+    ("/follow-ups", N_("Follow-ups"), Scope.REFERRALS_READ),
     ("/referrals/new", N_("Make a referral"), Scope.REFERRALS_WRITE),
     ("/directory", N_("Directory"), None),
     ("/admin", N_("Your agency"), Scope.REPORTS_READ),
