@@ -73,6 +73,13 @@ class NotificationChoice(StrEnum):
     OFF = "off"
 
 
+class Language(StrEnum):
+    """The language a member of staff reads the service in."""
+
+    ENGLISH = "en"
+    WELSH = "cy"
+
+
 # Kinds no one chooses how to hear of: not among the notification preferences.
 ALWAYS_SENT = frozenset({NotificationKind.PASSWORD_LINK})
 
@@ -121,6 +128,10 @@ class User(UserBase, table=True):
     is_active: bool = True
     away_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     notification_preferences: dict[str, Any] | None = Field(default=None, sa_type=JSONType)
+    language: Language = Field(
+        default=Language.ENGLISH,
+        sa_column=Column(enum_type(Language), nullable=False, server_default=Language.ENGLISH.value),
+    )
     # Raised whenever the account's existing tokens must stop working.
     token_version: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
@@ -160,17 +171,19 @@ class UserUpdate(SQLModel):
     email: EmailStr | None = Field(default=None, max_length=254)
     away_until: AwareDatetime | None = None
     notification_preferences: dict[NotificationKind, NotificationChoice] | None = None
+    language: Language | None = None
 
     _plain_display_name = field_validator("display_name")(single_line)
     _choosable = field_validator("notification_preferences")(_only_choosable)
 
 
 class MeUpdate(SQLModel):
-    """What staff change about themselves: their name, absence and notification preferences."""
+    """What staff change about themselves: their name, absence, notification preferences and language."""
 
     display_name: str | None = Field(default=None, max_length=200)
     away_until: AwareDatetime | None = None
     notification_preferences: dict[NotificationKind, NotificationChoice] | None = None
+    language: Language | None = Field(default=None, description="`en` (English) or `cy` (Cymraeg).")
 
     _plain_display_name = field_validator("display_name")(single_line)
     _choosable = field_validator("notification_preferences")(_only_choosable)
@@ -186,6 +199,7 @@ class UserPublic(SQLModel):
     active: bool
     away_until: datetime | None
     notification_preferences: NotificationPreferences
+    language: Language
     created_at: datetime
     last_login_at: datetime | None
 
@@ -199,6 +213,7 @@ class UserPublic(SQLModel):
                 "active": user.is_active,
                 "away_until": user.away_until,
                 "notification_preferences": user.preferences(),
+                "language": user.language,
                 "created_at": user.created_at,
                 "last_login_at": user.last_login_at,
             }

@@ -20,6 +20,7 @@ from app.web.routes import (
     referral,
     referral_steps,
     services,
+    settings,
     staff,
 )
 from app.web.security import PageHeaders, check_csrf
@@ -55,6 +56,7 @@ def router() -> APIRouter:
         referral,
         referral_steps,
         services,
+        settings,
         staff,
     )
     for module in modules:

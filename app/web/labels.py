@@ -3,6 +3,7 @@
 from app.models.consent import ConsentMethod, DataCategory, LawfulBasis
 from app.models.directory import AgencyKind, Purpose
 from app.models.follow_up import FollowUpKind, FollowUpResult
+from app.models.identity import Language, NotificationChoice, NotificationKind
 from app.models.outcome import OutcomeKind, OutcomeType
 from app.models.referral import CancelReason, DeclineReason, HandoverMode, ReferralStatus, Urgency
 from app.models.subject import PreferredContact
@@ -204,3 +205,21 @@ FOLLOW_UP_RESULTS = {
     FollowUpResult.SUPPORT_RESUMED: N_("Support resumed"),
     FollowUpResult.CONSENT_WITHDRAWN: N_("Closed: consent withdrawn"),
 }
+
+# The notifications staff choose how to hear of, and how.
+NOTIFICATION_KINDS = {
+    NotificationKind.NEW_REFERRAL: N_("New referrals to your team"),
+    NotificationKind.REFERRAL_UPDATE: N_("Changes to referrals: accepted, declined, outcomes and so on"),
+    NotificationKind.MESSAGE: N_("New messages on referrals"),
+    NotificationKind.OVERDUE_DIGEST: N_("Referrals overdue for a decision"),
+    NotificationKind.FOLLOW_UP_DUE: N_("Follow-ups falling due"),
+    NotificationKind.PASSWORD_LINK: N_("Links to set a password"),
+}
+NOTIFICATION_CHOICES = {
+    NotificationChoice.IMMEDIATE: N_("Email me straight away"),
+    NotificationChoice.DAILY_DIGEST: N_("Once a day, in a digest"),
+    NotificationChoice.OFF: N_("Do not email me"),
+}
+
+# Each language named in itself, as a language switch names them.
+STAFF_LANGUAGES = {Language.ENGLISH: N_("English"), Language.WELSH: N_("Cymraeg")}

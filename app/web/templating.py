@@ -73,6 +73,7 @@ NAVIGATION = (
     ("/directory", N_("Directory"), None),
     ("/admin", N_("Your agency"), Scope.REPORTS_READ),
     ("/audit", N_("Audit"), Scope.AUDIT_READ),
+    ("/settings", N_("Settings"), None),
 )
 
 

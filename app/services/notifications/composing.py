@@ -16,7 +16,15 @@ from app.config import get_settings
 from app.models.directory import Agency, Service
 from app.models.referral import Referral
 
-FOOTER = "You are told of this by the referral exchange; change what you are told in your settings."
+SETTINGS_PATH = "/settings"
+
+
+def footer() -> str:
+    """The last line of every notification about referrals: where to change what one is told."""
+    return (
+        "You are told of this by the referral exchange; change what you are told in your settings: "
+        + link_to(SETTINGS_PATH)
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +89,7 @@ def about(names: ReferralNames, headline: str, change: str) -> tuple[str, str]:
             "",
             f"Open the referral: {names.link}",
             "",
-            FOOTER,
+            footer(),
         ]
     )
     return f"{names.reference}: {headline}"[:200], body

@@ -54,7 +54,7 @@ def _digest_of(items: list[Notification], now: datetime) -> Notification:
     lines = [f"- {n.subject}" + (f"\n  {n.link}" if n.link else "") for n in items]
     label = first.kind.value.replace("_", " ")
     body = "\n".join(
-        [f"Your daily digest: {len(items)} {label} notification(s).", "", *lines, "", composing.FOOTER]
+        [f"Your daily digest: {len(items)} {label} notification(s).", "", *lines, "", composing.footer()]
     )
     return Notification(
         agency_id=first.agency_id,
@@ -96,7 +96,7 @@ def _overdue_text(rows: Sequence[Any], now: datetime) -> tuple[str, str]:
     ]
     intro = f"{len(rows)} referral(s) wait past their response target for your agency to accept or decline."
     return f"{len(rows)} referral(s) overdue for a decision", "\n".join(
-        [intro, "", *lines, "", composing.FOOTER]
+        [intro, "", *lines, "", composing.footer()]
     )
 
 
