@@ -8,6 +8,7 @@ import typer
 from app.cli.running import CLI_ACTOR, in_transaction, run_async
 from app.config import get_settings
 from app.services import retention, webhooks
+from app.services.notifications import accounts as account_notices
 
 retention_cli = typer.Typer(help="Remove personal data once it is no longer needed.", no_args_is_help=True)
 secrets_cli = typer.Typer(help="Secrets kept encrypted at rest (SECRETS_KEY).", no_args_is_help=True)
@@ -44,4 +45,6 @@ def retention_run(
 def secrets_rotate() -> None:
     """Re-encrypt every stored secret under the first key in SECRETS_KEY; then older keys can go."""
     count = in_transaction(lambda session: webhooks.rotate_secrets(session, CLI_ACTOR))
+    # New accounts' set-password links waiting to be emailed: a few at most, gone once sent.
+    count += in_transaction(account_notices.reseal_links)
     typer.echo(json.dumps({"re_encrypted": count}))

@@ -233,7 +233,10 @@ class PasswordLinkReissued(PasswordLinkIssued):
 
 
 class UserCreated(UserPublic, PasswordLinkIssued):
-    pass
+    user_emailed: bool = Field(
+        description="Whether the set-password link is emailed to the user. False when their account has "
+        "no email address: give them the link yourself."
+    )
 
 
 class PasswordLink(SQLModel, table=True):

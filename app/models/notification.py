@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Index
+from sqlalchemy import Index, Text
 from sqlmodel import Field, Relationship, SQLModel
 
 from app.db import UTCDateTime, enum_type, utcnow
@@ -45,6 +45,9 @@ class Notification(SQLModel, table=True):
     subject: str = Field(max_length=200)
     body: str = Field(max_length=20000)
     link: str | None = Field(default=None, max_length=500)
+    # A new account's set-password link, put into the body where it says LINK_SLOT when sent. It
+    # is a credential: kept encrypted (app.encryption), never shown in the log, wiped once sent.
+    sealed_link: str | None = Field(default=None, sa_type=Text)
     status: NotificationStatus = Field(
         default=NotificationStatus.PENDING, sa_type=enum_type(NotificationStatus)
     )

@@ -92,7 +92,11 @@ def _target_agency(principal: Principal, body: UserCreate) -> uuid.UUID | None:
 async def create(
     session: AsyncSession, settings: Settings, principal: Principal, body: UserCreate
 ) -> UserCreated:
-    """Add a member of staff and return their set-password link (shown once)."""
+    """Add a member of staff and return their set-password link (shown once).
+
+    The link is also emailed to them, when they have an address, by the notification worker
+    once the account is committed.
+    """
     user = await identity.create_user(
         session,
         principal.actor,
@@ -104,9 +108,12 @@ async def create(
         email=str(body.email) if body.email else None,
     )
     link, expires_at = await issue_link(session, settings, user)
+    emailed = account_notices.account_created(session, user, link, expires_at)
+    details: dict[str, audit.DetailValue] = {"user_emailed": emailed}
+    audit.record(session, principal.actor, "user.password_link_issued", "user", user.id, details=details)
     public = UserPublic.of(user).model_dump()
     return UserCreated.model_validate(
-        public | {"set_password_link": link, "set_password_expires_at": expires_at}
+        public | {"set_password_link": link, "set_password_expires_at": expires_at, "user_emailed": emailed}
     )
 
 

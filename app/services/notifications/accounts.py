@@ -2,14 +2,23 @@
 preferences and even while they are away. They cannot be turned off: they are how a person
 learns that someone may be taking their account over.
 
-As every notification, they hold no personal data: not the account's name, not who acted, and
-never a set-password link (that goes only to whoever asked for it).
+As every notification, they hold no personal data: not the account's name, nor who acted. A
+link issued again is never sent (it goes only to whoever asked for it); a new account's first
+link is sent to the address its admin gave, kept encrypted until it is sent and wiped after.
 """
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from app import encryption
 from app.models.identity import NotificationKind, User
 from app.models.notification import Notification
+
+UK = ZoneInfo("Europe/London")
 
 NEW_LINK_SUBJECT = "A new link to set your password was issued"
 NEW_LINK_BODY = "\n".join(
@@ -44,3 +53,78 @@ def password_link_issued(session: AsyncSession, user: User) -> bool:
         )
     )
     return True
+
+
+# Where a new account's notice says its set-password link goes; the link itself is sealed
+# (encrypted) on the notification and put in only as it is sent.
+LINK_SLOT = "((set-password link))"
+# Said instead when the link can no longer be unsealed (the key it was sealed under is gone).
+LINK_LOST = "(This link could not be sent. Ask your agency's admin for a new one.)"
+WELCOME_SUBJECT = "Set your password for the referral exchange"
+
+
+def _welcome_body(expires_at: datetime) -> str:
+    uk = expires_at.astimezone(UK)
+    until = f"{uk.day} {uk:%B %Y at %H:%M}"
+    return "\n".join(
+        [
+            "An account on the referral exchange has been made for you.",
+            "",
+            f"Choose your password with this link. It works once, until {until} (UK time):",
+            "",
+            LINK_SLOT,
+            "",
+            "Your agency's admin will tell you your username. If you did not expect this email, do not use "
+            "the link: tell your agency's admin or the service desk.",
+        ]
+    )
+
+
+def account_created(session: AsyncSession, user: User, link: str, expires_at: datetime) -> bool:
+    """Queue the new account's set-password link to its holder, in the unit of work that made the
+    account; False (nothing queued) when the account has no email address."""
+    if not user.email:
+        return False
+    session.add(
+        Notification(
+            agency_id=user.agency_id,
+            kind=NotificationKind.PASSWORD_LINK,
+            recipient_user_id=user.id,
+            recipient_email=user.email,
+            subject=WELCOME_SUBJECT,
+            body=_welcome_body(expires_at),
+            sealed_link=encryption.encrypt(link),
+        )
+    )
+    return True
+
+
+def unsealed(notification: Notification) -> tuple[str, str | None]:
+    """The body to send, with its link put in, and the link (for templates that place it apart)."""
+    if notification.sealed_link is None:
+        return notification.body, notification.link
+    try:
+        link = encryption.decrypt(notification.sealed_link)
+    except encryption.UndecryptableSecret:
+        return notification.body.replace(LINK_SLOT, LINK_LOST), None
+    return notification.body.replace(LINK_SLOT, link), link
+
+
+async def reseal_links(session: AsyncSession) -> int:
+    """Seal the links not yet sent under SECRETS_KEY's first key (key rotation); how many."""
+    query = select(col(Notification.id), col(Notification.sealed_link)).where(
+        col(Notification.sealed_link).is_not(None)
+    )
+    resealed = 0
+    for notification_id, sealed in (await session.execute(query)).all():
+        try:
+            link = encryption.decrypt(str(sealed))
+        except encryption.UndecryptableSecret:
+            continue  # sent with LINK_LOST in its place; nothing to keep
+        await session.execute(
+            update(Notification)
+            .where(col(Notification.id) == notification_id)
+            .values(sealed_link=encryption.encrypt(link))
+        )
+        resealed += 1
+    return resealed

@@ -26,6 +26,8 @@ class Outgoing:
     body: str
     reference: str | None
     link: str | None
+    # A credential in the body (a new account's set-password link): sent, but never logged.
+    withheld: str | None = None
 
 
 class Backend(Protocol):
@@ -37,7 +39,12 @@ class LogBackend:
     """Development: the message is written to the console (the address is not)."""
 
     async def send(self, message: Outgoing) -> None:
-        logger.info("notification %s (%s): %s\n%s", message.id, message.kind, message.subject, message.body)
+        body = (
+            message.body.replace(message.withheld, "[withheld from the log]")
+            if message.withheld
+            else message.body
+        )
+        logger.info("notification %s (%s): %s\n%s", message.id, message.kind, message.subject, body)
 
 
 @dataclass(frozen=True, slots=True)

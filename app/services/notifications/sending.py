@@ -15,6 +15,7 @@ from app.config import Settings
 from app.db import utcnow
 from app.models.notification import Notification, NotificationAttempt, NotificationStatus
 from app.persistence import retrying
+from app.services.notifications import accounts as account_notices
 from app.services.notifications.backends import Backend, Outgoing
 
 OPEN = (NotificationStatus.PENDING, NotificationStatus.IN_FLIGHT)
@@ -53,9 +54,10 @@ async def claim(session: AsyncSession, settings: Settings, *, now: datetime, lim
     jobs = []
     for row in (await session.execute(query)).scalars():
         if row.attempt_count >= settings.notify_max_attempts:
-            row.status, row.last_error, row.next_attempt_at = (
+            row.status, row.last_error, row.next_attempt_at, row.sealed_link = (
                 NotificationStatus.DEAD,
                 "abandoned: lease ran out",
+                None,
                 None,
             )
             continue
@@ -72,14 +74,16 @@ async def claim(session: AsyncSession, settings: Settings, *, now: datetime, lim
 
 def _job(row: Notification) -> Job:
     assert row.claim_token is not None
+    body, link = account_notices.unsealed(row)
     message = Outgoing(
         str(row.id),
         row.kind.value,
         row.recipient_email,
         row.subject,
-        row.body,
+        body,
         row.referral_reference,
-        row.link,
+        link,
+        withheld=link if row.sealed_link is not None else None,
     )
     return Job(message, row.id, row.claim_token, row.attempt_count)
 
@@ -126,10 +130,16 @@ async def record(session: AsyncSession, settings: Settings, results: list[Result
 
 def _next_state(settings: Settings, result: Result, now: datetime) -> dict[str, object]:
     state = {"last_error": result.error, **retrying.released(now)}
+    # A sealed link is kept only while it may still be sent.
     if result.error is None:
-        return state | {"status": NotificationStatus.SENT, "next_attempt_at": None, "sent_at": now}
+        return state | {
+            "status": NotificationStatus.SENT,
+            "next_attempt_at": None,
+            "sent_at": now,
+            "sealed_link": None,
+        }
     if result.job.attempt >= settings.notify_max_attempts:
-        return state | {"status": NotificationStatus.DEAD, "next_attempt_at": None}
+        return state | {"status": NotificationStatus.DEAD, "next_attempt_at": None, "sealed_link": None}
     delay = retrying.backoff(
         settings.notify_retry_base_seconds, settings.notify_retry_max_seconds, result.job.attempt
     )

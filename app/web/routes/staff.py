@@ -1,4 +1,5 @@
-"""Agency admins: their agency's staff (add, deactivate, mark away) and its notification log."""
+"""Agency admins: their agency's staff (add, deactivate, mark away, send a new link to set a
+password) and its notification log."""
 
 import uuid
 from datetime import date, time, timedelta
@@ -107,6 +108,20 @@ async def change_member(
         from_problem(form, result, {"role": "role", "active": "active", "away_until": "away"}, "role")
     member = await users.get_managed(session, who.principal, user_id)
     return render(request, "admin/member.html", {"member": member, "form": form, "roles": ROLES}, 400)
+
+
+@router.post("/staff/{user_id:uuid}/password-link")
+async def send_new_link(
+    request: Request, session: SessionDep, settings: SettingsDep, who: StaffManager, user_id: uuid.UUID
+) -> Response:
+    """A new single-use link for the member to set their password; earlier links stop working."""
+    issued = await attempt(session, users.reissue_link(session, settings, who.principal, user_id))
+    member = await users.get_managed(session, who.principal, user_id)
+    if isinstance(issued, AppError):
+        form = Form()
+        from_problem(form, issued, {"active": "active"}, "active")
+        return render(request, "admin/member.html", {"member": member, "form": form, "roles": ROLES}, 400)
+    return render(request, "admin/link_issued.html", {"member": member, "issued": issued})
 
 
 @router.get("/notifications")
