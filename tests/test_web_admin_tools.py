@@ -1,8 +1,10 @@
 """Agency admins' tools: a new starter emailed their set-password link, a new link from the member's
-page."""
+page, and the notification log's filters."""
 
 import logging
 import re
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -21,7 +23,7 @@ from app.services.notifications.accounts import LINK_SLOT
 from app.services.notifications.backends import LogBackend
 from tests.support.factories import make_user
 from tests.support.mail import Mailbox, smtp_server  # noqa: F401  (fixture)
-from tests.support.referral_helpers import make_network
+from tests.support.referral_helpers import create_referral, make_network
 from tests.support.staff import link_token
 from tests.support.web_support import PASSWORD, api, browser, csrf_of, sign_in, signed_in_as, submit
 
@@ -206,3 +208,74 @@ async def test_a_new_link_is_refused_for_a_deactivated_account_and_another_agenc
     assert _summary_links(refused) == ["#active"]
     assert hidden.status_code == 404
     assert await _notifications() == []
+
+
+async def test_the_notification_log_filters_by_kind_status_and_day(app: FastAPI) -> None:
+    net = await make_network()
+    await make_user(net.debt, password=PASSWORD, email="ann@debt.example")
+    async with api(app) as partner:
+        referral = await create_referral(partner, net)
+    today = datetime.now(ZoneInfo("Europe/London")).date()  # the log's days are UK days
+    on = {"date-day": str(today.day), "date-month": str(today.month), "date-year": str(today.year)}
+    yesterday = today - timedelta(days=1)
+    before = {
+        "date-day": str(yesterday.day),
+        "date-month": str(yesterday.month),
+        "date-year": str(yesterday.year),
+    }
+    async with browser(app) as admin:
+        await signed_in_as(admin, net.debt, Role.AGENCY_ADMIN)
+        everything = await admin.get("/admin/notifications")
+        by_kind = await admin.get(
+            "/admin/notifications", params={"kind": "new_referral", "status": "pending"}
+        )
+        other_kind = await admin.get("/admin/notifications", params={"kind": "message"})
+        today_page = await admin.get("/admin/notifications", params=on)
+        day_before = await admin.get("/admin/notifications", params=before)
+        unreal = await admin.get("/admin/notifications", params={**on, "date-day": "32"})
+        unknown = await admin.get("/admin/notifications", params={"kind": "carrier_pigeon"})
+
+    for page in (everything, by_kind, today_page):
+        assert page.status_code == 200
+        assert referral["reference"] in page.text
+    assert 'value="new_referral" selected' in by_kind.text
+    for page in (other_kind, day_before):
+        assert referral["reference"] not in page.text
+        assert "No notifications match these filters." in page.text
+    assert unreal.status_code == 400
+    assert "<title>Error: Notification log" in unreal.text
+    assert _summary_links(unreal) == ["#date-day"]
+    assert unknown.status_code == 400
+    assert _summary_links(unknown) == ["#kind"]
+
+
+def window(since: datetime, until: datetime) -> dict[str, str]:
+    return {"since": since.isoformat(), "until": until.isoformat()}
+
+
+async def test_the_log_api_filters_by_when_notifications_were_queued(client: httpx.AsyncClient) -> None:
+    net = await make_network()
+    await make_user(net.debt, password=PASSWORD, email="ann@debt.example")
+    admin = await make_user(net.debt, Role.AGENCY_ADMIN, password=PASSWORD)
+    await create_referral(client, net)
+    token = (await client.post("/v1/oauth/token", data=_password_grant(admin.username))).json()[
+        "access_token"
+    ]
+    headers = {"Authorization": f"Bearer {token}"}
+    (queued,) = await _notifications()
+    at = queued.created_at
+
+    inside = await client.get(
+        "/v1/notifications", params=window(at, at + timedelta(seconds=1)), headers=headers
+    )
+    after = await client.get(
+        "/v1/notifications", params={"since": (at + timedelta(seconds=1)).isoformat()}, headers=headers
+    )
+    backwards = await client.get(
+        "/v1/notifications", params=window(at, at - timedelta(days=1)), headers=headers
+    )
+
+    assert [n["id"] for n in inside.json()["items"]] == [str(queued.id)]
+    assert after.json()["items"] == []
+    assert backwards.status_code == 422
+    assert backwards.json()["errors"][0]["field"] == "until"

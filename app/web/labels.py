@@ -4,6 +4,7 @@ from app.models.consent import ConsentMethod, DataCategory, LawfulBasis
 from app.models.directory import AgencyKind, Purpose
 from app.models.follow_up import FollowUpKind, FollowUpResult
 from app.models.identity import Language, NotificationChoice, NotificationKind
+from app.models.notification import NotificationStatus
 from app.models.outcome import OutcomeKind, OutcomeType
 from app.models.referral import CancelReason, DeclineReason, HandoverMode, ReferralStatus, Urgency
 from app.models.subject import PreferredContact
@@ -219,6 +220,14 @@ NOTIFICATION_CHOICES = {
     NotificationChoice.IMMEDIATE: N_("Email me straight away"),
     NotificationChoice.DAILY_DIGEST: N_("Once a day, in a digest"),
     NotificationChoice.OFF: N_("Do not email me"),
+}
+NOTIFICATION_STATUSES = {
+    NotificationStatus.PENDING: N_("Waiting to send"),
+    NotificationStatus.IN_FLIGHT: N_("Sending"),
+    NotificationStatus.SENT: N_("Sent"),
+    NotificationStatus.DEAD: N_("Failed"),
+    NotificationStatus.HELD: N_("Held for a digest"),
+    NotificationStatus.DIGESTED: N_("Sent in a digest"),
 }
 
 # Each language named in itself, as a language switch names them.

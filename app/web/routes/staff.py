@@ -2,7 +2,8 @@
 password) and its notification log."""
 
 import uuid
-from datetime import date, time, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -13,9 +14,11 @@ from app.config import get_settings
 from app.db import utcnow
 from app.deps import SessionDep, SettingsDep
 from app.errors import AppError
-from app.models.identity import Role, UserCreate, UserUpdate
+from app.models.identity import NotificationKind, Role, UserCreate, UserUpdate
+from app.models.notification import NotificationStatus
 from app.services import users
 from app.services.notifications import log
+from app.web import labels
 from app.web.auth import StaffManager
 from app.web.forms import Form, from_problem, from_validation, read_date, uk_moment
 from app.web.i18n import N_, gettext
@@ -124,18 +127,61 @@ async def send_new_link(
     return render(request, "admin/link_issued.html", {"member": member, "issued": issued})
 
 
+# The log's filters, as query parameters: the page's filter form is a GET form.
+FILTERS = ("kind", "status", "date-day", "date-month", "date-year")
+
+
+@dataclass(frozen=True, slots=True)
+class LogQuery:
+    """The filters chosen, as the notification log service takes them."""
+
+    kind: NotificationKind | None = None
+    status: NotificationStatus | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def _log_query(form: Form) -> LogQuery:
+    """The filters as the service takes them: a day queued is that day in UK time."""
+    kind = form.choice("kind", {"": "", **labels.NOTIFICATION_KINDS}, gettext("Select a kind from the list"))
+    status = form.choice(
+        "status", {"": "", **labels.NOTIFICATION_STATUSES}, gettext("Select a status from the list")
+    )
+    day = read_date(form, "date", gettext("the date queued")) if _date_given(form) else None
+    if not form.ok:
+        return LogQuery()
+    since = uk_moment(day, time(0)) if day else None
+    return LogQuery(
+        kind=NotificationKind(kind) if kind else None,
+        status=NotificationStatus(status) if status else None,
+        since=since,
+        until=uk_moment(day + timedelta(days=1), time(0)) if day else None,
+    )
+
+
+def _date_given(form: Form) -> bool:
+    return any(form.get(f"date-{part}") for part in ("day", "month", "year"))
+
+
 @router.get("/notifications")
 async def notifications(
     request: Request, session: SessionDep, who: StaffManager, cursor: CursorParam = None
 ) -> Response:
-    """What was sent to the agency's staff, about which referral, and whether it arrived."""
+    """What was sent to the agency's staff, about which referral, and whether it arrived; by kind,
+    status and the day it was queued, through the same service as `GET /v1/notifications`."""
+    form = Form(values={k: request.query_params.get(k, "").strip() for k in FILTERS})
+    chosen = _log_query(form)
     page = await log.list_log(
         session,
         who.principal,
-        status=None,
-        kind=None,
+        status=chosen.status,
+        kind=chosen.kind,
         referral_id=None,
-        cursor=cursor,
+        since=chosen.since,
+        until=chosen.until,
+        cursor=cursor if form.ok else None,
         limit=get_settings().default_page_size,
     )
-    return render(request, "admin/notifications.html", {"page": page})
+    filtered = {k: v for k, v in form.values.items() if v}
+    context = {"page": page, "form": form if not form.ok else None, "filters": form, "filtered": filtered}
+    return render(request, "admin/notifications.html", context, 200 if form.ok else 400)
