@@ -84,6 +84,8 @@ async def test_a_service_that_stops_taking_referrals_cannot_be_chosen(app: FastA
         edit = await admin.get(page)
         assert "Money advice" in edit.text
         form = {
+            "name": "Money advice",
+            "purposes": ["debt_advice"],
             "accepting_referrals": "no",
             "response_target_days": "5",
             "languages": ["en", "cy"],

@@ -1,5 +1,5 @@
 """Agency admins' tools: a new starter emailed their set-password link, a new link from the member's
-page, and the notification log's filters."""
+page, the notification log's filters, and a service's name, purposes and languages."""
 
 import logging
 import re
@@ -279,3 +279,58 @@ async def test_the_log_api_filters_by_when_notifications_were_queued(client: htt
     assert after.json()["items"] == []
     assert backwards.status_code == 422
     assert backwards.json()["errors"][0]["field"] == "until"
+
+
+async def test_an_admin_renames_a_service_and_changes_its_purposes_and_languages(app: FastAPI) -> None:
+    net = await make_network()
+    page = f"/admin/services/{net.debt_service.id}"
+    form: dict[str, str | list[str]] = {
+        "name": "Money and benefits advice",
+        "purposes": ["debt_advice", "benefits_advice", "housing_support"],
+        "accepting_referrals": "yes",
+        "languages": ["en", "cy"],
+        "response_target_days": "5",
+    }
+    async with browser(app) as admin:
+        await signed_in_as(admin, net.debt, Role.AGENCY_ADMIN)
+        shown = await admin.get(page)
+        saved = await submit(admin, page, form)
+    async with api(app) as partner:
+        service = (
+            await partner.get(f"/v1/services/{net.debt_service.id}", headers=net.centre_headers)
+        ).json()
+
+    assert 'name="name" type="text" value="Money advice"' in shown.text
+    assert 'name="purposes" type="checkbox" value="debt_advice" checked' in shown.text
+    assert saved.status_code == 303
+    assert service["name"] == "Money and benefits advice"
+    assert sorted(service["purposes"]) == ["benefits_advice", "debt_advice", "housing_support"]
+    assert service["languages"] == ["en", "cy"]
+
+
+async def test_a_service_needs_a_name_and_a_purpose_and_stays_its_agencys_own(app: FastAPI) -> None:
+    net = await make_network()
+    page = f"/admin/services/{net.debt_service.id}"
+    async with browser(app) as admin:
+        await signed_in_as(admin, net.centre, Role.AGENCY_ADMIN)
+        theirs = await admin.get(page)
+        token = csrf_of(await admin.get("/admin/services"))
+        changed = await admin.post(
+            page, data={"name": "Taken over", "purposes": "other", "csrf_token": token}
+        )
+    async with browser(app) as admin:
+        await signed_in_as(admin, net.debt, Role.AGENCY_ADMIN)
+        empty = await submit(
+            admin, page, {"name": "", "accepting_referrals": "yes", "response_target_days": "5"}
+        )
+
+    assert theirs.status_code == 404
+    assert changed.status_code == 404
+    assert empty.status_code == 400
+    assert "<title>Error: Change a service" in empty.text
+    assert _summary_links(empty) == ["#name", "#purposes"]
+    async with api(app) as partner:
+        service = (
+            await partner.get(f"/v1/services/{net.debt_service.id}", headers=net.centre_headers)
+        ).json()
+    assert service["name"] == "Money advice"

@@ -1,4 +1,5 @@
-"""Agency admins keep their services' entries in the directory, and can stop taking referrals."""
+"""Agency admins keep their services' entries in the directory (name, purposes, languages and the
+rest), and can stop taking referrals, through the same directory service as the API."""
 
 import uuid
 
@@ -21,6 +22,8 @@ from app.web.templating import render
 
 router = APIRouter(prefix="/admin/services")
 FIELDS = {
+    "name": "name",
+    "purposes": "purposes",
     "description": "description",
     "eligibility": "eligibility",
     "area_served": "area_served",
@@ -55,12 +58,24 @@ async def service_page(
 ) -> Response:
     """What the directory says about the service."""
     service = await _own(session, who, service_id)
-    return render(
-        request, "admin/service.html", {"service": service, "form": None, "languages": labels.LANGUAGES}
-    )
+    return render(request, "admin/service.html", _context(service, None))
+
+
+def _context(service: Service, form: Form | None) -> dict[str, object]:
+    return {"service": service, "form": form, "languages": labels.LANGUAGES, "purposes": labels.PURPOSES}
+
+
+def _purposes(form: Form) -> list[str] | None:
+    """The purposes ticked (at least one: a service takes referrals for something)."""
+    purposes = [code for code in form.lists.get("purposes", []) if code in labels.PURPOSES]
+    if not purposes:
+        form.add("purposes", gettext("Select what the service takes referrals for"))
+    return purposes or None
 
 
 def _changes(form: Form) -> ServiceUpdate | None:
+    form.require("name", gettext("Enter the service's name"))
+    purposes = _purposes(form)
     form.choice(
         "accepting_referrals",
         {"yes": "", "no": ""},
@@ -70,12 +85,13 @@ def _changes(form: Form) -> ServiceUpdate | None:
     if days and not days.isdigit():
         form.add("response_target_days", gettext("Days to decide must be a whole number, like 5"))
     areas = [code for code in form.get("area_served").replace(",", " ").split() if code]
-    values = {name: form.get(name) for name in ("description", "eligibility", "opening_hours")}
+    values = {name: form.get(name) for name in ("name", "description", "eligibility", "opening_hours")}
     try:
         return ServiceUpdate.model_validate(
             {
                 **values,
                 "area_served": areas,
+                "purposes": purposes,
                 "languages": [c for c in form.lists.get("languages", []) if c in labels.LANGUAGES] or ["en"],
                 "accepting_referrals": form.get("accepting_referrals") == "yes",
                 "response_target_days": int(days) if days.isdigit() else None,
@@ -103,5 +119,4 @@ async def change_service(
             return RedirectResponse("/admin/services?changed=1", status_code=303)
         from_problem(form, changed, FIELDS, "description")
     service = await _own(session, who, service_id)
-    context = {"service": service, "form": form, "languages": labels.LANGUAGES}
-    return render(request, "admin/service.html", context, 400)
+    return render(request, "admin/service.html", _context(service, form), 400)
