@@ -1,9 +1,12 @@
 # syntax=docker/dockerfile:1
-# GOV.UK Frontend's CSS, JavaScript, fonts and images, at the version package-lock.json pins.
+# GOV.UK Frontend's JavaScript at the version package-lock.json pins, and its styles compiled with
+# the service's own fonts.
 FROM node:20-slim AS assets
 WORKDIR /assets
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund --loglevel=error
+COPY app/web/styles ./app/web/styles
+RUN npm run --silent build:styles
 
 # The dependencies at the versions and hashes requirements/lock.txt names, then the service itself,
 # into a virtual environment that the final stage copies whole.
@@ -18,7 +21,7 @@ RUN /opt/venv/bin/python -m pip install --no-cache-dir --no-deps --no-build-isol
 
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 ENVIRONMENT=production \
-    GOVUK_FRONTEND_DIR=/srv/govuk-frontend PATH=/opt/venv/bin:$PATH
+    GOVUK_FRONTEND_DIR=/srv/govuk-frontend WEB_STYLES_DIR=/srv/styles PATH=/opt/venv/bin:$PATH
 RUN groupadd --system app && useradd --system --gid app --home-dir /srv --shell /usr/sbin/nologin app \
  && mkdir -p /srv/data && chown app:app /srv/data
 WORKDIR /srv
@@ -28,6 +31,7 @@ ENV DATABASE_URL=sqlite+aiosqlite:////srv/data/referral_exchange.db
 VOLUME ["/srv/data"]
 COPY --from=build /opt/venv /opt/venv
 COPY --from=assets /assets/node_modules/govuk-frontend/dist/govuk ./govuk-frontend
+COPY --from=assets /assets/build/styles ./styles
 COPY migrations ./migrations
 USER app
 EXPOSE 8000

@@ -2,8 +2,10 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-# GOV.UK Frontend for the staff pages, pinned in package-lock.json (Node 20 or later).
+# GOV.UK Frontend for the staff pages, pinned in package-lock.json (Node 20 or later), and its styles
+# compiled with the service's own fonts (GDS Transport is for GOV.UK alone) into build/, never committed.
 ASSETS := node_modules/.package-lock.json
+STYLES := build/styles/service.css
 PG_TEST_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/postgres
 PG_BENCH_URL ?= $(PG_TEST_URL)
 
@@ -30,7 +32,10 @@ $(ASSETS): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $(ASSETS)
 
-install: $(STAMP) $(ASSETS)
+$(STYLES): $(ASSETS) $(wildcard app/web/styles/*.scss)
+	npm run --silent build:styles
+
+install: $(STAMP) $(ASSETS) $(STYLES)
 
 # Keeps the versions already locked where pyproject.toml still allows them; `make lock LOCK_FLAGS=--upgrade`
 # takes the newest of everything. The dev lock keeps every version the runtime lock (the image's) chose.
@@ -39,16 +44,16 @@ lock: $(STAMP)
 	$(UV_COMPILE) pyproject.toml requirements/build.in --extra dev --constraint $(LOCK) --output-file $(DEV_LOCK)
 
 # The worker seals the audit log and sends webhooks and notifications beside the server, and stops with it.
-run: $(STAMP) $(ASSETS)
+run: $(STAMP) $(ASSETS) $(STYLES)
 	$(BIN)/referral-exchange migrate
 	$(BIN)/referral-exchange seed-demo
 	$(BIN)/referral-exchange worker & trap 'kill $$!' EXIT; $(BIN)/referral-exchange serve --host 127.0.0.1 --port 8000
 
-test: $(STAMP) $(ASSETS)
+test: $(STAMP) $(ASSETS) $(STYLES)
 	$(BIN)/pytest
 
 # The browser tests exercise the pages, not the database: `make test` runs them once.
-test-postgres: $(STAMP) $(ASSETS)
+test-postgres: $(STAMP) $(ASSETS) $(STYLES)
 	TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -m "not browser"
 
 lint: $(STAMP)
@@ -87,10 +92,10 @@ messages: $(STAMP)
 		--output-file app/web/locale/messages.pot app/web
 
 # The README's pictures of the inbox and a referral, from the demo data.
-screenshots: $(STAMP) $(ASSETS)
+screenshots: $(STAMP) $(ASSETS) $(STYLES)
 	$(BIN)/python -m tools.screenshots
 
 check: lint typecheck openapi-check test test-postgres fuzz
 
 clean:
-	rm -rf $(VENV) node_modules referral_exchange.db referral_exchange.db-wal referral_exchange.db-shm .audit-signing-key
+	rm -rf $(VENV) node_modules build/styles referral_exchange.db referral_exchange.db-wal referral_exchange.db-shm .audit-signing-key

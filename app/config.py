@@ -215,6 +215,8 @@ class Settings(BaseSettings):
     govuk_frontend_dir: Path = (
         Path(__file__).resolve().parent.parent / "node_modules/govuk-frontend/dist/govuk"
     )
+    # Its styles compiled with the service's own fonts (`make install` puts them under build/).
+    web_styles_dir: Path = Path(__file__).resolve().parent.parent / "build/styles"
 
     @model_validator(mode="after")
     def _lease_outlasts_a_delivery(self) -> "Settings":

@@ -29,16 +29,26 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 
 class GovukFrontendFiles(StaticFiles):
-    """GOV.UK Frontend's fonts and images, and beside them its CSS and JavaScript, under /assets."""
+    """Under /assets: GOV.UK Frontend's JavaScript, and its styles as compiled for this service.
 
-    def __init__(self, dist: Path) -> None:
-        super().__init__(directory=dist / "assets", check_dir=False)
-        self.all_directories = [dist / "assets", dist]
+    Only those. The package's own fonts (GDS Transport, licensed for GOV.UK alone), images (the
+    crown and crest) and precompiled styles (which load those fonts) are not served: this service
+    is not on GOV.UK.
+    """
+
+    SERVED = frozenset({"service.css", "govuk-frontend.min.js", "govuk-frontend.min.js.map"})
+
+    def __init__(self, dist: Path, styles: Path) -> None:
+        super().__init__(directory=styles, check_dir=False)
+        self.all_directories = [styles, dist]
 
     def get_directories(
         self, directory: "str | os.PathLike[str] | None" = None, packages: object = None
     ) -> list["str | os.PathLike[str]"]:
         return list(getattr(self, "all_directories", []))
+
+    def lookup_path(self, path: str) -> tuple[str, os.stat_result | None]:
+        return super().lookup_path(path) if path in self.SERVED else ("", None)
 
 
 def router() -> APIRouter:
@@ -67,7 +77,9 @@ def router() -> APIRouter:
 def install(app: FastAPI) -> None:
     """Add the pages, their files, their security headers and their error pages to the app."""
     app.include_router(router())
-    app.mount("/assets", GovukFrontendFiles(get_settings().govuk_frontend_dir), name="assets")
+    settings = get_settings()
+    assets = GovukFrontendFiles(settings.govuk_frontend_dir, settings.web_styles_dir)
+    app.mount("/assets", assets, name="assets")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(PageHeaders)
     errors.install(app)
