@@ -151,20 +151,6 @@ async def test_pages_carry_strict_security_headers(app: FastAPI) -> None:
     assert "content-security-policy" not in api.headers
 
 
-async def test_the_warning_page_does_not_keep_the_session_alive(app: FastAPI) -> None:
-    async with browser(app) as client:
-        await signed_in_as(client, await make_agency())
-        moment = utcnow() - timedelta(minutes=29)
-        await committed(lambda s: s.execute(update(WebSession).values(last_seen_at=moment)))
-        warning = await client.get("/session/expiring?next=/sent")
-        assert "You will be signed out soon" in warning.text
-        seen = await committed(lambda s: s.scalar(select(col(WebSession.last_seen_at))))
-        assert seen is not None
-        assert seen <= moment + timedelta(seconds=1)
-        stay = await client.post("/session/continue", data={"next": "/sent", "csrf_token": csrf_of(warning)})
-    assert stay.headers["location"] == "/sent"
-
-
 async def test_unknown_pages_are_page_not_found_and_the_api_keeps_problem_json(app: FastAPI) -> None:
     async with browser(app) as client:
         page = await client.get("/no-such-page")
@@ -176,17 +162,6 @@ async def test_unknown_pages_are_page_not_found_and_the_api_keeps_problem_json(a
 
 def _unused(_: httpx.Response) -> None:
     """Keeps the import used by type checkers."""
-
-
-async def test_signed_in_pages_send_the_browser_to_the_warning_before_the_session_ends(app: FastAPI) -> None:
-    async with browser(app) as client:
-        await signed_in_as(client, await make_agency())
-        page = await client.get("/inbox?view=closed")
-        public = await client.get("/sign-in")
-    seconds, _, target = page.headers["refresh"].partition("; url=")
-    assert 27 * 60 < int(seconds) <= 28 * 60
-    assert target == "/session/expiring?next=%2Finbox%3Fview%3Dclosed"
-    assert "refresh" not in public.headers
 
 
 async def test_signing_in_again_replaces_the_previous_session(app: FastAPI) -> None:

@@ -16,9 +16,10 @@ from app.errors import AppError, Forbidden
 from app.models.directory import Agency
 from app.models.identity import Role, Scope
 from app.security import Principal
+from app.web import kept_forms
 from app.web import sessions as web_sessions
 from app.web.security import session_cookie_name
-from app.web.sessions import Ended, SignedIn
+from app.web.sessions import Ended, Lapsed, SignedIn
 
 
 class SignInRequired(AppError):
@@ -37,7 +38,9 @@ class SignInRequired(AppError):
             self.location += f"&reason={reason.value}"
 
     def render(self, request: Request) -> Response:
-        return RedirectResponse(self.location, status_code=303)
+        response = RedirectResponse(self.location, status_code=303)
+        kept_forms.set_cookies(request, response)
+        return response
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,27 +59,43 @@ class Viewer:
 
 
 def _safe_next(request: Request) -> str:
+    """Where to come back to after signing in: this page, or the page a kept form was sent from."""
+    kept: str | None = getattr(request.state, "return_to", None)
+    if kept:
+        return kept
     path = request.url.path
     return path if request.method == "GET" else "/"
 
 
-async def _resume(request: Request, session: AsyncSession, settings: Settings) -> SignedIn | Ended:
-    """The browser's live session, if any; the page header learns who is signed in."""
+async def current(
+    request: Request, session: AsyncSession, settings: Settings, *, touch: bool = True
+) -> SignedIn | Ended:
+    """The browser's live session, if any; the page header learns who is signed in.
+
+    A session that ran out of time keeps what its user had just sent for their next sign-in, and
+    a session signed in again gets it back on the page it came from.
+    """
     token = request.cookies.get(session_cookie_name(settings))
-    found = await web_sessions.resume(session, token, settings)
+    found = await web_sessions.check(session, token, settings, touch=touch)
+    if isinstance(found, Lapsed):
+        request.state.return_to = await kept_forms.keep(request, session, found)
+        return found.reason
     if isinstance(found, SignedIn):
-        agency = await session.get(Agency, found.user.agency_id) if found.user.agency_id else None
-        name = found.user.display_name or found.user.username
-        deadline = found.idle_deadline(settings)
-        request.state.viewer = Viewer(
-            name, agency.name if agency else None, found.user.role, found.principal, deadline
-        )
+        await kept_forms.restore(request, session, found)
+        request.state.viewer = await _viewer(session, found, settings)
     return found
+
+
+async def _viewer(session: AsyncSession, found: SignedIn, settings: Settings) -> Viewer:
+    agency = await session.get(Agency, found.user.agency_id) if found.user.agency_id else None
+    name = found.user.display_name or found.user.username
+    deadline = found.idle_deadline(settings)
+    return Viewer(name, agency.name if agency else None, found.user.role, found.principal, deadline)
 
 
 async def signed_in(request: Request, session: SessionDep, settings: SettingsDep) -> SignedIn:
     """The live session, or a redirect to sign in."""
-    found = await _resume(request, session, settings)
+    found = await current(request, session, settings)
     if isinstance(found, Ended):
         raise SignInRequired(_safe_next(request), found)
     return found
@@ -84,7 +103,7 @@ async def signed_in(request: Request, session: SessionDep, settings: SettingsDep
 
 async def maybe_signed_in(request: Request, session: SessionDep, settings: SettingsDep) -> SignedIn | None:
     """The live session on pages anyone may read (so the header still shows who is signed in)."""
-    found = await _resume(request, session, settings)
+    found = await current(request, session, settings)
     return found if isinstance(found, SignedIn) else None
 
 

@@ -17,6 +17,9 @@ from app.errors import AppError
 from app.web.i18n import gettext
 
 UK = ZoneInfo("Europe/London")
+# The page a form was on, which every form carries beside its token (see `kept_forms`); it is
+# bookkeeping, not something typed, and no handler reads it.
+SENT_FROM = "sent_from"
 
 
 @dataclass
@@ -31,8 +34,8 @@ class Form:
 
     @classmethod
     def read(cls, data: FormData) -> "Form":
-        values = {k: v.strip() for k, v in data.items() if isinstance(v, str)}
-        lists = {k: [v for v in data.getlist(k) if isinstance(v, str)] for k in data}
+        values = {k: v.strip() for k, v in data.items() if isinstance(v, str) and k != SENT_FROM}
+        lists = {k: [v for v in data.getlist(k) if isinstance(v, str)] for k in data if k != SENT_FROM}
         return cls(values=values, lists=lists)
 
     def get(self, name: str) -> str:

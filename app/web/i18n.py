@@ -11,6 +11,7 @@ from functools import lru_cache
 from gettext import NullTranslations
 from pathlib import Path
 
+from babel import Locale
 from babel.support import Translations
 
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
@@ -65,6 +66,21 @@ def ngettext(singular: str, plural: str, n: int, **variables: object) -> str:
     active = _active.get() or NullTranslations()
     text = active.ngettext(singular, plural, n)
     return text % {"num": n, **variables}
+
+
+def plural_forms(singular: str, plural: str) -> dict[str, str]:
+    """The message in the request's language for each of its plural categories (CLDR's `one`,
+    `two`, `few`, `other`...), with `{n}` for the number: a script picks one with Intl.PluralRules."""
+    return dict(_plural_forms(current_locale(), singular, plural))
+
+
+@lru_cache
+def _plural_forms(locale: str, singular: str, plural: str) -> tuple[tuple[str, str], ...]:
+    rule = Locale.parse(locale).plural_form
+    forms: dict[str, str] = {}
+    for n in range(200):  # a number of every category: Welsh, with six, needs up to 6
+        forms.setdefault(rule(n), ngettext(singular, plural, n, num="{n}"))
+    return tuple(forms.items())
 
 
 def N_(message: str) -> str:  # noqa: N802  (the name gettext tools look for)

@@ -28,6 +28,8 @@ from app.services import audit
 
 # Requests this close together do not each rewrite the session's last-seen time.
 TOUCH_AFTER = timedelta(seconds=30)
+# How long a session that ran out of time is remembered, and what its user typed then kept.
+LAPSE_GRACE = timedelta(hours=2)
 
 
 class Ended(StrEnum):
@@ -65,8 +67,11 @@ def principal_of(user: User) -> Principal:
     return Principal(ActorKind.USER, str(user.id), user.agency_id, scopes, user.role, user.token_version)
 
 
-async def start(session: AsyncSession, principal: Principal, settings: Settings) -> str:
-    """A new session for a user who has just signed in; returns the id for the cookie."""
+async def start(
+    session: AsyncSession, principal: Principal, settings: Settings, *, draft: dict[str, Any] | None = None
+) -> str:
+    """A new session for a user who has just signed in (with the referral they were making, if
+    their last one ran out of time part way through); returns the id for the cookie."""
     token, now = secrets.token_urlsafe(32), utcnow()
     await _purge_ended(session, now, settings)
     session.add(
@@ -77,6 +82,7 @@ async def start(session: AsyncSession, principal: Principal, settings: Settings)
             last_seen_at=now,
             expires_at=now + timedelta(hours=settings.web_absolute_timeout_hours),
             token_version=principal.version,
+            draft=draft,
         )
     )
     audit.record(session, principal.actor, "session.started", "user", principal.id)
@@ -84,19 +90,42 @@ async def start(session: AsyncSession, principal: Principal, settings: Settings)
 
 
 async def _purge_ended(session: AsyncSession, now: datetime, settings: Settings) -> None:
-    """Drop sessions that can no longer be used, with any draft they held."""
-    idle_since = now - timedelta(minutes=settings.web_idle_timeout_minutes)
+    """Drop sessions that ran out of time a while ago, with any draft they held.
+
+    Not at once: until LAPSE_GRACE has passed, a form sent from such a session's page can still be
+    kept for its user (see `kept_forms`). A session that has run out signs no one in meanwhile.
+    """
+    until = now - LAPSE_GRACE
+    idle_since = until - timedelta(minutes=settings.web_idle_timeout_minutes)
     await session.execute(
         delete(WebSession).where(
-            or_(col(WebSession.expires_at) <= now, col(WebSession.last_seen_at) <= idle_since)
+            or_(col(WebSession.expires_at) <= until, col(WebSession.last_seen_at) <= idle_since)
         )
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Lapsed:
+    """A session that ran out of time, rather than one ended for a cause (a new password, a
+    deactivation): what its user had typed may follow them to their next sign-in."""
+
+    reason: Ended
+    user_id: uuid.UUID
+    draft: dict[str, Any] | None
 
 
 async def resume(
     session: AsyncSession, token: str | None, settings: Settings, *, touch: bool = True
 ) -> SignedIn | Ended:
     """The live session the cookie names, or why there is none; a request keeps it alive."""
+    found = await check(session, token, settings, touch=touch)
+    return found.reason if isinstance(found, Lapsed) else found
+
+
+async def check(
+    session: AsyncSession, token: str | None, settings: Settings, *, touch: bool = True
+) -> SignedIn | Lapsed | Ended:
+    """As `resume`, but a session that ran out of time says whose it was and what it held."""
     if not token:
         return Ended.NONE
     query = select(WebSession, User).join(User, col(User.id) == col(WebSession.user_id))
@@ -106,8 +135,9 @@ async def resume(
     record, user = found[0], found[1]
     ended = _why_ended(record, user, utcnow(), settings)
     if ended is not None:
+        lapsed = Lapsed(ended, user.id, record.draft)
         await _end(session, record, user, ended.value)
-        return ended
+        return lapsed if ended in (Ended.IDLE, Ended.EXPIRED) else ended
     if touch and utcnow() - record.last_seen_at > TOUCH_AFTER:
         record.last_seen_at = utcnow()
     return SignedIn(principal_of(user), user, record)

@@ -1,7 +1,7 @@
 """The Jinja environment with GOV.UK Frontend's macros, and rendering a page."""
 
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -19,7 +19,7 @@ from app.models.consent import DataCategory
 from app.models.directory import Purpose
 from app.models.identity import Scope
 from app.models.referral import ReferralStatus
-from app.web import i18n, labels
+from app.web import i18n, kept_forms, labels
 from app.web.forms import Form
 from app.web.i18n import N_
 from app.web.security import csrf_token, presession_cookie_name, set_cookie
@@ -89,6 +89,20 @@ def navigation(viewer: "Viewer | None", path: str) -> list[dict[str, object]]:
     return items
 
 
+def timeout_warning(viewer: "Viewer", request: Request) -> dict[str, Any]:
+    """What the timeout warning on a signed-in page needs: the time left, when to warn, its words."""
+    settings = get_settings()
+    return {
+        "seconds_left": max(0, int((viewer.idle_deadline - utcnow()).total_seconds())),
+        "warn_seconds": settings.web_idle_warning_minutes * 60,
+        "idle_minutes": settings.web_idle_timeout_minutes,
+        "minutes": i18n.plural_forms("%(num)s minute", "%(num)s minutes"),
+        "seconds": i18n.plural_forms("%(num)s second", "%(num)s seconds"),
+        # Back to this page after signing in again; the path only (a query may hold a search).
+        "signed_out": f"/sign-in?reason=idle&next={quote(request.url.path, safe='/')}",
+    }
+
+
 def _joined(codes: Iterable[Any], names: Mapping[Any, str]) -> str:
     """Codes as words, in the request's language; a code with no words of its own as it stands."""
     return ", ".join(i18n.gettext(names[c]) if c in names else str(c).replace("_", " ") for c in codes)
@@ -123,6 +137,7 @@ GLOBALS: dict[str, Any] = {
     "labels": labels,
     "labelled": _joined,
     "navigation": navigation,
+    "timeout_warning": timeout_warning,
     "reason_label": reason_label,
     "err": error_message,
     "val": value_of,
@@ -158,18 +173,6 @@ def environment() -> Environment:
     return env
 
 
-def _warning_refresh(request: Request, viewer: "Viewer") -> str:
-    """Take an idle browser to the warning page shortly before its session would end.
-
-    A header, not a meta element or a script: it works without JavaScript and within the CSP.
-    """
-    settings = get_settings()
-    warn_at = viewer.idle_deadline - timedelta(minutes=settings.web_idle_warning_minutes)
-    seconds = max(1, int((warn_at - utcnow()).total_seconds()))
-    back = quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""), safe="")
-    return f"{seconds}; url=/session/expiring?next={back}"
-
-
 def render(
     request: Request, name: str, context: dict[str, Any] | None = None, status: int = 200
 ) -> HTMLResponse:
@@ -182,9 +185,11 @@ def render(
         "html_lang": i18n.current_locale(),
         **(context or {}),
     }
+    if getattr(request.state, "kept_form", None) is not None:
+        values["form"] = kept_forms.filled_in(request, values.get("form"))
+        values["kept_form"] = True
     response = HTMLResponse(environment().get_template(name).render(values), status_code=status)
-    if values["viewer"] is not None:
-        response.headers["Refresh"] = _warning_refresh(request, values["viewer"])
+    kept_forms.set_cookies(request, response)
     new_presession = getattr(request.state, "new_presession", None)
     if new_presession:
         settings = get_settings()

@@ -1,20 +1,22 @@
-"""Signing in and out, the session warning, and the pages anyone may read."""
+"""Signing in and out, the time a session has left, and the pages anyone may read."""
 
-from datetime import timedelta
-from typing import Annotated
+import uuid
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import ValidationError
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 
+from app.config import Settings
 from app.db import utcnow
 from app.deps import SessionDep, SettingsDep
 from app.errors import AppError
 from app.models.identity import Scope, SetPassword
 from app.ratelimit import RateLimiter, get_rate_limiter
 from app.services import identity, users
+from app.web import kept_forms
 from app.web import sessions as web_sessions
-from app.web.auth import MaybeSignedIn, SignedInDep
+from app.web.auth import MaybeSignedIn, SignedInDep, current
 from app.web.forms import Form
 from app.web.i18n import N_, gettext
 from app.web.outcome import attempt
@@ -25,8 +27,8 @@ from app.web.security import (
     session_cookie_name,
     set_cookie,
 )
-from app.web.sessions import Ended, SignedIn
-from app.web.templating import format_time, render
+from app.web.sessions import Ended, Lapsed, SignedIn
+from app.web.templating import render
 
 router = APIRouter()
 Limiter = Annotated[RateLimiter, Depends(get_rate_limiter)]
@@ -69,6 +71,8 @@ async def start(request: Request, session: SessionDep, settings: SettingsDep) ->
 def _sign_in_page(request: Request, form: Form | None, next_path: str, status: int = 200) -> Response:
     reason = request.query_params.get("reason", "")
     notice = gettext(NOTICES[reason]) if reason in NOTICES else None
+    if notice and reason in (Ended.IDLE.value, Ended.EXPIRED.value) and kept_forms.is_kept(request):
+        notice = f"{notice} {gettext('What you had typed has been kept: sign in again to go back to it.')}"
     context = {"form": form, "next_path": next_path, "notice": notice}
     return render(request, "sign_in.html", context, status)
 
@@ -97,21 +101,29 @@ async def sign_in(request: Request, session: SessionDep, settings: SettingsDep, 
         form.add("username", gettext("Enter a correct username and password"))
         form.values.pop("password", None)
         return _sign_in_page(request, form, next_path, 400)
-    await _end_previous(request, session, settings)
-    token = await web_sessions.start(session, web_sessions.principal_of(user), settings)
+    draft = await _end_previous(request, session, settings, user.id)
+    token = await web_sessions.start(session, web_sessions.principal_of(user), settings, draft=draft)
     response = RedirectResponse(next_path or "/", status_code=303)
     set_cookie(response, session_cookie_name(settings), token, settings)
     clear_cookie(response, presession_cookie_name(settings), settings)
+    kept_forms.set_cookies(request, response)
     return response
 
 
-async def _end_previous(request: Request, session: SessionDep, settings: SettingsDep) -> None:
-    """Signing in again replaces the browser's session rather than leaving a second one live."""
-    previous = await web_sessions.resume(
-        session, request.cookies.get(session_cookie_name(settings)), settings
-    )
+async def _end_previous(
+    request: Request, session: SessionDep, settings: SettingsDep, user_id: uuid.UUID
+) -> dict[str, Any] | None:
+    """Signing in again replaces the browser's session rather than leaving a second one live.
+
+    The same user gets back the referral they were making when their session ran out of time.
+    """
+    previous = await web_sessions.check(session, request.cookies.get(session_cookie_name(settings)), settings)
     if isinstance(previous, SignedIn):
         await web_sessions.end(session, previous)
+    kept = await kept_forms.claim(request, session, user_id)
+    if isinstance(previous, Lapsed) and previous.user_id == user_id and previous.draft:
+        return previous.draft
+    return kept
 
 
 @router.post("/sign-out")
@@ -123,28 +135,31 @@ async def sign_out(signed_in: SignedInDep, session: SessionDep, settings: Settin
     return response
 
 
-@router.get("/session/expiring")
-async def session_expiring(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
-    """The warning before an idle session ends; reading it does not keep the session alive."""
-    token = request.cookies.get(session_cookie_name(settings))
-    found = await web_sessions.resume(session, token, settings, touch=False)
-    if isinstance(found, Ended):
-        reason = f"&reason={found.value}" if found != Ended.NONE else ""
-        return RedirectResponse(f"/sign-in?next=/{reason}", status_code=303)
-    deadline = found.idle_deadline(settings)
-    minutes = max(1, int((deadline - utcnow() + timedelta(seconds=59)).total_seconds() // 60))
-    context = {
-        "deadline": format_time(deadline),
-        "minutes": minutes,
-        "next_path": local_path(request.query_params.get("next")) or "/",
-        "idle_minutes": settings.web_idle_timeout_minutes,
-    }
-    return render(request, "session_expiring.html", context)
+def _time_left(found: SignedIn | Ended, settings: Settings) -> Response:
+    seconds = 0
+    if isinstance(found, SignedIn):
+        seconds = max(0, int((found.idle_deadline(settings) - utcnow()).total_seconds()))
+    return JSONResponse({"seconds_left": seconds}, headers={"Cache-Control": "no-store"})
+
+
+@router.get("/session/status")
+async def session_status(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
+    """How long the session has left, for the timeout warning; asking does not keep it alive.
+
+    The warning asks before it opens and before it signs out: work in another tab may have kept
+    the session going meanwhile.
+    """
+    response = _time_left(await current(request, session, settings, touch=False), settings)
+    kept_forms.set_cookies(request, response)  # a referral part made, kept if this ended the session
+    return response
 
 
 @router.post("/session/continue")
-async def session_continue(request: Request, _signed_in: SignedInDep) -> Response:
-    """Stay signed in (the request itself renews the session) and go back."""
+async def session_continue(request: Request, signed_in: SignedInDep, settings: SettingsDep) -> Response:
+    """Stay signed in for another full spell; the warning's script asks for the time left back."""
+    signed_in.record.last_seen_at = utcnow()
+    if "application/json" in request.headers.get("accept", ""):
+        return _time_left(signed_in, settings)
     form = Form.read(await request.form())
     return RedirectResponse(local_path(form.get("next")) or "/", status_code=303)
 
