@@ -101,6 +101,11 @@ async def _user_principal(session: AsyncSession, settings: Settings, request: To
     if not request.username or not request.password:
         raise OAuthError("invalid_request", "username and password are required.")
     user = await authenticate_user(session, settings, request.username, request.password)
+    return user_principal(user)
+
+
+def user_principal(user: User) -> Principal:
+    """The principal a member of staff acts as: their current role's scopes."""
     scopes = frozenset(s.value for s in ROLE_SCOPES[user.role])
     return Principal(ActorKind.USER, str(user.id), user.agency_id, scopes, user.role, user.token_version)
 

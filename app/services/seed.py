@@ -1,6 +1,7 @@
 """The demo network: five agencies of a Wrexham pilot, each with two caseworkers, an agency
-admin and an API client; an auditor and a platform admin. Safe to run again: existing records
-are kept and their demo credentials reset, so what it prints always works."""
+admin and an API client; an auditor and a platform admin; and sample referrals between the
+agencies (see `demo_referrals`). Safe to run again: existing records are kept, none is made
+twice, and the demo credentials are reset, so what it prints always works."""
 
 from dataclasses import dataclass
 from typing import Any
@@ -13,7 +14,7 @@ from app.models.audit import ActorKind, AuditActor
 from app.models.directory import Agency, AgencyCreate, AgencyKind, Purpose, Service, ServiceCreate
 from app.models.identity import ApiClient, Role, Scope, User
 from app.security import hash_secret
-from app.services import directory, identity
+from app.services import demo_referrals, directory, identity
 
 SYSTEM = AuditActor(kind=ActorKind.SYSTEM, id="seed-demo")
 STAFF = (("caseworker", Role.CASEWORKER), ("caseworker2", Role.CASEWORKER), ("admin", Role.AGENCY_ADMIN))
@@ -84,12 +85,14 @@ def demo_password(username: str) -> str:
     return f"{username}-demo-pass"
 
 
-async def seed_demo(session: AsyncSession) -> dict[str, Any]:
-    """Create or refresh the demo network and return its logins."""
+async def seed_demo(session: AsyncSession, *, sample_referrals: bool = True) -> dict[str, Any]:
+    """Create or refresh the demo network, with its sample referrals, and return its logins."""
     result: dict[str, Any] = {"agencies": [], "services": [], "users": [], "clients": []}
+    agencies: dict[str, Agency] = {}
+    services: dict[str, Service] = {}
     for demo in DEMO_AGENCIES:
-        agency = await _agency(session, demo)
-        service = await _service(session, agency, demo)
+        agency = agencies[demo.slug] = await _agency(session, demo)
+        service = services[demo.slug] = await _service(session, agency, demo)
         result["agencies"].append({"id": str(agency.id), "name": agency.name, "kind": agency.kind.value})
         result["services"].append({"id": str(service.id), "agency_id": str(agency.id), "name": service.name})
         for suffix, role in STAFF:
@@ -97,6 +100,8 @@ async def seed_demo(session: AsyncSession) -> dict[str, Any]:
         result["clients"].append(await _client(session, demo, agency))
     for username, role in (("auditor", Role.AUDITOR), ("admin", Role.PLATFORM_ADMIN)):
         result["users"].append(await _user(session, username, role, None))
+    if sample_referrals:
+        await demo_referrals.seed(session, agencies, services)
     return result
 
 
