@@ -72,6 +72,8 @@ class TimeoutWarning {
     if (!this.dialog.open) {
       this.returnTo = document.activeElement;
       this.mark = 0;
+      this.dialog.setAttribute("aria-labelledby", "timeout-warning-heading");
+      this.dialog.setAttribute("aria-describedby", "timeout-warning-text");
       this.dialog.showModal();
       this.part("announce").textContent = "";
       this.tick();
@@ -85,6 +87,8 @@ class TimeoutWarning {
     clearInterval(this.ticker);
     if (!this.dialog.open) return;
     this.dialog.close();
+    this.dialog.removeAttribute("aria-labelledby");
+    this.dialog.removeAttribute("aria-describedby");
     if (this.returnTo && this.returnTo.isConnected) this.returnTo.focus({ preventScroll: true });
   }
 
