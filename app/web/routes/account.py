@@ -1,6 +1,7 @@
 """Signing in and out, the time a session has left, and the pages anyone may read."""
 
 import uuid
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -164,10 +165,19 @@ async def session_continue(request: Request, signed_in: SignedInDep, settings: S
     return RedirectResponse(local_path(form.get("next")) or "/", status_code=303)
 
 
+# When the accessibility statement was last prepared (from the tests' results), and its next review.
+STATEMENT_PREPARED, STATEMENT_REVIEW = date(2026, 12, 8), date(2027, 6, 8)
+
+
 @router.get("/accessibility")
-async def accessibility(request: Request, _viewer: MaybeSignedIn) -> Response:
-    """How accessible the pages are, and how to report a problem."""
-    return render(request, "accessibility.html")
+async def accessibility(request: Request, _viewer: MaybeSignedIn, settings: SettingsDep) -> Response:
+    """How accessible the pages are, how that was tested, and how to report a problem."""
+    context = {
+        "prepared": STATEMENT_PREPARED,
+        "review": STATEMENT_REVIEW,
+        "idle_minutes": settings.web_idle_timeout_minutes,
+    }
+    return render(request, "accessibility.html", context)
 
 
 @router.get("/cookies")
