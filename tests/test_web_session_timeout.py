@@ -181,3 +181,13 @@ async def test_a_form_that_says_it_came_from_another_site_goes_back_home(app: Fa
         data = {"csrf_token": csrf_of(page), "sent_from": "//evil.example/inbox", "message": TYPED}
         refused = await client.post(f"{page.url.path}/messages", data=data)
     assert refused.headers["location"] == "/sign-in?next=/&reason=idle"
+
+
+async def test_a_kept_form_never_claimed_is_dropped_when_it_expires(app: FastAPI) -> None:
+    async with browser(app) as client:
+        username, page = await _referral_page(app, client)
+        await _send_message_too_late(client, page)
+        await committed(lambda s: s.execute(update(KeptForm).values(expires_at=utcnow())))
+        client.cookies.clear()
+        await sign_in(client, username)
+    assert not await committed(lambda s: s.scalar(select(func.count()).select_from(KeptForm)))

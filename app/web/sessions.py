@@ -22,7 +22,7 @@ from app.config import Settings
 from app.db import utcnow
 from app.models.audit import ActorKind
 from app.models.identity import ROLE_SCOPES, User
-from app.models.web_session import WebSession
+from app.models.web_session import KeptForm, WebSession
 from app.security import Principal
 from app.services import audit
 
@@ -90,7 +90,8 @@ async def start(
 
 
 async def _purge_ended(session: AsyncSession, now: datetime, settings: Settings) -> None:
-    """Drop sessions that ran out of time a while ago, with any draft they held.
+    """Drop sessions that ran out of time a while ago, with any draft they held, and kept forms
+    that were never claimed.
 
     Not at once: until LAPSE_GRACE has passed, a form sent from such a session's page can still be
     kept for its user (see `kept_forms`). A session that has run out signs no one in meanwhile.
@@ -102,6 +103,7 @@ async def _purge_ended(session: AsyncSession, now: datetime, settings: Settings)
             or_(col(WebSession.expires_at) <= until, col(WebSession.last_seen_at) <= idle_since)
         )
     )
+    await session.execute(delete(KeptForm).where(col(KeptForm.expires_at) <= now))
 
 
 @dataclass(frozen=True, slots=True)

@@ -185,7 +185,7 @@ def render(
         "html_lang": i18n.current_locale(),
         **(context or {}),
     }
-    if getattr(request.state, "kept_form", None) is not None:
+    if status == 200 and getattr(request.state, "kept_form", None) is not None:
         values["form"] = kept_forms.filled_in(request, values.get("form"))
         values["kept_form"] = True
     response = HTMLResponse(environment().get_template(name).render(values), status_code=status)
