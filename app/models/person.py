@@ -10,6 +10,7 @@ from datetime import date, datetime
 from typing import Any
 
 from pydantic import EmailStr, field_validator
+from sqlalchemy import Index, text
 from sqlmodel import Field, SQLModel
 
 from app.db import JSONType, UTCDateTime, enum_type, utcnow
@@ -54,6 +55,13 @@ class PersonRecordBase(SQLModel):
 
 class PersonRecord(PersonRecordBase, table=True):
     __tablename__ = "referral_people"
+    __table_args__ = (
+        # Searching a box by name: each name lower-cased, for a prefix match (`LIKE 'abc%'`).
+        # On PostgreSQL the migration builds them with text_pattern_ops, which a prefix match
+        # needs under any collation but C.
+        Index("ix_referral_people_given_name", text("lower(given_name)")),
+        Index("ix_referral_people_family_name", text("lower(family_name)")),
+    )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     referral_id: uuid.UUID = Field(foreign_key="referrals.id", unique=True)

@@ -87,6 +87,11 @@ class Referral(ReferralBase, table=True):
         # Inbox and sent lists: one agency's referrals, newest first.
         Index("ix_referrals_inbox", "to_agency_id", "created_at", "id"),
         Index("ix_referrals_sent", "from_agency_id", "created_at", "id"),
+        # The same lists by due date, and by urgency (then newest).
+        Index("ix_referrals_inbox_due", "to_agency_id", "due_by", "id"),
+        Index("ix_referrals_sent_due", "from_agency_id", "due_by", "id"),
+        Index("ix_referrals_inbox_urgency", "to_agency_id", "urgency", "created_at", "id"),
+        Index("ix_referrals_sent_urgency", "from_agency_id", "urgency", "created_at", "id"),
         # A person's referrals, and the duplicate check: their open referrals from one agency
         # to one service.
         Index("ix_referrals_person", "subject_id", "to_service_id", "from_agency_id"),
@@ -230,6 +235,10 @@ class ReferralPublic(ReferralBase):
     assigned_to: Assignee | None = None
     unread: bool = Field(
         default=False, description="Whether the other agency changed it since you opened it."
+    )
+    new_messages: bool = Field(
+        default=False,
+        description="Whether the other agency sent a message since you last opened it (lists only).",
     )
     return_to_referrer: bool = False
     parent_referral_id: uuid.UUID | None = Field(

@@ -26,13 +26,22 @@ from app.models.referral import (
     ReferralStatus,
     StatusChangePublic,
     TransitionRequest,
+    Urgency,
 )
 from app.pagination import CursorParam, LimitParam, Page
 from app.services import messages, outcomes, referrals
-from app.services.referrals import Box
+from app.services.referrals import Box, BoxSort
 
 router = APIRouter(prefix="/v1/referrals", tags=["referrals"])
 
+SEARCH_HELP = (
+    "A reference (any case, with or without `RX-` and dashes), or the start of each of the person's "
+    "names as shared with the referral (any case)."
+)
+SORT_HELP = (
+    "`-created_at` (newest first), `created_at`, `due_by` (soonest first), `-due_by`, `-urgency` "
+    "(most urgent first, then newest) or `urgency`. A cursor works only with the sort it came from."
+)
 PROBLEMS: Responses = {
     403: {"description": "The token lacks the scope, or the account belongs to no agency"},
     404: {"description": "No such referral, or the caller's agency is not a party to it"},
@@ -80,12 +89,25 @@ async def list_referrals(
     needs_cover: Annotated[
         bool | None, Query(description="Open, and assigned to someone away or no longer active.")
     ] = None,
+    q: Annotated[str | None, Query(max_length=100, description=SEARCH_HELP)] = None,
+    urgency: Annotated[list[Urgency] | None, Query(description="Any of these urgencies.")] = None,
+    sort: Annotated[BoxSort, Query(description=SORT_HELP)] = BoxSort.NEWEST,
     cursor: CursorParam = None,
     limit: LimitParam = 50,
 ) -> Page[ReferralPublic]:
-    """List the agency's inbox or sent referrals, newest first."""
-    filters = referrals.BoxFilters(status_, purpose, updated_after, assigned_to, unread, overdue, needs_cover)
-    return await referrals.list_box(session, principal, box, filters, cursor=cursor, limit=limit)
+    """List the agency's inbox or sent referrals, newest first unless `sort` says otherwise."""
+    filters = referrals.BoxFilters(
+        statuses=status_,
+        purpose=purpose,
+        updated_after=updated_after,
+        assigned_to=assigned_to,
+        unread=unread,
+        overdue=overdue,
+        needs_cover=needs_cover,
+        search=q.strip() if q and q.strip() else None,
+        urgencies=urgency,
+    )
+    return await referrals.list_box(session, principal, box, filters, sort=sort, cursor=cursor, limit=limit)
 
 
 @router.get("/{referral_id}", response_model=ReferralPublic, responses=PROBLEMS)

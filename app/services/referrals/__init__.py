@@ -15,11 +15,20 @@ from app.services.referrals.assignment import assign
 from app.services.referrals.correcting import correct_person
 from app.services.referrals.creating import create, onward_consent_covers
 from app.services.referrals.moving import change_public, move, status_change, transition
-from app.services.referrals.reading import Box, BoxFilters, count_box, history, list_box, view_and_stamp
+from app.services.referrals.reading import (
+    Box,
+    BoxFilters,
+    BoxSort,
+    count_box,
+    history,
+    list_box,
+    view_and_stamp,
+)
 
 __all__ = [
     "Box",
     "BoxFilters",
+    "BoxSort",
     "PartyAccess",
     "ReferralFacts",
     "assign",

@@ -72,7 +72,7 @@ def resource_headers(public: ReferralPublic) -> dict[str, str]:
 _COPIED_FIELDS = tuple(
     name
     for name in ReferralPublic.model_fields
-    if name not in {"subject", "allowed_actions", "assigned_to", "unread", "journey"}
+    if name not in {"subject", "allowed_actions", "assigned_to", "unread", "new_messages", "journey"}
 )
 
 

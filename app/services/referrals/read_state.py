@@ -5,13 +5,14 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.db import utcnow
 from app.models.identity import User
+from app.models.message import Message
 from app.models.referral import Assignee, Referral, ReferralPublic, ReferralRead
 from app.security import Principal
 from app.services.workflow import Party
@@ -50,6 +51,20 @@ def is_unread(party: Party) -> ColumnElement[bool]:
     other = changed_by_other(party)
     read_at = col(ReferralRead.read_at)
     return and_(other.is_not(None), or_(read_at.is_(None), read_at < other))
+
+
+async def latest_messages_from_others(
+    session: AsyncSession, agency_id: uuid.UUID, referral_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, datetime]:
+    """When each of the referrals last had a message from the other agency (none: not listed)."""
+    if not referral_ids:
+        return {}
+    query = (
+        select(col(Message.referral_id), func.max(col(Message.created_at)))
+        .where(col(Message.referral_id).in_(referral_ids), col(Message.from_agency_id) != agency_id)
+        .group_by(col(Message.referral_id))
+    )
+    return {row[0]: row[1] for row in (await session.execute(query)).all()}
 
 
 def unread(referral: Referral, party: Party, read_at: datetime | None) -> bool:

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, not_, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, func, not_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -25,11 +25,12 @@ from app.models.referral import (
     ReferralStatus,
     StatusChange,
     StatusChangePublic,
+    Urgency,
 )
 from app.pagination import Keyset, Page, keyset_page
 from app.security import Principal, agency_of
 from app.services import audit
-from app.services.referrals import journeys, read_state
+from app.services.referrals import journeys, read_state, searching
 from app.services.referrals.access import PartyAccess, audit_for, emit_for, to_public
 from app.services.referrals.moving import change_public
 from app.services.workflow import Party
@@ -43,16 +44,39 @@ class Box(StrEnum):
     SENT = "sent"
 
 
-# Keyed on (created_at, id), which never change: referrals arriving while a client pages land
-# before its cursor.
-BOX_ORDER = Keyset(
-    "referrals", (col(Referral.created_at), col(Referral.id)), (datetime, uuid.UUID), descending=True
-)
+class BoxSort(StrEnum):
+    """The order of a box: a column, with `-` before it for the largest first."""
+
+    NEWEST = "-created_at"
+    OLDEST = "created_at"
+    DUE_FIRST = "due_by"
+    DUE_LAST = "-due_by"
+    MOST_URGENT = "-urgency"
+    LEAST_URGENT = "urgency"
+
+
+_CREATED = (col(Referral.created_at), col(Referral.id))
+_DUE = (col(Referral.due_by), col(Referral.id))
+# Urgencies are stored by name, and routine < soon < urgent reads the same as their order.
+_URGENCY = (col(Referral.urgency), *_CREATED)
+# Keyed on columns that never change (and the id, to make the key unique): referrals arriving
+# while a client pages land before or after its cursor, never twice. Each order has an index per
+# box (migration 0018); a cursor works only in the order it was issued for.
+BOX_ORDER = Keyset("referrals", _CREATED, (datetime, uuid.UUID), descending=True)
+BOX_ORDERS = {
+    BoxSort.NEWEST: BOX_ORDER,
+    BoxSort.OLDEST: Keyset("referrals:created_at", _CREATED, (datetime, uuid.UUID)),
+    BoxSort.DUE_FIRST: Keyset("referrals:due_by", _DUE, (datetime, uuid.UUID)),
+    BoxSort.DUE_LAST: Keyset("referrals:-due_by", _DUE, (datetime, uuid.UUID), descending=True),
+    BoxSort.MOST_URGENT: Keyset("referrals:-urgency", _URGENCY, (str, datetime, uuid.UUID), descending=True),
+    BoxSort.LEAST_URGENT: Keyset("referrals:urgency", _URGENCY, (str, datetime, uuid.UUID)),
+}
 
 
 @dataclass(frozen=True, slots=True)
 class BoxFilters:
-    """What a box listing is narrowed to; `assigned_to` is `me`, `none` or a user id."""
+    """What a box listing is narrowed to; `assigned_to` is `me`, `none` or a user id; `search`
+    a reference or the person's names (see `searching`)."""
 
     statuses: list[ReferralStatus] | None = None
     purpose: Purpose | None = None
@@ -61,51 +85,63 @@ class BoxFilters:
     unread: bool | None = None
     overdue: bool | None = None
     needs_cover: bool | None = None
+    search: str | None = None
+    urgencies: list[Urgency] | None = None
 
 
 async def list_box(
     session: AsyncSession,
     principal: Principal,
     box: Box,
-    filters: BoxFilters,
-    *,
+    *filters: BoxFilters,
+    sort: BoxSort = BoxSort.NEWEST,
     cursor: str | None,
     limit: int,
 ) -> Page[ReferralPublic]:
-    """The agency's inbox or sent referrals, newest first; audited with the ids shown."""
-    agency_id = agency_of(principal)
-    party = Party.RECEIVER if box == Box.INBOX else Party.SENDER
-    owner = col(Referral.to_agency_id) if box == Box.INBOX else col(Referral.from_agency_id)
-    query = (
-        select(
-            Referral,
-            col(ReferralRead.read_at),
-            col(User.display_name),
-            col(User.username),
-            *BOX_ORDER.columns,
-        )
-        .outerjoin(ReferralRead, read_state.read_join(principal))
-        .outerjoin(User, col(User.id) == col(Referral.assigned_to_user_id))
-        .where(owner == agency_id, *_conditions(principal, party, filters))
+    """The agency's inbox or sent referrals matching every one of `filters`, in the order asked
+    for; audited with the ids shown (and whether it was a search, never what was searched for)."""
+    party, order = _party(box), BOX_ORDERS[sort]
+    listed = select(
+        Referral, col(ReferralRead.read_at), col(User.display_name), col(User.username), *order.columns
     )
-    found, next_cursor = await keyset_page(session, query, BOX_ORDER, cursor, limit, scalars=False)
-    shown = {"box": box.value, "referral_ids": [str(row.Referral.id) for row in found]}
+    query = _joined(listed, principal).where(
+        *_owned(principal, box), *_all_conditions(principal, party, filters)
+    )
+    found, next_cursor = await keyset_page(session, query, order, cursor, limit, scalars=False)
+    shown: dict[str, audit.DetailValue] = {
+        "box": box.value,
+        "referral_ids": [str(row.Referral.id) for row in found],
+    }
+    if any(f.search for f in filters):
+        shown["searched"] = True
     audit.record(session, principal.actor, "referral.listed", "referral", None, details=shown)
-    return Page(items=[_listed(row, principal, party) for row in found], next_cursor=next_cursor)
+    items = [_listed(row, principal, party) for row in found]
+    await _mark_new_messages(session, principal, items, {row.Referral.id: row.read_at for row in found})
+    return Page(items=items, next_cursor=next_cursor)
 
 
-async def count_box(session: AsyncSession, principal: Principal, box: Box, filters: BoxFilters) -> int:
+async def count_box(session: AsyncSession, principal: Principal, box: Box, *filters: BoxFilters) -> int:
     """How many referrals the same listing would hold (a count shows no referral, so is not audited)."""
-    party = Party.RECEIVER if box == Box.INBOX else Party.SENDER
-    owner = col(Referral.to_agency_id) if box == Box.INBOX else col(Referral.from_agency_id)
-    query = (
-        select(func.count())
-        .select_from(Referral)
-        .outerjoin(ReferralRead, read_state.read_join(principal))
-        .outerjoin(User, col(User.id) == col(Referral.assigned_to_user_id))
-        .where(owner == agency_of(principal), *_conditions(principal, party, filters))
+    query = _joined(select(func.count()).select_from(Referral), principal).where(
+        *_owned(principal, box), *_all_conditions(principal, _party(box), filters)
     )
     return int(await session.scalar(query) or 0)
+
+
+def _party(box: Box) -> Party:
+    return Party.RECEIVER if box == Box.INBOX else Party.SENDER
+
+
+def _owned(principal: Principal, box: Box) -> list[ColumnElement[bool]]:
+    owner = col(Referral.to_agency_id) if box == Box.INBOX else col(Referral.from_agency_id)
+    return [owner == agency_of(principal)]
+
+
+def _joined(query: Select[Any], principal: Principal) -> Select[Any]:
+    # The caller's own read of each referral (for unread) and its assignee (for needs cover).
+    return query.outerjoin(ReferralRead, read_state.read_join(principal)).outerjoin(
+        User, col(User.id) == col(Referral.assigned_to_user_id)
+    )
 
 
 def _listed(row: Any, principal: Principal, party: Party) -> ReferralPublic:
@@ -119,12 +155,40 @@ def _listed(row: Any, principal: Principal, party: Party) -> ReferralPublic:
     return public
 
 
+async def _mark_new_messages(
+    session: AsyncSession,
+    principal: Principal,
+    items: list[ReferralPublic],
+    read_at: dict[uuid.UUID, datetime | None],
+) -> None:
+    """Flag the referrals with a message from the other agency since the caller last opened them.
+
+    One query for the page's referrals, from the messages themselves: nothing more to keep.
+    """
+    latest = await read_state.latest_messages_from_others(session, agency_of(principal), list(read_at))
+    for item in items:
+        other = latest.get(item.id)
+        seen = read_at[item.id]
+        item.new_messages = other is not None and (seen is None or seen < other)
+
+
+def _all_conditions(
+    principal: Principal, party: Party, filters: tuple[BoxFilters, ...]
+) -> list[ColumnElement[bool]]:
+    return [c for f in filters for c in _conditions(principal, party, f)]
+
+
 def _conditions(principal: Principal, party: Party, filters: BoxFilters) -> list[ColumnElement[bool]]:
     found: list[ColumnElement[bool]] = []
-    if filters.statuses:
+    # An empty list of statuses matches nothing (a view and a filter that exclude each other).
+    if filters.statuses is not None:
         found.append(col(Referral.status).in_(filters.statuses))
+    if filters.urgencies is not None:
+        found.append(col(Referral.urgency).in_(filters.urgencies))
     if filters.purpose:
         found.append(col(Referral.purpose) == filters.purpose)
+    if filters.search is not None:
+        found.append(searching.matching(filters.search))
     if filters.updated_after:
         found.append(col(Referral.updated_at) > filters.updated_after)
     if filters.assigned_to is not None:
