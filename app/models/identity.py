@@ -108,6 +108,10 @@ class NotificationPreferences(SQLModel):
         return value
 
 
+AWAY_UNTIL = (
+    "When they are back: they are away before this moment (null: not away). The staff pages set it "
+    "to midnight, UK time, at the end of the last day away, and show that last day."
+)
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@-]{1,119}$")
 
 
@@ -126,6 +130,8 @@ class User(UserBase, table=True):
     # None until the person sets one through their set-password link.
     password_hash: str | None = Field(default=None, max_length=255)
     is_active: bool = True
+    # The moment they are back: away before it. Someone whose last day away is 20 December is
+    # away until midnight (UK time) starting 21 December, and shown as away until 20 December.
     away_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     notification_preferences: dict[str, Any] | None = Field(default=None, sa_type=JSONType)
     language: Language = Field(
@@ -169,7 +175,7 @@ class UserUpdate(SQLModel):
     role: Role | None = None
     display_name: str | None = Field(default=None, max_length=200)
     email: EmailStr | None = Field(default=None, max_length=254)
-    away_until: AwareDatetime | None = None
+    away_until: AwareDatetime | None = Field(default=None, description=AWAY_UNTIL)
     notification_preferences: dict[NotificationKind, NotificationChoice] | None = None
     language: Language | None = None
 
@@ -181,7 +187,7 @@ class MeUpdate(SQLModel):
     """What staff change about themselves: their name, absence, notification preferences and language."""
 
     display_name: str | None = Field(default=None, max_length=200)
-    away_until: AwareDatetime | None = None
+    away_until: AwareDatetime | None = Field(default=None, description=AWAY_UNTIL)
     notification_preferences: dict[NotificationKind, NotificationChoice] | None = None
     language: Language | None = Field(default=None, description="`en` (English) or `cy` (Cymraeg).")
 
@@ -197,7 +203,7 @@ class UserPublic(SQLModel):
     role: Role
     agency_id: uuid.UUID | None
     active: bool
-    away_until: datetime | None
+    away_until: datetime | None = Field(description=AWAY_UNTIL)
     notification_preferences: NotificationPreferences
     language: Language
     created_at: datetime

@@ -15,7 +15,8 @@ from app.models.outcome import OutcomePublic
 from app.models.referral import OPEN_STATUSES, ReferralPublic, ReferralStatus, StatusChangePublic
 from app.models.report import UNDECIDED_STATUSES
 from app.services import consents, directory, follow_ups, messages, outcomes, referrals
-from app.services.referrals import PartyAccess
+from app.services.referrals import PartyAccess, assignment
+from app.services.referrals.assignment import Colleague
 from app.services.workflow import Party
 from app.web.names import agency_names
 
@@ -116,6 +117,26 @@ async def read(session: AsyncSession, access: PartyAccess) -> ReferralView:
         viewer_id=access.principal.id,
         follow_ups=await follow_ups.list_for_referral(session, access),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Assigning:
+    """Whom the receiving team can give the referral to, and who has it now (away or not)."""
+
+    team: list[Colleague]
+    assignee: Colleague | None
+
+
+async def assigning(session: AsyncSession, access: PartyAccess) -> Assigning | None:
+    """For the receiving agency's staff who change referrals, while the referral is open; the
+    sender learns nothing of the receiving team's absences."""
+    referral, principal = access.referral, access.principal
+    writer = principal.has(Scope.REFERRALS_WRITE)
+    if access.party != Party.RECEIVER or not writer or referral.status not in OPEN_STATUSES:
+        return None
+    held = referral.assigned_to_user_id
+    assignee = await assignment.colleague(session, principal, held) if held else None
+    return Assigning(await assignment.team(session, principal), assignee)
 
 
 async def summary(session: AsyncSession, access: PartyAccess) -> ReferralPublic:

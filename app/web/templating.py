@@ -19,7 +19,7 @@ from app.models.consent import DataCategory
 from app.models.directory import Purpose
 from app.models.identity import Scope
 from app.models.referral import ReferralStatus
-from app.web import i18n, kept_forms, labels
+from app.web import absence, i18n, kept_forms, labels
 from app.web.forms import Form
 from app.web.i18n import N_
 from app.web.security import csrf_token, presession_cookie_name, set_cookie
@@ -40,6 +40,11 @@ def format_date(value: date | datetime | None) -> str:
         return ""
     day = value.astimezone(UK).date() if isinstance(value, datetime) else value
     return babel_date(day, "d MMMM y", locale=_locale())
+
+
+def format_last_day_away(away_until: datetime | None) -> str:
+    """The last day someone is away, as GOV.UK writes a date (`away_until` is when they are back)."""
+    return format_date(absence.last_day_away(away_until)) if away_until else ""
 
 
 def format_time(value: datetime) -> str:
@@ -144,6 +149,7 @@ GLOBALS: dict[str, Any] = {
 }
 FILTERS: dict[str, Any] = {
     "date": format_date,
+    "last_day_away": format_last_day_away,
     "time": format_time,
     "datetime": format_datetime,
     "purposes": purposes_text,

@@ -9,7 +9,7 @@ from pydantic import ValidationError
 from starlette.responses import RedirectResponse, Response
 
 from app.deps import SessionDep
-from app.errors import AppError, Forbidden, PreconditionFailed
+from app.errors import AppError, Forbidden, PreconditionFailed, Unprocessable
 from app.models.identity import Scope
 from app.models.message import MessageCreate
 from app.models.outcome import OutcomeCreate, OutcomeType
@@ -44,6 +44,8 @@ DONE = {
     "assigned": N_("Referral assigned to you"),
     "appointment_changed": N_("Appointment changed"),
     "consent_withdrawn": N_("Consent withdrawn: the referral is closed"),
+    "reassigned": N_("Referral assigned"),
+    "unassigned": N_("Referral assigned to nobody"),
 }
 
 
@@ -79,6 +81,7 @@ async def _show(
     done = request.query_params.get("done", "")
     context = {
         "view": view,
+        "assigning": await referral_page.assigning(session, access),
         "form": form,
         "refusal": refusal,
         "stale": isinstance(refusal, PreconditionFailed),
@@ -312,14 +315,35 @@ async def record_outcome(
 
 
 @router.post(PAGE + "/assignment")
-async def take(request: Request, session: SessionDep, who: Caseworker, access: Writable) -> Response:
-    """Assign the referral to yourself: the team sees who has it in hand."""
-    referral_id = access.referral.id
-    body = AssignmentRequest(user_id=uuid.UUID(who.principal.id))
-    result = await attempt(session, referrals.assign(session, access, body))
+async def assign(request: Request, session: SessionDep, who: Caseworker, access: Writable) -> Response:
+    """Assign the referral to yourself (`Assign to me`), a colleague or nobody (`Assign to`)."""
+    referral_id, chosen = access.referral.id, Form.read(await request.form()).get("assign_to")
+    user_id = _assignee(chosen, who.principal.id)
+    if isinstance(user_id, AppError):
+        return await after_refusal(request, session, who, referral_id, user_id)
+    result = await attempt(session, referrals.assign(session, access, AssignmentRequest(user_id=user_id)))
+    if isinstance(result, Unprocessable):  # someone who left the team, or a hand-made form
+        result = Unprocessable(gettext("Select a member of your team who can sign in, or nobody"))
     if isinstance(result, AppError):
         return await after_refusal(request, session, who, referral_id, result)
-    return to_page(referral_id, "assigned")
+    return to_page(referral_id, _assigned_to(user_id, who.principal.id))
+
+
+def _assigned_to(user_id: uuid.UUID | None, my_id: str) -> str:
+    """Which confirmation the page shows."""
+    if user_id is None:
+        return "unassigned"
+    return "assigned" if str(user_id) == my_id else "reassigned"
+
+
+def _assignee(chosen: str, my_id: str) -> uuid.UUID | AppError | None:
+    """Whom the form names: no choice is the user themselves, `none` nobody."""
+    if chosen == "none":
+        return None
+    try:
+        return uuid.UUID(chosen or my_id)
+    except ValueError:
+        return Unprocessable(gettext("Select a member of your team who can sign in, or nobody"))
 
 
 @router.post(PAGE + "/messages")

@@ -14,11 +14,11 @@ from app.config import get_settings
 from app.db import utcnow
 from app.deps import SessionDep, SettingsDep
 from app.errors import AppError
-from app.models.identity import NotificationKind, Role, UserCreate, UserUpdate
+from app.models.identity import NotificationKind, Role, User, UserCreate, UserUpdate
 from app.models.notification import NotificationStatus
 from app.services import users
 from app.services.notifications import log
-from app.web import labels
+from app.web import absence, labels
 from app.web.auth import StaffManager
 from app.web.forms import Form, from_problem, from_validation, read_date, uk_moment
 from app.web.i18n import N_, gettext
@@ -82,15 +82,23 @@ async def member_page(
 ) -> Response:
     """A member of staff: their role, whether they are away, whether their account is active."""
     member = await users.get_managed(session, who.principal, user_id)
-    return render(request, "admin/member.html", {"member": member, "form": None, "roles": ROLES})
+    return render(request, "admin/member.html", _member_context(member, None))
+
+
+def _member_context(member: User, form: Form | None) -> dict[str, Any]:
+    # The date fields show the last day they are away, as it was entered.
+    away_day = (
+        absence.last_day_away(member.away_until) if member.is_away(utcnow()) and member.away_until else None
+    )
+    return {"member": member, "form": form, "roles": ROLES, "away_day": away_day}
 
 
 def _away_until(form: Form) -> dict[str, Any]:
-    """Away until the end of the day given (UK time); no date given: not away."""
+    """Away up to and including the day given (back at the next UK midnight); no date: not away."""
     if not any(form.get(f"away-{part}") for part in ("day", "month", "year")):
         return {"away_until": None}
     last_day: date | None = read_date(form, "away", gettext("the last day they are away"), past=False)
-    return {"away_until": uk_moment(last_day + timedelta(days=1), time(0))} if last_day else {}
+    return {"away_until": absence.back_at(last_day)} if last_day else {}
 
 
 @router.post("/staff/{user_id:uuid}")
@@ -110,7 +118,7 @@ async def change_member(
             return RedirectResponse("/admin/staff?changed=1", status_code=303)
         from_problem(form, result, {"role": "role", "active": "active", "away_until": "away"}, "role")
     member = await users.get_managed(session, who.principal, user_id)
-    return render(request, "admin/member.html", {"member": member, "form": form, "roles": ROLES}, 400)
+    return render(request, "admin/member.html", _member_context(member, form), 400)
 
 
 @router.post("/staff/{user_id:uuid}/password-link")
@@ -123,7 +131,7 @@ async def send_new_link(
     if isinstance(issued, AppError):
         form = Form()
         from_problem(form, issued, {"active": "active"}, "active")
-        return render(request, "admin/member.html", {"member": member, "form": form, "roles": ROLES}, 400)
+        return render(request, "admin/member.html", _member_context(member, form), 400)
     return render(request, "admin/link_issued.html", {"member": member, "issued": issued})
 
 
