@@ -81,7 +81,8 @@ async def _find_and_sort(page: Page, team: Team) -> None:
     await expect(page.get_by_role("heading", level=1)).to_have_text("Inbox")
     await no_axe_violations(page)
     await _search(page, "example")  # the test person: never in the address or the title
-    await expect(page.get_by_role("link", name="All open (1)")).to_be_visible()
+    await expect(page.get_by_role("region", name="Search results")).to_be_visible()
+    await expect(page.get_by_role("link", name="All open (3)")).to_be_visible()
     assert await _rows(page) == [team.references["Example"]]
     await no_axe_violations(page)
     reference = team.references["Jones"].lower().replace("rx-", "")
@@ -172,7 +173,7 @@ async def test_the_lists_never_scroll_sideways_at_320_pixels(app: FastAPI) -> No
         await page.goto("/inbox?view=open")
         await _search(page, "jones", Status="New", **{"Assigned to": "Nobody"})
         await _fits(page, page.url.removeprefix(base_url))
-        region = page.get_by_role("region", name="All open")
+        region = page.get_by_role("region", name="Search results")
         await expect(region).to_have_attribute("tabindex", "0")
         await tab_to(page, region)
         await page.keyboard.press("ArrowRight")  # the table scrolls inside its region

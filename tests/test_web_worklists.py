@@ -5,9 +5,11 @@ import re
 from urllib.parse import unquote
 
 import httpx
+import pytest
 from fastapi import FastAPI
 
-from tests.support.referral_helpers import make_network
+from app.web.routes import boxes
+from tests.support.referral_helpers import create_referral, make_network, move, subject_body
 from tests.support.web_support import api, browser, signed_in_as, submit
 from tests.support.worklists import refer_people, references_in
 
@@ -19,25 +21,47 @@ async def _search(client: httpx.AsyncClient, path: str, **fields: str) -> httpx.
     return answer
 
 
-async def test_a_search_finds_by_name_without_the_name_reaching_an_address(app: FastAPI) -> None:
+async def test_a_search_finds_by_name_in_every_view_without_the_name_reaching_an_address(
+    app: FastAPI,
+) -> None:
     net = await make_network()
     natalie, _gareth = await refer_people(app, net, ("Natalie", "Example"), ("Gareth", "Jones"))
+    async with api(app) as partner:
+        closed = await create_referral(
+            partner, net, subject=subject_body(given_name="Nat", date_of_birth="1990-01-01")
+        )
+        declined = await move(partner, closed, net.debt_headers, "declined", reason_code="not_eligible")
+        assert declined.status_code == 200, declined.text
     async with browser(app) as client:
         await signed_in_as(client, net.debt)
-        answer = await _search(client, "/inbox?view=open", q="Example", view="open", sort="-created_at")
+        answer = await _search(client, "/inbox?view=new", q="Example", view="new", sort="-created_at")
         found = await client.get(answer.headers["location"])
 
     where = unquote(answer.headers["location"])
-    assert where.startswith("/inbox?view=open&search=")
+    assert where.startswith("/inbox?view=new&search=")
     assert "example" not in where.lower()
-    assert references_in(found) == [natalie]
+    assert references_in(found) == [closed["reference"], natalie]  # the closed one too: every view
     assert re.search(r'<input[^>]*name="q"[^>]*value="Example"', found.text)
-    assert "All open (1)" in found.text
-    assert "New (1)" in found.text
-    assert "Closed (0)" in found.text
+    assert "Search results</caption>" in found.text
+    assert "New (2)" in found.text  # a view counts its referrals, whatever the search
+    assert "Closed (1)" in found.text
+    assert 'aria-current="page"' not in found.text.split('aria-label="Inbox views"')[1].split("</nav>")[0]
     links = re.findall(r'href="([^"]*)"', found.text)
     assert not [link for link in links if "example" in unquote(link).lower()]
     assert "Clear search and filters" in found.text
+
+
+async def test_each_view_counts_up_to_a_limit(app: FastAPI, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(boxes, "COUNT_UP_TO", 2)
+    net = await make_network()
+    await refer_people(app, net, ("Ann", "One"), ("Bea", "Two"), ("Cai", "Three"))
+    async with browser(app) as client:
+        await signed_in_as(client, net.debt)
+        inbox = await client.get("/inbox")
+
+    assert "New (2+)" in inbox.text
+    assert "Closed (0)" in inbox.text
+    assert len(references_in(inbox)) == 3
 
 
 async def test_a_search_by_reference_and_a_search_that_finds_nothing(app: FastAPI) -> None:
@@ -53,7 +77,7 @@ async def test_a_search_by_reference_and_a_search_that_finds_nothing(app: FastAP
 
     assert references_in(by_reference) == [gareth]
     assert natalie not in by_reference.text
-    assert "No referrals in this view match your search and filters." in nothing.text
+    assert "No referrals match your search." in nothing.text
     assert "clear the search and filters" in nothing.text
 
 

@@ -87,6 +87,10 @@ class Referral(ReferralBase, table=True):
         # Inbox and sent lists: one agency's referrals, newest first.
         Index("ix_referrals_inbox", "to_agency_id", "created_at", "id"),
         Index("ix_referrals_sent", "from_agency_id", "created_at", "id"),
+        # How many referrals each view of the lists holds (statuses, and overdue by due date),
+        # counted from the index alone.
+        Index("ix_referrals_inbox_status", "to_agency_id", "status", "due_by"),
+        Index("ix_referrals_sent_status", "from_agency_id", "status", "due_by"),
         # The same lists by due date, and by urgency (then newest).
         Index("ix_referrals_inbox_due", "to_agency_id", "due_by", "id"),
         Index("ix_referrals_sent_due", "from_agency_id", "due_by", "id"),

@@ -114,6 +114,9 @@ SENT_VIEWS = (
     ),
 )
 CursorParam = Annotated[str | None, Query(max_length=500)]
+# Each view's count stops here ("1,000+"): a page shows six, and must stay quick however many
+# referrals an agency has.
+COUNT_UP_TO = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,6 +189,14 @@ async def _colleagues(session: SessionDep, who: SignedIn, box: Box) -> list[Coll
     return await team(session, who.principal) if box == Box.INBOX else []
 
 
+def _chosen(request: Request, who: SignedIn, views: tuple[View, ...], colleagues: list[Colleague]) -> Choices:
+    """The choices a list's address carries; a search sealed for anyone else is dropped."""
+    sealed = request.query_params.get("search")
+    term = search_terms.unseal(sealed, who.principal.id)
+    chosen = _choices(request.query_params, views, colleagues, term)
+    return replace(chosen, sealed=sealed if term else None)
+
+
 async def _box(
     request: Request,
     session: SessionDep,
@@ -194,33 +205,43 @@ async def _box(
     views: tuple[View, ...],
     cursor: str | None,
 ) -> dict[str, object]:
-    """One view's page of referrals under the user's choices, and how many each view holds."""
+    """A page of the list as chosen, and how many referrals each view holds.
+
+    A search looks through the whole box (the person's referral may be in any view); filters
+    narrow the view, or the search. Each view's count is of the view alone, and stops at
+    COUNT_UP_TO, so the counts cost the same at any size.
+    """
     colleagues = await _colleagues(session, who, box)
-    sealed = request.query_params.get("search")
-    term = search_terms.unseal(sealed, who.principal.id)
-    chosen = replace(_choices(request.query_params, views, colleagues, term), sealed=sealed if term else None)
-    mine = chosen.filters()
+    chosen = _chosen(request, who, views, colleagues)
+    within = () if chosen.search else (chosen.view.filters,)
     page: Page[ReferralPublic] = await referrals.list_box(
         session,
         who.principal,
         box,
-        chosen.view.filters,
-        mine,
+        *within,
+        chosen.filters(),
         sort=chosen.sort,
         cursor=cursor,
         limit=get_settings().default_page_size,
     )
-    counts = {v.key: await referrals.count_box(session, who.principal, box, v.filters, mine) for v in views}
-    agencies = await agency_names(session)
+    counts = {
+        v.key: await referrals.count_box(session, who.principal, box, v.filters, up_to=COUNT_UP_TO)
+        for v in views
+    }
     return {
         "views": views,
         "chosen": chosen,
         "counts": counts,
         "page": page,
-        "agencies": agencies,
+        "agencies": await agency_names(session),
         "colleagues": colleagues,
+        "count_up_to": COUNT_UP_TO,
         "now": utcnow(),
     }
+
+
+async def _count(session: SessionDep, who: SignedIn, box: Box, view: View) -> int:
+    return await referrals.count_box(session, who.principal, box, view.filters, up_to=COUNT_UP_TO)
 
 
 async def _search(
