@@ -61,7 +61,7 @@ _DUE = (col(Referral.due_by), col(Referral.id))
 _URGENCY = (col(Referral.urgency), *_CREATED)
 # Keyed on columns that never change (and the id, to make the key unique): referrals arriving
 # while a client pages land before or after its cursor, never twice. Each order has an index per
-# box (migration 0018); a cursor works only in the order it was issued for.
+# box (migration 0020_worklists); a cursor works only in the order it was issued for.
 BOX_ORDER = Keyset("referrals", _CREATED, (datetime, uuid.UUID), descending=True)
 BOX_ORDERS = {
     BoxSort.NEWEST: BOX_ORDER,

@@ -1,16 +1,18 @@
 """Index the inbox and sent lists for sorting by due date and urgency, and for searching by name
 
-Revision ID: 0018_worklists
-Revises: 0017
+Revision ID: 0020_worklists
+Revises: 0019
 Create Date: 2026-12-10 09:00:00.000000
 
 Staff sort their lists by received date (already indexed), due date or urgency, and each order
 pages by keyset, so each needs an index led by the agency. Each list page also shows how many
-referrals every view holds (by status, and overdue by due date): an index led by the agency with
-the status and due date answers those counts without reading the table. A search by name matches the start
-of the given or family name on each referral's own record of the person, lower-cased. On
-PostgreSQL those indexes use text_pattern_ops, so `LIKE 'abc%'` can use them whatever the
-database's collation; SQLite has no operator classes, and its plain indexes serve the same query.
+referrals every view holds (by status, and overdue by due date): an index led by the agency
+with the status and due date answers those counts without reading the table.
+
+A search by name matches the start of the given or family name on each referral's own record of
+the person, lower-cased. On PostgreSQL those indexes use text_pattern_ops, so `LIKE 'abc%'` can
+use them whatever the database's collation; SQLite has no operator classes, and its plain
+indexes serve the same query.
 """
 
 from collections.abc import Sequence
@@ -18,8 +20,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0018_worklists"
-down_revision: str | None = "0017"
+revision: str = "0020_worklists"
+down_revision: str | None = "0019"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
