@@ -74,6 +74,18 @@ async def test_a_name_is_found_by_the_start_of_each_word_in_any_case(
     assert await listed(client, net.debt_headers, q="atalie") == []
 
 
+async def test_a_name_that_could_be_a_reference_is_looked_for_as_both(
+    client: httpx.AsyncClient, net: Network
+) -> None:
+    # Ten letters, every one of them in a reference's alphabet.
+    named = (await refer(client, net, "Anna", "Fetherstan"))["reference"]
+    other = await refer(client, net, "Bea", "Jones")
+    letters = other["reference"].replace("RX-", "").replace("-", "")
+
+    assert await listed(client, net.debt_headers, q="fetherstan") == [named]
+    assert await listed(client, net.debt_headers, q=letters) == [other["reference"]]
+
+
 @pytest.mark.parametrize("typed", ["%", "_", "%xample", "e_ample", "*", "'; --", "O'Brien"])
 async def test_wildcards_and_quotes_in_a_search_are_nothing_special(
     client: httpx.AsyncClient, net: Network, typed: str
