@@ -155,7 +155,7 @@ async def test_empty_lists_say_what_to_do_next(app: FastAPI) -> None:
         mine = await client.get("/inbox?view=mine")
         sent = await client.get("/sent")
 
-    assert "When another agency sends your agency a referral, it appears here." in inbox.text
+    assert "No referrals are waiting for a decision." in inbox.text
     assert "select Assign to me" in mine.text
-    assert "To refer someone, make a referral." in sent.text
-    assert '<a class="govuk-link" href="/referrals/new">Make a referral</a>' in sent.text
+    assert "To send one, use Make a referral in the menu." in sent.text
+    assert "No referrals match" not in inbox.text

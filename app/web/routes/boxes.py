@@ -17,7 +17,6 @@ from app.config import get_settings
 from app.db import utcnow
 from app.deps import SessionDep
 from app.models.directory import Purpose
-from app.models.identity import Scope
 from app.models.referral import OPEN_STATUSES, TERMINAL_STATUSES, ReferralPublic, ReferralStatus, Urgency
 from app.pagination import Page
 from app.services import caseload, referrals
@@ -54,8 +53,8 @@ INBOX_VIEWS = (
         N_("New"),
         BoxFilters(statuses=list(AWAITING_DECISION)),
         N_(
-            "No referrals are waiting for a decision. When another "
-            "agency sends your agency a referral, it appears here."
+            "No referrals are waiting for a decision. Referrals other "
+            "agencies send to your team arrive under New."
         ),
     ),
     View(
@@ -101,7 +100,10 @@ SENT_VIEWS = (
         "open",
         N_("Open"),
         BoxFilters(statuses=OPEN),
-        N_("Your agency has no open referrals to other agencies. To refer someone, make a referral."),
+        N_(
+            "Referrals your agency sends are listed here until they close, "
+            "then under Closed. To send one, use Make a referral in the menu."
+        ),
     ),
     View(
         "closed",
@@ -279,8 +281,7 @@ async def sent(
     page = context["page"]
     assert isinstance(page, Page)
     outcomes = await caseload.latest_outcomes(session, who.principal, [r.id for r in page.items])
-    can_refer = who.principal.has(Scope.REFERRALS_WRITE)
-    return render(request, "sent.html", {**context, "outcomes": outcomes, "can_refer": can_refer})
+    return render(request, "sent.html", {**context, "outcomes": outcomes})
 
 
 @router.post("/sent")
