@@ -45,6 +45,7 @@ class Purpose(StrEnum):
 
 class AgencyBase(SQLModel):
     name: str = Field(min_length=1, max_length=200)
+    name_cy: str | None = Field(default=None, max_length=200, description="The agency's name in Welsh")
     kind: AgencyKind = Field(sa_type=enum_type(AgencyKind))
     local_authority: str = Field(min_length=1, max_length=120)
     contact_name: str | None = Field(default=None, max_length=200)
@@ -99,6 +100,7 @@ class ServiceFields(SQLModel):
     """What an agency keeps up to date about a service it offers."""
 
     description: str = Field(default="", max_length=4000)
+    description_cy: str | None = Field(default=None, max_length=4000, description="The description in Welsh")
     eligibility: str = Field(default="", max_length=4000)
     languages: LanguageCodes = Field(default_factory=lambda: ["en"], sa_type=JSONType)
     # Postcode areas and districts served; empty: everywhere.
@@ -112,6 +114,7 @@ class ServiceFields(SQLModel):
 
 class ServiceBase(ServiceFields):
     name: str = Field(min_length=1, max_length=200)
+    name_cy: str | None = Field(default=None, max_length=200, description="The service's name in Welsh")
 
 
 class ServicePurpose(SQLModel, table=True):
@@ -148,7 +151,9 @@ class ServiceCreate(ServiceBase):
 
 class ServiceUpdate(SQLModel):
     name: str | None = Field(default=None, min_length=1, max_length=200)
+    name_cy: str | None = Field(default=None, max_length=200)
     description: str | None = Field(default=None, max_length=4000)
+    description_cy: str | None = Field(default=None, max_length=4000)
     eligibility: str | None = Field(default=None, max_length=4000)
     languages: LanguageCodes | None = None
     area_served: AreaCodes | None = None

@@ -111,8 +111,13 @@ def fold(text: str) -> str:
     return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())
 
 
+SEARCH_TEXT_LENGTH = 9000  # the column's size
+
+
 def search_text(service: Service) -> str:
-    return fold(" ".join((service.name, service.description, service.eligibility)))
+    """What `q` searches: the service's words in English and in Welsh."""
+    parts = (service.name, service.name_cy, service.description, service.description_cy, service.eligibility)
+    return fold(" ".join(p for p in parts if p))[:SEARCH_TEXT_LENGTH]
 
 
 async def update_service(
