@@ -17,7 +17,9 @@ COPY requirements/lock.txt ./requirements/
 RUN /opt/venv/bin/python -m pip install --no-cache-dir --require-hashes -r requirements/lock.txt
 COPY pyproject.toml README.md ./
 COPY app ./app
-RUN /opt/venv/bin/python -m pip install --no-cache-dir --no-deps --no-build-isolation .
+# Each language's messages compiled (the .po files are the source, never the built .mo files).
+RUN /opt/venv/bin/pybabel compile --directory app/web/locale --domain messages \
+ && /opt/venv/bin/python -m pip install --no-cache-dir --no-deps --no-build-isolation .
 
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 ENVIRONMENT=production \

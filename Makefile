@@ -35,7 +35,13 @@ $(ASSETS): package.json package-lock.json
 $(STYLES): $(ASSETS) $(wildcard app/web/styles/*.scss)
 	npm run --silent build:styles
 
-install: $(STAMP) $(ASSETS) $(STYLES)
+# Each language's messages compiled for gettext (the .po files are the source; .mo files are built).
+CATALOGUES := $(patsubst %.po,%.mo,$(wildcard app/web/locale/*/LC_MESSAGES/messages.po))
+
+app/web/locale/%/LC_MESSAGES/messages.mo: app/web/locale/%/LC_MESSAGES/messages.po $(STAMP)
+	$(BIN)/pybabel compile --statistics --input-file $< --output-file $@
+
+install: $(STAMP) $(ASSETS) $(STYLES) $(CATALOGUES)
 
 # Keeps the versions already locked where pyproject.toml still allows them; `make lock LOCK_FLAGS=--upgrade`
 # takes the newest of everything. The dev lock keeps every version the runtime lock (the image's) chose.
@@ -44,16 +50,16 @@ lock: $(STAMP)
 	$(UV_COMPILE) pyproject.toml requirements/build.in --extra dev --constraint $(LOCK) --output-file $(DEV_LOCK)
 
 # The worker seals the audit log and sends webhooks and notifications beside the server, and stops with it.
-run: $(STAMP) $(ASSETS) $(STYLES)
+run: $(STAMP) $(ASSETS) $(STYLES) $(CATALOGUES)
 	$(BIN)/referral-exchange migrate
 	$(BIN)/referral-exchange seed-demo
 	$(BIN)/referral-exchange worker & trap 'kill $$!' EXIT; $(BIN)/referral-exchange serve --host 127.0.0.1 --port 8000
 
-test: $(STAMP) $(ASSETS) $(STYLES)
+test: $(STAMP) $(ASSETS) $(STYLES) $(CATALOGUES)
 	$(BIN)/pytest
 
 # The browser tests exercise the pages, not the database: `make test` runs them once.
-test-postgres: $(STAMP) $(ASSETS) $(STYLES)
+test-postgres: $(STAMP) $(ASSETS) $(STYLES) $(CATALOGUES)
 	TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -m "not browser"
 
 lint: $(STAMP)
@@ -86,13 +92,16 @@ bench-million: $(STAMP)
 chaos: $(STAMP)
 	$(BIN)/python -m bench.chaos
 
-# The message catalogue template every translation (Welsh first) starts from.
+# The message catalogue template, and each language's catalogue brought up to date with it: a new
+# message arrives untranslated (never a fuzzy guess), and the tests refuse a Welsh one left empty.
 messages: $(STAMP)
-	$(BIN)/pybabel extract --mapping-file babel.cfg --no-location --sort-output --omit-header \
-		--output-file app/web/locale/messages.pot app/web
+	$(BIN)/pybabel extract --mapping-file babel.cfg --keywords 'Nn_:1,2' --no-location --sort-output \
+		--omit-header --output-file app/web/locale/messages.pot app
+	$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete \
+		--input-file app/web/locale/messages.pot --output-dir app/web/locale
 
 # The README's pictures of the inbox and a referral, from the demo data.
-screenshots: $(STAMP) $(ASSETS) $(STYLES)
+screenshots: $(STAMP) $(ASSETS) $(STYLES) $(CATALOGUES)
 	$(BIN)/python -m tools.screenshots
 
 check: lint typecheck openapi-check test test-postgres fuzz

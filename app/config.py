@@ -159,7 +159,8 @@ class Settings(BaseSettings):
         return self
 
     # Notifications to staff: `log` writes them to the console, `smtp` sends email through
-    # SMTP_URL, `govuk_notify` through GOV.UK Notify with one template id per kind.
+    # SMTP_URL, `govuk_notify` through GOV.UK Notify with one template id per kind, and optionally
+    # one per kind and language (`new_referral:cy`) for a template with Welsh words of its own.
     notify_backend: Literal["log", "smtp", "govuk_notify"] = "log"
     smtp_url: SecretStr | None = None
     notify_from_address: str = "referrals@referral-exchange.example"
@@ -179,6 +180,7 @@ class Settings(BaseSettings):
         if self.notify_backend == "smtp" and self.smtp_url is None:
             raise ValueError("NOTIFY_BACKEND=smtp needs SMTP_URL")
         if self.notify_backend == "govuk_notify":
+            # Every kind needs a template of its own; one per language (`kind:cy`) is optional.
             missing = sorted(set(NOTIFICATION_KINDS) - self.notify_template_ids.keys())
             if self.notify_api_key is None or missing:
                 raise ValueError(

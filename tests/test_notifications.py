@@ -214,7 +214,7 @@ async def test_a_decline_tells_the_referrer_with_the_reason_and_nobody_else(
     assert declined.status_code == 200, declined.text
     told = [n for n in await notifications() if n.kind == NotificationKind.REFERRAL_UPDATE]
     assert [n.recipient_email for n in told] == ["referrer@centre.example"]
-    assert "out_of_area" in told[0].body
+    assert "reason: The person lives outside our area" in told[0].body
     outsider_log = await client.get("/v1/notifications", headers=outsider_admin.headers)
     assert outsider_log.json()["items"] == []
     assert (await client.get("/v1/notifications", headers=receiver.headers)).status_code == 403

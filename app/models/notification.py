@@ -44,6 +44,8 @@ class Notification(SQLModel, table=True):
     referral_reference: str | None = Field(default=None, max_length=20)
     subject: str = Field(max_length=200)
     body: str = Field(max_length=20000)
+    # The language it is written in: the recipient's (`en`, `cy`), or null for both (a team's address).
+    language: str | None = Field(default=None, max_length=10)
     link: str | None = Field(default=None, max_length=500)
     # A new account's set-password link, put into the body where it says LINK_SLOT when sent. It
     # is a credential: kept encrypted (app.encryption), never shown in the log, wiped once sent.

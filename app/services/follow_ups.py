@@ -34,13 +34,14 @@ from app.pagination import Keyset, Page, keyset_page
 from app.security import Principal, agency_of
 from app.services import audit, events, notifications, outcomes, workflow
 from app.services.referrals.access import PartyAccess, ReferralFacts
+from app.web.i18n import N_
 
 KIND_BY_WEEKS = {13: FollowUpKind.JOB_SUSTAINMENT_13_WEEKS, 26: FollowUpKind.JOB_SUSTAINMENT_26_WEEKS}
 # What a notification says is due (no personal data: the kind of check only).
 WHAT_IS_DUE = {
-    FollowUpKind.JOB_SUSTAINMENT_13_WEEKS: "check whether the job was kept for 13 weeks",
-    FollowUpKind.JOB_SUSTAINMENT_26_WEEKS: "check whether the job was kept for 26 weeks",
-    FollowUpKind.RESUME_SUPPORT: "the referral has closed; resume your support",
+    FollowUpKind.JOB_SUSTAINMENT_13_WEEKS: N_("check whether the job was kept for 13 weeks"),
+    FollowUpKind.JOB_SUSTAINMENT_26_WEEKS: N_("check whether the job was kept for 26 weeks"),
+    FollowUpKind.RESUME_SUPPORT: N_("the referral has closed; resume your support"),
 }
 # Who announces follow-ups falling due in the audit trail.
 FOLLOW_UP_ACTOR = AuditActor(kind=ActorKind.SYSTEM, id="follow-ups")

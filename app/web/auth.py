@@ -16,7 +16,7 @@ from app.errors import AppError, Forbidden
 from app.models.directory import Agency
 from app.models.identity import Role, Scope
 from app.security import Principal
-from app.web import kept_forms
+from app.web import kept_forms, language
 from app.web import sessions as web_sessions
 from app.web.security import session_cookie_name
 from app.web.sessions import Ended, Lapsed, SignedIn
@@ -82,6 +82,7 @@ async def current(
         return found.reason
     if isinstance(found, SignedIn):
         await kept_forms.restore(request, session, found)
+        await language.follow_user(request, session, found)
         request.state.viewer = await _viewer(session, found, settings)
     return found
 

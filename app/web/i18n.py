@@ -61,6 +61,19 @@ def gettext(message: str, **variables: object) -> str:
     return text % variables if variables else text
 
 
+def gettext_in(locale: str, message: str, **variables: object) -> str:
+    """The message in a given language (English where the service has none), whatever the page's."""
+    chosen = translations(locale) if locale in available_locales() else NullTranslations()
+    text = chosen.gettext(message)
+    return text % variables if variables else text
+
+
+def ngettext_in(locale: str, singular: str, plural: str, n: int, **variables: object) -> str:
+    """The singular or plural message for `n` in a given language, whatever the page's."""
+    chosen = translations(locale) if locale in available_locales() else NullTranslations()
+    return chosen.ngettext(singular, plural, n) % {"num": n, **variables}
+
+
 def ngettext(singular: str, plural: str, n: int, **variables: object) -> str:
     """The singular or plural message for `n`, in the request's language."""
     active = _active.get() or NullTranslations()
@@ -86,6 +99,11 @@ def _plural_forms(locale: str, singular: str, plural: str) -> tuple[tuple[str, s
 def N_(message: str) -> str:  # noqa: N802  (the name gettext tools look for)
     """Marks a string for the catalogue; it is translated where it is shown."""
     return message
+
+
+def Nn_(singular: str, plural: str) -> tuple[str, str]:  # noqa: N802  (extracted as `Nn_:1,2`)
+    """Marks a message with a plural for the catalogue; it is put in a language where it is shown."""
+    return singular, plural
 
 
 _: Callable[..., str] = gettext

@@ -19,7 +19,7 @@ from app.models.consent import DataCategory
 from app.models.directory import Purpose
 from app.models.identity import Scope
 from app.models.referral import ReferralStatus
-from app.web import absence, i18n, kept_forms, labels
+from app.web import absence, consent_words, govuk_text, i18n, kept_forms, labels, language
 from app.web.forms import Form
 from app.web.i18n import N_
 from app.web.security import csrf_token, presession_cookie_name, set_cookie
@@ -121,6 +121,18 @@ def categories_text(codes: Iterable[DataCategory]) -> str:
     return _joined(codes, labels.DATA_CATEGORIES)
 
 
+def named(record: Any) -> str:
+    """An agency's or service's name in the page's language: its Welsh name on a Welsh page, if it has one."""
+    welsh = _locale() == "cy" and getattr(record, "name_cy", None)
+    return str(welsh or record.name)
+
+
+def described(service: Any) -> str:
+    """A service's description in the page's language, where it has one in it."""
+    welsh = _locale() == "cy" and getattr(service, "description_cy", None)
+    return str(welsh or service.description or "")
+
+
 def nhs_number_text(digits: str) -> str:
     """An NHS number as it is written and read out: 943 476 5919."""
     return f"{digits[:3]} {digits[3:6]} {digits[6:]}"
@@ -146,6 +158,8 @@ GLOBALS: dict[str, Any] = {
     "reason_label": reason_label,
     "err": error_message,
     "val": value_of,
+    "govuk_text": govuk_text.with_text,
+    "consent_words": consent_words.spoken_in,
 }
 FILTERS: dict[str, Any] = {
     "date": format_date,
@@ -155,6 +169,8 @@ FILTERS: dict[str, Any] = {
     "purposes": purposes_text,
     "categories": categories_text,
     "nhs_number": nhs_number_text,
+    "named": named,
+    "described": described,
 }
 
 
@@ -164,7 +180,14 @@ def environment() -> Environment:
     loader = ChoiceLoader(
         [
             PackageLoader("app.web", "templates"),
-            PrefixLoader({"govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja")}),
+            # GOV.UK Frontend's macros; those with words of their own are wrapped by ours above, which
+            # call the originals by this second name.
+            PrefixLoader(
+                {
+                    "govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja"),
+                    "govuk_original": PackageLoader("govuk_frontend_jinja"),
+                }
+            ),
         ]
     )
     env = Environment(
@@ -183,12 +206,13 @@ def render(
     request: Request, name: str, context: dict[str, Any] | None = None, status: int = 200
 ) -> HTMLResponse:
     """Render a page in the request's language, with its form token and the signed-in user."""
-    i18n.activate(i18n.negotiate(request.headers.get("accept-language")))
+    i18n.activate(language.choose(request))
     values = {
         "request": request,
         "viewer": getattr(request.state, "viewer", None),
         "csrf_token": csrf_token(request),
         "html_lang": i18n.current_locale(),
+        "languages": language.switch(request),
         **(context or {}),
     }
     if status == 200 and getattr(request.state, "kept_form", None) is not None:
@@ -196,6 +220,7 @@ def render(
         values["kept_form"] = True
     response = HTMLResponse(environment().get_template(name).render(values), status_code=status)
     kept_forms.set_cookies(request, response)
+    language.remember(request, response, get_settings().secure_cookies)
     new_presession = getattr(request.state, "new_presession", None)
     if new_presession:
         settings = get_settings()

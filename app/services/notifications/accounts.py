@@ -8,8 +8,10 @@ link is sent to the address its admin gave, kept encrypted until it is sent and 
 """
 
 from datetime import datetime
+from functools import partial
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -17,24 +19,29 @@ from sqlmodel import col
 from app import encryption
 from app.models.identity import NotificationKind, User
 from app.models.notification import Notification
+from app.web import i18n
+from app.web.i18n import N_
 
 UK = ZoneInfo("Europe/London")
 
-NEW_LINK_SUBJECT = "A new link to set your password was issued"
-NEW_LINK_BODY = "\n".join(
-    [
-        NEW_LINK_SUBJECT,
-        "",
+NEW_LINK_SUBJECT = N_("A new link to set your password was issued")
+NEW_LINK_BODY = (
+    N_(
         "An administrator has issued a new single-use link to set the password of your account on the "
         "referral exchange. Any earlier link no longer works. Once the new link is used, your password "
-        "changes and you are signed out everywhere.",
-        "",
+        "changes and you are signed out everywhere."
+    ),
+    N_(
         "If you asked for a new link, your administrator will give it to you. If you did not, tell your "
-        "agency's admin or the service desk at once: someone may be trying to take over your account.",
-        "",
-        "You are always told when a new link is issued for your account; this cannot be turned off.",
-    ]
+        "agency's admin or the service desk at once: someone may be trying to take over your account."
+    ),
+    N_("You are always told when a new link is issued for your account; this cannot be turned off."),
 )
+
+
+def _new_link_notice(language: str) -> tuple[str, str]:
+    subject = i18n.gettext_in(language, NEW_LINK_SUBJECT)
+    return subject, "\n\n".join([subject, *(i18n.gettext_in(language, p) for p in NEW_LINK_BODY)])
 
 
 def password_link_issued(session: AsyncSession, user: User) -> bool:
@@ -42,14 +49,16 @@ def password_link_issued(session: AsyncSession, user: User) -> bool:
     False (nothing queued) when the account has no email address."""
     if not user.email:
         return False
+    subject, body = _new_link_notice(user.language)
     session.add(
         Notification(
             agency_id=user.agency_id,
             kind=NotificationKind.PASSWORD_LINK,
             recipient_user_id=user.id,
             recipient_email=user.email,
-            subject=NEW_LINK_SUBJECT,
-            body=NEW_LINK_BODY,
+            subject=subject,
+            body=body,
+            language=user.language,
         )
     )
     return True
@@ -60,24 +69,27 @@ def password_link_issued(session: AsyncSession, user: User) -> bool:
 LINK_SLOT = "((set-password link))"
 # Said instead when the link can no longer be unsealed (the key it was sealed under is gone).
 LINK_LOST = "(This link could not be sent. Ask your agency's admin for a new one.)"
-WELCOME_SUBJECT = "Set your password for the referral exchange"
+WELCOME_SUBJECT = N_("Set your password for the referral exchange")
 
 
-def _welcome_body(expires_at: datetime) -> str:
+def _welcome(language: str, expires_at: datetime) -> tuple[str, str]:
+    said = partial(i18n.gettext_in, language)
     uk = expires_at.astimezone(UK)
-    until = f"{uk.day} {uk:%B %Y at %H:%M}"
-    return "\n".join(
-        [
-            "An account on the referral exchange has been made for you.",
-            "",
-            f"Choose your password with this link. It works once, until {until} (UK time):",
-            "",
-            LINK_SLOT,
-            "",
-            "Your agency's admin will tell you your username. If you did not expect this email, do not use "
-            "the link: tell your agency's admin or the service desk.",
-        ]
-    )
+    until = format_datetime(uk, "d MMMM y, HH:mm", locale=language)
+    body = [
+        said(N_("An account on the referral exchange has been made for you.")),
+        said(
+            N_("Choose your password with this link. It works once, until %(until)s (UK time):"), until=until
+        ),
+        LINK_SLOT,
+        said(
+            N_(
+                "Your agency's admin will tell you your username. If you did not expect this email, do not "
+                "use the link: tell your agency's admin or the service desk."
+            )
+        ),
+    ]
+    return said(WELCOME_SUBJECT), "\n\n".join(body)
 
 
 def account_created(session: AsyncSession, user: User, link: str, expires_at: datetime) -> bool:
@@ -85,14 +97,16 @@ def account_created(session: AsyncSession, user: User, link: str, expires_at: da
     account; False (nothing queued) when the account has no email address."""
     if not user.email:
         return False
+    subject, body = _welcome(user.language, expires_at)
     session.add(
         Notification(
             agency_id=user.agency_id,
             kind=NotificationKind.PASSWORD_LINK,
             recipient_user_id=user.id,
             recipient_email=user.email,
-            subject=WELCOME_SUBJECT,
-            body=_welcome_body(expires_at),
+            subject=subject,
+            body=body,
+            language=user.language,
             sealed_link=encryption.encrypt(link),
         )
     )

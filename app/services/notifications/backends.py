@@ -28,6 +28,8 @@ class Outgoing:
     link: str | None
     # A credential in the body (a new account's set-password link): sent, but never logged.
     withheld: str | None = None
+    # The language it is written in (null: Welsh and English both).
+    language: str | None = None
 
 
 class Backend(Protocol):
@@ -108,6 +110,10 @@ class NotifyBackend:
         self.api_key, self.base_url = settings.notify_api_key.get_secret_value(), settings.notify_base_url
         self.timeout, self.templates = int(settings.notify_timeout_seconds), settings.notify_template_ids
 
+    def template_for(self, message: Outgoing) -> str:
+        """The kind's template in the message's language (`kind:cy`) where one is given, else the kind's."""
+        return self.templates.get(f"{message.kind}:{message.language}") or self.templates[message.kind]
+
     async def send(self, message: Outgoing) -> None:
         personalisation = {
             "subject": message.subject,
@@ -120,7 +126,7 @@ class NotifyBackend:
         await asyncio.to_thread(
             client.send_email_notification,
             email_address=message.to,
-            template_id=self.templates[message.kind],
+            template_id=self.template_for(message),
             personalisation=personalisation,
             reference=message.id,
         )

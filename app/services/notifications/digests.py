@@ -9,17 +9,23 @@ import itertools
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from functools import partial
 from typing import Any
 
+from babel.dates import format_date
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.models.directory import Service
-from app.models.identity import NotificationKind
+from app.models.identity import NotificationKind, User
 from app.models.notification import Notification, NotificationStatus
 from app.models.referral import Referral, ReferralStatus
-from app.services.notifications import composing, recipients
+from app.services.notifications import composing, recipients, wording
+from app.services.notifications.wording import Compose
+from app.web import i18n
+from app.web.i18n import Nn_
+from app.web.labels import NOTIFICATION_KINDS
 
 AWAITING_DECISION = (ReferralStatus.SUBMITTED, ReferralStatus.RECEIVED)
 
@@ -30,7 +36,7 @@ async def make_all(session: AsyncSession, now: datetime) -> int:
 
 
 async def held_digests(session: AsyncSession, now: datetime) -> int:
-    """One digest per person and kind of everything held for them."""
+    """One digest per person and kind of everything held for them, in their language."""
     query = (
         select(Notification)
         .where(col(Notification.status) == NotificationStatus.HELD, col(Notification.created_at) <= now)
@@ -41,7 +47,7 @@ async def held_digests(session: AsyncSession, now: datetime) -> int:
     made = 0
     for _, group in itertools.groupby(held, key=lambda n: (n.recipient_email, n.kind)):
         items = list(group)
-        session.add(_digest_of(items, now))
+        session.add(_digest_of(items, await _language_of(session, items[0].recipient_user_id)))
         for item in items:
             item.status, item.updated_at = NotificationStatus.DIGESTED, now
         made += 1
@@ -49,22 +55,50 @@ async def held_digests(session: AsyncSession, now: datetime) -> int:
     return made
 
 
-def _digest_of(items: list[Notification], now: datetime) -> Notification:
+async def _language_of(session: AsyncSession, user_id: uuid.UUID | None) -> str | None:
+    user = await session.get(User, user_id) if user_id else None
+    return user.language if user else None
+
+
+def _digest_of(items: list[Notification], language: str | None) -> Notification:
     first = items[0]
     lines = [f"- {n.subject}" + (f"\n  {n.link}" if n.link else "") for n in items]
-    label = first.kind.value.replace("_", " ")
-    body = "\n".join(
-        [f"Your daily digest: {len(items)} {label} notification(s).", "", *lines, "", composing.footer()]
-    )
+
+    def compose(chosen: str) -> tuple[str, str]:
+        kind = i18n.gettext_in(chosen, NOTIFICATION_KINDS.get(first.kind, first.kind.value))
+        count = partial(i18n.ngettext_in, chosen, n=len(items), kind=kind)
+        intro, subject = count(*DIGEST_INTRO), count(*DIGEST_SUBJECT)
+        return subject, "\n".join([intro, "", *lines, "", composing.footer(chosen)])
+
+    subject, body = wording.in_language(compose, language)
     return Notification(
         agency_id=first.agency_id,
         kind=first.kind,
         recipient_user_id=first.recipient_user_id,
         recipient_email=first.recipient_email,
-        subject=f"Daily digest: {len(items)} {label} notification(s)",
+        subject=subject,
         body=body,
+        language=language,
         link=composing.link_to("/inbox"),
     )
+
+
+DIGEST_INTRO = Nn_(
+    "Your daily digest: %(num)s notification of %(kind)s.",
+    "Your daily digest: %(num)s notifications of %(kind)s.",
+)
+DIGEST_SUBJECT = Nn_(
+    "Daily digest: %(num)s notification (%(kind)s)", "Daily digest: %(num)s notifications (%(kind)s)"
+)
+OVERDUE_INTRO = Nn_(
+    "%(num)s referral waits past its response target for your agency to accept or decline.",
+    "%(num)s referrals wait past their response target for your agency to accept or decline.",
+)
+OVERDUE_SUBJECT = Nn_("%(num)s referral overdue for a decision", "%(num)s referrals overdue for a decision")
+OVERDUE_LINE = Nn_(
+    "- %(reference)s (%(service)s), due %(date)s, %(num)s day overdue",
+    "- %(reference)s (%(service)s), due %(date)s, %(num)s days overdue",
+)
 
 
 async def overdue_digests(session: AsyncSession, now: datetime) -> int:
@@ -83,32 +117,39 @@ async def overdue_digests(session: AsyncSession, now: datetime) -> int:
     )
     made = 0
     for agency_id, rows in itertools.groupby((await session.execute(query)).all(), key=lambda r: r[0]):
-        subject, body = _overdue_text(list(rows), now)
-        made += await _overdue_for(session, agency_id, subject, body, now)
+        made += await _overdue_for(session, agency_id, _overdue_text(list(rows), now), now)
     return made
 
 
-def _overdue_text(rows: Sequence[Any], now: datetime) -> tuple[str, str]:
-    lines = [
-        f"- {reference} ({service}), due {due:%d %b %Y}, {(now - due).days} day(s) overdue\n"
-        f"  {composing.link_to(f'/referrals/{referral_id}')}"
-        for _, referral_id, reference, due, service in rows
-    ]
-    intro = f"{len(rows)} referral(s) wait past their response target for your agency to accept or decline."
-    return f"{len(rows)} referral(s) overdue for a decision", "\n".join(
-        [intro, "", *lines, "", composing.footer()]
-    )
+def _overdue_text(rows: Sequence[Any], now: datetime) -> Compose:
+    """How to write an agency's overdue digest in a language."""
+
+    def compose(language: str) -> tuple[str, str]:
+        lines = [_overdue_line(language, now, *row[1:]) for row in rows]
+        count = partial(i18n.ngettext_in, language, n=len(rows))
+        intro, subject = count(*OVERDUE_INTRO), count(*OVERDUE_SUBJECT)
+        return subject, "\n".join([intro, "", *lines, "", composing.footer(language)])
+
+    return compose
 
 
-async def _overdue_for(
-    session: AsyncSession, agency_id: uuid.UUID, subject: str, body: str, now: datetime
-) -> int:
+def _overdue_line(
+    language: str, now: datetime, referral_id: uuid.UUID, reference: str, due: datetime, service: str
+) -> str:
+    days = (now - due).days
+    when = format_date(due, "d MMM y", locale=language)
+    said = i18n.ngettext_in(language, *OVERDUE_LINE, days, reference=reference, service=service, date=when)
+    return f"{said}\n  {composing.link_to(f'/referrals/{referral_id}')}"
+
+
+async def _overdue_for(session: AsyncSession, agency_id: uuid.UUID, compose: Compose, now: datetime) -> int:
     to = await recipients.agency_staff(session, agency_id, NotificationKind.OVERDUE_DIGEST, now)
     keys = {r.email: f"overdue:{agency_id}:{now.date().isoformat()}:{r.email.lower()}" for r in to}
     existing = select(col(Notification.dedup_key)).where(col(Notification.dedup_key).in_(keys.values()))
     made = set((await session.execute(existing)).scalars())
     fresh = [r for r in to if keys[r.email] not in made]
     for recipient in fresh:
+        subject, body = wording.in_language(compose, recipient.language)
         session.add(
             Notification(
                 agency_id=agency_id,
@@ -117,6 +158,7 @@ async def _overdue_for(
                 recipient_email=recipient.email,
                 subject=subject,
                 body=body,
+                language=recipient.language,
                 link=composing.link_to("/inbox?overdue=true"),
                 dedup_key=keys[recipient.email],
             )

@@ -13,20 +13,27 @@ from app.db import utcnow
 from app.models.audit import ActorKind
 from app.models.identity import NotificationChoice, NotificationKind
 from app.models.notification import Notification, NotificationStatus
-from app.models.referral import Referral, ReferralPublic, ReferralStatus, TransitionRequest
+from app.models.outcome import OutcomeType
+from app.models.referral import DeclineReason, Referral, ReferralPublic, ReferralStatus, TransitionRequest
 from app.security import Principal
-from app.services.notifications import composing, recipients
+from app.services.notifications import composing, recipients, wording
 from app.services.notifications.composing import ReferralNames
 from app.services.notifications.recipients import Recipient
+from app.services.notifications.wording import Compose, Words
+from app.web.i18n import N_
+from app.web.labels import DECLINE_REASONS, OUTCOMES
 
-# The status changes the other agency is told of, and how each is put.
+# The status changes the other agency is told of: the headline, and what changed.
 ANNOUNCED = {
-    ReferralStatus.ACCEPTED: "accepted",
-    ReferralStatus.DECLINED: "declined",
-    ReferralStatus.HANDOVER_SCHEDULED: "handover scheduled",
-    ReferralStatus.COMPLETED: "completed",
-    ReferralStatus.WITHDRAWN: "withdrawn (the person withdrew their consent)",
-    ReferralStatus.CANCELLED: "cancelled by the referrer",
+    ReferralStatus.ACCEPTED: (N_("Referral accepted"), N_("the referral was accepted")),
+    ReferralStatus.DECLINED: (N_("Referral declined"), N_("the referral was declined (reason: %(reason)s)")),
+    ReferralStatus.HANDOVER_SCHEDULED: (N_("Handover scheduled"), N_("a handover was scheduled")),
+    ReferralStatus.COMPLETED: (N_("Referral completed"), N_("the referral was completed")),
+    ReferralStatus.WITHDRAWN: (
+        N_("Referral withdrawn"),
+        N_("the referral was withdrawn: the person withdrew their consent"),
+    ),
+    ReferralStatus.CANCELLED: (N_("Referral cancelled"), N_("the referral was cancelled by the referrer")),
 }
 
 
@@ -34,16 +41,16 @@ def queue(
     session: AsyncSession,
     to: Iterable[Recipient],
     kind: NotificationKind,
-    subject: str,
-    body: str,
+    compose: Compose,
     names: ReferralNames | None = None,
 ) -> None:
-    """One notification per address (a person on two lists is told once)."""
+    """One notification per address (a person on two lists is told once), in its recipient's language."""
     seen: set[str] = set()
     for recipient in to:
         if recipient.email.lower() in seen:
             continue
         seen.add(recipient.email.lower())
+        subject, body = wording.in_language(compose, recipient.language)
         held = recipient.choice == NotificationChoice.DAILY_DIGEST
         session.add(
             Notification(
@@ -55,6 +62,7 @@ def queue(
                 referral_reference=names.reference if names else None,
                 subject=subject,
                 body=body,
+                language=recipient.language,
                 link=names.link if names else None,
                 status=NotificationStatus.HELD if held else NotificationStatus.PENDING,
                 next_attempt_at=None if held else utcnow(),
@@ -67,10 +75,8 @@ async def referral_created(session: AsyncSession, public: ReferralPublic) -> Non
     names = await composing.names_of(session, public.id)
     kind, now = NotificationKind.NEW_REFERRAL, utcnow()
     to = await recipients.team(session, names.to_agency_id, kind, now, names.to_service_id)
-    subject, body = composing.about(
-        names, f"New referral from {names.from_agency}", "a new referral was sent"
-    )
-    queue(session, to, kind, subject, body, names)
+    headline, change = Words(N_("New referral from %(from_agency)s")), Words(N_("a new referral was sent"))
+    queue(session, to, kind, composing.about(names, headline, change), names)
 
 
 async def _other_party(
@@ -102,14 +108,13 @@ async def _tell_other_party(
     referral: Referral,
     principal: Principal,
     kind: NotificationKind,
-    headline: str,
-    change: str,
+    headline: Words,
+    change: Words,
 ) -> None:
     to = await _other_party(session, referral, principal.agency_id, kind)
     if to:
         names = await composing.names_of(session, referral.id)
-        subject, body = composing.about(names, headline, change)
-        queue(session, to, kind, subject, body, names)
+        queue(session, to, kind, composing.about(names, headline, change), names)
 
 
 async def referral_moved(
@@ -119,10 +124,16 @@ async def referral_moved(
     said = ANNOUNCED.get(request.to)
     if said is None:
         return
-    change = f"{said} (reason: {request.reason_code})" if request.to == ReferralStatus.DECLINED else said
-    await _tell_other_party(
-        session, referral, principal, NotificationKind.REFERRAL_UPDATE, f"Referral {said}", change
-    )
+    reason = _reason(request)
+    headline, change = Words(said[0]), Words(said[1], {"reason": reason})
+    await _tell_other_party(session, referral, principal, NotificationKind.REFERRAL_UPDATE, headline, change)
+
+
+def _reason(request: TransitionRequest) -> str:
+    """The words for a decline's reason (the message id, put in each recipient's language)."""
+    if request.to != ReferralStatus.DECLINED or request.reason_code not in {r.value for r in DeclineReason}:
+        return ""
+    return DECLINE_REASONS[DeclineReason(str(request.reason_code))]
 
 
 async def appointment_changed(session: AsyncSession, referral: Referral, principal: Principal) -> None:
@@ -132,8 +143,8 @@ async def appointment_changed(session: AsyncSession, referral: Referral, princip
         referral,
         principal,
         NotificationKind.REFERRAL_UPDATE,
-        "Handover appointment changed",
-        "the handover appointment was changed",
+        Words(N_("Handover appointment changed")),
+        Words(N_("the handover appointment was changed")),
     )
 
 
@@ -141,18 +152,17 @@ async def outcome_recorded(
     session: AsyncSession, referral: Referral, principal: Principal, outcome_type: str
 ) -> None:
     """Tell the other agency that an outcome was recorded, and of what type."""
-    change = f"outcome recorded: {outcome_type.replace('_', ' ')}"
-    await _tell_other_party(
-        session, referral, principal, NotificationKind.REFERRAL_UPDATE, "Outcome recorded", change
-    )
+    said = OUTCOMES.get(OutcomeType(outcome_type), outcome_type)
+    change = Words(N_("outcome recorded: %(outcome)s"), {"outcome": said})
+    kind = NotificationKind.REFERRAL_UPDATE
+    await _tell_other_party(session, referral, principal, kind, Words(N_("Outcome recorded")), change)
 
 
 async def message_posted(session: AsyncSession, referral: Referral, principal: Principal) -> None:
     """Tell the other agency that a message is waiting (never what it says)."""
     kind = NotificationKind.MESSAGE
-    await _tell_other_party(
-        session, referral, principal, kind, "New message", "a new message is waiting in the referral"
-    )
+    headline, change = Words(N_("New message")), Words(N_("a new message is waiting in the referral"))
+    await _tell_other_party(session, referral, principal, kind, headline, change)
 
 
 async def follow_up_due(session: AsyncSession, referral: Referral, agency_id: uuid.UUID, what: str) -> None:
@@ -161,5 +171,5 @@ async def follow_up_due(session: AsyncSession, referral: Referral, agency_id: uu
     to = await _party(session, referral, agency_id, kind)
     if to:
         names = await composing.names_of(session, referral.id)
-        subject, body = composing.about(names, "Follow-up due", f"follow-up due: {what}")
-        queue(session, to, kind, subject, body, names)
+        headline, change = Words(N_("Follow-up due")), Words(N_("follow-up due: %(what)s"), {"what": what})
+        queue(session, to, kind, composing.about(names, headline, change), names)

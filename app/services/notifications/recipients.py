@@ -22,6 +22,8 @@ class Recipient:
     agency_id: uuid.UUID
     user_id: uuid.UUID | None = None
     choice: NotificationChoice = NotificationChoice.IMMEDIATE
+    # A person's own language; a team's shared address (no one person's) is written to in both.
+    language: str | None = None
 
 
 def _present(user: User | None, now: datetime) -> bool:
@@ -33,7 +35,7 @@ def _wanting(users: list[User], kind: NotificationKind) -> list[Recipient]:
     for user in users:
         choice = user.preferences().choice(kind)
         if choice != NotificationChoice.OFF and user.email and user.agency_id:
-            found.append(Recipient(user.email, user.agency_id, user.id, choice))
+            found.append(Recipient(user.email, user.agency_id, user.id, choice, user.language))
     return found
 
 

@@ -84,6 +84,7 @@ def _job(row: Notification) -> Job:
         row.referral_reference,
         link,
         withheld=link if row.sealed_link is not None else None,
+        language=row.language,
     )
     return Job(message, row.id, row.claim_token, row.attempt_count)
 

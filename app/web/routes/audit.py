@@ -15,7 +15,7 @@ from app.errors import NotFound
 from app.services import trails
 from app.services.actors import Actor
 from app.services.trails import Shown
-from app.web import i18n, trail_words
+from app.web import i18n, language, trail_words
 from app.web.auth import Auditor
 from app.web.forms import Form
 from app.web.i18n import gettext
@@ -166,7 +166,7 @@ async def trail_csv(
     show: ShownParam = Shown.EVERYTHING,
 ) -> Response:
     """The trail's events as a spreadsheet, one row each (the download is audited as an export)."""
-    i18n.activate(i18n.negotiate(request.headers.get("accept-language")))
+    i18n.activate(language.choose(request))
     referral = await trails.referral_of(session, referral_id)
     if referral is None:
         raise NotFound("No such referral.")

@@ -162,11 +162,11 @@ async def _consent_page(
     service = await _service(session, draft)
     if service is None:
         return RedirectResponse("/referrals/new/service", status_code=303)
-    agencies = await agency_names(session)
     context = {
         "form": form,
         "service": service,
-        "agency": agencies.get(service.agency_id, ""),
+        "agency_record": await directory.get_agency(session, service.agency_id),
+        "person_language": draft.get("person", {}).get("language", "en"),
         "needed_for": draft.get("consent_needed"),
     }
     return render(request, "make/consent.html", context, status)
