@@ -29,6 +29,10 @@ class DemoAgency:
     service: str
     purposes: tuple[Purpose, ...]
     target_days: int
+    # The agency's and the service's Welsh names: the directory is bilingual.
+    name_cy: str = ""
+    service_cy: str = ""
+    languages: tuple[str, ...] = ("en", "cy")
 
 
 DEMO_AGENCIES = (
@@ -44,6 +48,8 @@ DEMO_AGENCIES = (
             Purpose.BENEFITS_ADVICE,
         ),
         5,
+        "Canolfan Byd Gwaith Wrecsam",
+        "Anogwr gwaith a chyfrifiadau gwell eich byd",
     ),
     DemoAgency(
         "cc",
@@ -52,6 +58,8 @@ DEMO_AGENCIES = (
         "Family support and childcare",
         (Purpose.FAMILY_SUPPORT, Purpose.CHILDCARE_SUPPORT, Purpose.ESOL),
         10,
+        "Canolfan Blant Parc Caia",
+        "Cymorth i deuluoedd a gofal plant",
     ),
     DemoAgency(
         "cf",
@@ -60,6 +68,9 @@ DEMO_AGENCIES = (
         "Employability and training",
         (Purpose.TRAINING_AND_SKILLS, Purpose.VOLUNTEERING, Purpose.JOB_SEARCH_SUPPORT, Purpose.ESOL),
         10,
+        "Cymunedau yn Gyntaf Wrecsam",
+        "Cyflogadwyedd a hyfforddiant",
+        ("en",),  # works in English only: a Welsh speaker referred there is told before it is sent
     ),
     DemoAgency(
         "hv",
@@ -68,6 +79,8 @@ DEMO_AGENCIES = (
         "Health visiting",
         (Purpose.HEALTH_VISITING, Purpose.MENTAL_HEALTH_SUPPORT, Purpose.FAMILY_SUPPORT),
         5,
+        "Tîm Ymwelwyr Iechyd Wrecsam",
+        "Ymweliadau iechyd",
     ),
     DemoAgency(
         "debt",
@@ -76,6 +89,8 @@ DEMO_AGENCIES = (
         "Debt and money advice",
         (Purpose.DEBT_ADVICE, Purpose.BENEFITS_ADVICE, Purpose.HOUSING_SUPPORT),
         5,
+        "Cyngor ar Ddyledion Gogledd Cymru",
+        "Cyngor ar ddyledion ac arian",
     ),
 )
 
@@ -108,9 +123,14 @@ async def seed_demo(session: AsyncSession, *, sample_referrals: bool = True) -> 
 async def _agency(session: AsyncSession, demo: DemoAgency) -> Agency:
     found = (await session.execute(select(Agency).where(col(Agency.name) == demo.name))).scalars().first()
     if found:
+        found.name_cy = found.name_cy or demo.name_cy  # a network seeded before it had Welsh names
         return found
     body = AgencyCreate(
-        name=demo.name, kind=demo.kind, local_authority="Wrexham", contact_email=f"{demo.slug}@example.org"
+        name=demo.name,
+        name_cy=demo.name_cy,
+        kind=demo.kind,
+        local_authority="Wrexham",
+        contact_email=f"{demo.slug}@example.org",
     )
     return await directory.create_agency(session, SYSTEM, body)
 
@@ -123,10 +143,12 @@ async def _service(session: AsyncSession, agency: Agency, demo: DemoAgency) -> S
     body = ServiceCreate(
         agency_id=agency.id,
         name=demo.service,
+        name_cy=demo.service_cy,
         purposes=list(demo.purposes),
         description=f"{demo.service} from {demo.name}.",
+        description_cy=f"{demo.service_cy} gan {demo.name_cy}.",
         area_served=["LL11", "LL12", "LL13", "LL14"],
-        languages=["en", "cy"],
+        languages=list(demo.languages),
         response_target_days=demo.target_days,
     )
     return await directory.create_service(session, SYSTEM, body)
