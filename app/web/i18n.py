@@ -24,7 +24,7 @@ _locale: ContextVar[str] = ContextVar("web_locale", default="en")
 def available_locales() -> tuple[str, ...]:
     """English, and every language a compiled catalogue has been added for."""
     found = sorted(p.parent.parent.name for p in LOCALE_DIR.glob("*/LC_MESSAGES/messages.mo"))
-    return (DEFAULT_LOCALE, *found)
+    return tuple(dict.fromkeys((DEFAULT_LOCALE, *found)))
 
 
 @lru_cache

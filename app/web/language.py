@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from app.models.identity import Language, MeUpdate
+from app.security import Principal
 from app.services import users
 from app.web import i18n
 from app.web.sessions import SignedIn
@@ -46,6 +47,13 @@ async def follow_user(request: Request, session: AsyncSession, signed_in: Signed
         await users.update_self(session, signed_in.principal, MeUpdate(language=Language(asked)))
     request.state.language = signed_in.user.language
     i18n.activate(choose(request))  # names and words made before the page is drawn are in it too
+
+
+async def adopt(request: Request, session: AsyncSession, principal: Principal, current: str) -> None:
+    """At sign-in, a language chosen on the way in (the cookie) becomes the account's own."""
+    chosen = request.cookies.get(COOKIE, "")
+    if chosen in i18n.available_locales() and chosen != current:
+        await users.update_self(session, principal, MeUpdate(language=Language(chosen)))
 
 
 def remember(request: Request, response: Response, secure: bool) -> None:

@@ -15,7 +15,7 @@ from app.errors import AppError
 from app.models.identity import Scope, SetPassword
 from app.ratelimit import RateLimiter, get_rate_limiter
 from app.services import identity, users
-from app.web import kept_forms
+from app.web import kept_forms, language
 from app.web import sessions as web_sessions
 from app.web.auth import MaybeSignedIn, SignedInDep, current
 from app.web.forms import Form
@@ -103,7 +103,9 @@ async def sign_in(request: Request, session: SessionDep, settings: SettingsDep, 
         form.values.pop("password", None)
         return _sign_in_page(request, form, next_path, 400)
     draft = await _end_previous(request, session, settings, user.id)
-    token = await web_sessions.start(session, web_sessions.principal_of(user), settings, draft=draft)
+    principal = web_sessions.principal_of(user)
+    await language.adopt(request, session, principal, user.language)
+    token = await web_sessions.start(session, principal, settings, draft=draft)
     response = RedirectResponse(next_path or "/", status_code=303)
     set_cookie(response, session_cookie_name(settings), token, settings)
     clear_cookie(response, presession_cookie_name(settings), settings)
