@@ -10,6 +10,7 @@ import pytest
 from babel.messages.pofile import read_po
 from fastapi import FastAPI
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.models.identity import NotificationKind, Role, User
@@ -52,7 +53,7 @@ async def test_a_signed_in_users_choice_is_kept_on_their_account(app: FastAPI) -
 
 
 async def _user(user_id: uuid.UUID) -> User:
-    async def work(session: Any) -> User:
+    async def work(session: AsyncSession) -> User:
         found = await session.get(User, user_id)
         assert found is not None
         return found
