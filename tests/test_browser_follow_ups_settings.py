@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from playwright.async_api import Page, ViewportSize, expect
 
 from app.models.identity import Role
+from app.web import i18n
 from tests.support.browser_support import chromium, new_context, no_axe_violations, served, sign_in
 from tests.support.factories import make_user
 from tests.support.follow_up_pages import FollowUps, make_follow_ups, one
@@ -114,10 +115,14 @@ async def _choose_settings(page: Page) -> None:
     await messages.get_by_label("Once a day, in a digest").check()
     await page.get_by_label("Cymraeg").check()
     await page.get_by_role("button", name="Save settings").click()
-    await expect(page.get_by_text("Settings saved")).to_be_visible()
-    await expect(messages.get_by_label("Once a day, in a digest")).to_be_checked()
+    # The page is now in the language chosen.
+    await expect(page.get_by_text(i18n.gettext_in("cy", "Settings saved"))).to_be_visible()
+    messages = page.get_by_role("group", name=i18n.gettext_in("cy", "New messages on referrals"))
+    await expect(messages.get_by_label(i18n.gettext_in("cy", "Once a day, in a digest"))).to_be_checked()
     await expect(page.get_by_label("Cymraeg")).to_be_checked()
     await no_axe_violations(page)
+    await page.get_by_role("link", name="English").click()  # and back, for the rest of the walk
+    await expect(page.get_by_text("Settings", exact=True).first).to_be_visible()
 
 
 async def _admin_tools(page: Page) -> None:

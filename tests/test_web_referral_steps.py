@@ -158,7 +158,7 @@ async def test_outcomes_that_fit_the_purpose_are_offered_first(app: FastAPI) -> 
     offered = re.findall(r'name="type" type="radio" value="([a-z_0-9]+)"', page.text)
     assert offered[0] == "debt_plan_agreed"
     assert offered[-3:] == ["job_sustained_13_weeks", "job_sustained_26_weeks", "job_not_sustained"]
-    assert "Usual for debt advice" in page.text
+    assert "Usual for Debt advice" in page.text
     assert "Soft outcomes" in page.text
 
 
@@ -232,4 +232,4 @@ async def test_onward_a_consent_that_does_not_cover_the_purpose_is_asked_for(app
         details = await submit(jcp, "/referrals/new/details", {**DETAILS, "return_to_referrer": "no"})
         consent = await jcp.get(details.headers["location"])
     assert details.headers["location"] == "/referrals/new/consent"
-    assert "does not cover debt advice" in consent.text
+    assert "does not cover Debt advice" in consent.text

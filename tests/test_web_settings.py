@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 import httpx
 from fastapi import FastAPI
+from markupsafe import escape
 from sqlalchemy import select
 from sqlmodel import col
 
@@ -13,6 +14,7 @@ from app.config import get_settings
 from app.db import get_sessionmaker
 from app.models.identity import Role, User
 from app.models.notification import Notification
+from app.web import i18n
 from tests.support.factories import make_user, password_token
 from tests.support.referral_helpers import create_referral, make_network
 from tests.support.web_support import PASSWORD, api, browser, sign_in, signed_in_as, submit
@@ -58,7 +60,7 @@ async def test_settings_show_each_choice_and_save_them_as_the_api_does(app: Fast
     assert _checked(page, "language") == "en"
     assert "password_link" not in page.text  # always sent: no choice to offer
     assert saved.status_code == 303
-    assert "Settings saved" in after.text
+    assert escape(i18n.gettext_in("cy", "Settings saved")) in after.text  # now in the language chosen
     assert _checked(after, "message") == "daily_digest"
     assert _checked(after, "overdue_digest") == "off"
     assert _checked(after, "language") == "cy"

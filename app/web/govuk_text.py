@@ -23,7 +23,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "passwordShownAnnouncementText": N_("Your password is visible"),
         "passwordHiddenAnnouncementText": N_("Your password is hidden"),
     },
-    "serviceNavigation": {"menuButtonText": N_("Menu"), "navigationLabel": N_("Menu")},
+    "serviceNavigation": {
+        "menuButtonText": N_("Menu"),
+        "navigationLabel": N_("Menu"),
+        "ariaLabel": N_("Service information"),
+    },
     "skipLink": {"text": N_("Skip to main content")},
 }
 BANNER_TITLES = {"success": N_("Success")}

@@ -21,13 +21,16 @@ from app.models.identity import Scope
 from app.models.referral import ReferralStatus
 from app.web import absence, consent_words, govuk_text, i18n, kept_forms, labels, language
 from app.web.forms import Form
-from app.web.i18n import N_
+from app.web.i18n import N_, Nn_
 from app.web.security import csrf_token, presession_cookie_name, set_cookie
 
 if TYPE_CHECKING:
     from app.web.auth import Viewer
 
 UK = ZoneInfo("Europe/London")
+# The time left, said by the timeout warning's script in the page's language.
+MINUTES = Nn_("%(num)s minute", "%(num)s minutes")
+SECONDS = Nn_("%(num)s second", "%(num)s seconds")
 
 
 def _locale() -> str:
@@ -101,8 +104,8 @@ def timeout_warning(viewer: "Viewer", request: Request) -> dict[str, Any]:
         "seconds_left": max(0, int((viewer.idle_deadline - utcnow()).total_seconds())),
         "warn_seconds": settings.web_idle_warning_minutes * 60,
         "idle_minutes": settings.web_idle_timeout_minutes,
-        "minutes": i18n.plural_forms("%(num)s minute", "%(num)s minutes"),
-        "seconds": i18n.plural_forms("%(num)s second", "%(num)s seconds"),
+        "minutes": i18n.plural_forms(*MINUTES),
+        "seconds": i18n.plural_forms(*SECONDS),
         # Back to this page after signing in again; the path only (a query may hold a search).
         "signed_out": f"/sign-in?reason=idle&next={quote(request.url.path, safe='/')}",
     }
@@ -212,7 +215,7 @@ def render(
         "viewer": getattr(request.state, "viewer", None),
         "csrf_token": csrf_token(request),
         "html_lang": i18n.current_locale(),
-        "languages": language.switch(request),
+        "language_switch": language.switch(request),
         **(context or {}),
     }
     if status == 200 and getattr(request.state, "kept_form", None) is not None:

@@ -68,7 +68,7 @@ def password_link_issued(session: AsyncSession, user: User) -> bool:
 # (encrypted) on the notification and put in only as it is sent.
 LINK_SLOT = "((set-password link))"
 # Said instead when the link can no longer be unsealed (the key it was sealed under is gone).
-LINK_LOST = "(This link could not be sent. Ask your agency's admin for a new one.)"
+LINK_LOST = N_("(This link could not be sent. Ask your agency's admin for a new one.)")
 WELCOME_SUBJECT = N_("Set your password for the referral exchange")
 
 
@@ -120,7 +120,8 @@ def unsealed(notification: Notification) -> tuple[str, str | None]:
     try:
         link = encryption.decrypt(notification.sealed_link)
     except encryption.UndecryptableSecret:
-        return notification.body.replace(LINK_SLOT, LINK_LOST), None
+        lost = i18n.gettext_in(notification.language or i18n.DEFAULT_LOCALE, LINK_LOST)
+        return notification.body.replace(LINK_SLOT, lost), None
     return notification.body.replace(LINK_SLOT, link), link
 
 
