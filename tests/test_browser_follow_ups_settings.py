@@ -122,7 +122,7 @@ async def _choose_settings(page: Page) -> None:
     await expect(page.get_by_label("Cymraeg")).to_be_checked()
     await no_axe_violations(page)
     await page.get_by_role("link", name="English").click()  # and back, for the rest of the walk
-    await expect(page.get_by_text("Settings", exact=True).first).to_be_visible()
+    await expect(page.get_by_role("heading", name="Settings")).to_be_visible()
 
 
 async def _admin_tools(page: Page) -> None:
