@@ -1,4 +1,4 @@
-"""The README's pictures: the debt-advice team's inbox and one referral, from the demo network.
+"""The README's pictures: the debt-advice team's inbox (in English and Welsh) and one referral, from the demo network.
 
 Runs the app on a fresh SQLite database with the demo data and a few referrals made through
 the referral services, then photographs the pages in Debian's Chromium (`make screenshots`).
@@ -146,6 +146,9 @@ async def _photograph(base_url: str, referral_id: str) -> None:
         await page.screenshot(path=str(DOCS / "inbox.png"), full_page=True)
         await page.goto(f"/referrals/{referral_id}")
         await page.screenshot(path=str(DOCS / "referral.png"), full_page=True)
+        await page.goto("/inbox?view=open&lang=cy")  # the same inbox in Welsh, then back to English
+        await page.screenshot(path=str(DOCS / "inbox-cy.png"), full_page=True)
+        await page.goto("/inbox?lang=en")
         await browser.close()
 
 

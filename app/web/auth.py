@@ -16,7 +16,7 @@ from app.errors import AppError, Forbidden
 from app.models.directory import Agency
 from app.models.identity import Role, Scope
 from app.security import Principal
-from app.web import kept_forms, language
+from app.web import i18n, kept_forms, language
 from app.web import sessions as web_sessions
 from app.web.security import session_cookie_name
 from app.web.sessions import Ended, Lapsed, SignedIn
@@ -91,7 +91,9 @@ async def _viewer(session: AsyncSession, found: SignedIn, settings: Settings) ->
     agency = await session.get(Agency, found.user.agency_id) if found.user.agency_id else None
     name = found.user.display_name or found.user.username
     deadline = found.idle_deadline(settings)
-    return Viewer(name, agency.name if agency else None, found.user.role, found.principal, deadline)
+    welsh = agency is not None and agency.name_cy and i18n.current_locale() == "cy"
+    agency_name = (agency.name_cy if welsh else agency.name) if agency else None
+    return Viewer(name, agency_name, found.user.role, found.principal, deadline)
 
 
 async def signed_in(request: Request, session: SessionDep, settings: SettingsDep) -> SignedIn:
