@@ -1,5 +1,6 @@
 """Typed settings read from the environment (and an optional `.env` file)."""
 
+import importlib.util
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -29,6 +30,9 @@ NOTIFICATION_KINDS = (
 FOLLOW_UP_INTERVALS = frozenset({13, 26})
 
 Environment = Literal["development", "test", "production"]
+
+# The Redis addresses the rate limiter counts in, through redis-py (in the locked install).
+REDIS_SCHEMES = frozenset({"redis", "rediss", "redis+unix"})
 
 
 class Settings(BaseSettings):
@@ -96,12 +100,25 @@ class Settings(BaseSettings):
     # Larger request bodies get 413; no legitimate request comes near 64 KiB.
     max_body_bytes: int = 64 * 1024
     # Per-client request budgets. The default in-memory storage counts per process; point
-    # RATE_LIMIT_STORAGE_URI at a shared store (e.g. redis://host:6379) when serving with
-    # several processes.
+    # RATE_LIMIT_STORAGE_URI at Redis (redis://host:6379) when serving with several processes.
     rate_limit_enabled: bool = True
     rate_limit_per_minute: int = 600
     token_rate_limit_per_minute: int = 20
     rate_limit_storage_uri: str = "memory://"
+    # Kept apart from other users of the same Redis (another deployment, a staging copy).
+    rate_limit_key_prefix: str = Field(default="referral-exchange", pattern=r"^[\w.:-]{1,64}$")
+    # The longest one call to the shared store may take; past it the request is counted locally.
+    rate_limit_storage_timeout_seconds: float = Field(default=0.5, gt=0, le=5)
+
+    @model_validator(mode="after")
+    def _rate_limit_storage_is_usable(self) -> "Settings":
+        # Checked here so that a store the service cannot count with stops it at start, instead of
+        # failing every request. The URI may hold a password: it is never repeated.
+        problem = _rate_limit_store_problem(self.rate_limit_storage_uri)
+        if problem:
+            raise ValueError(f"RATE_LIMIT_STORAGE_URI {problem}")
+        return self
+
     # Password sign-in for one account name is refused for LOGIN_LOCK_SECONDS once it has failed
     # LOGIN_LOCK_FAILURES times within LOGIN_LOCK_WINDOW_SECONDS, whatever address the tries came from.
     login_lock_failures: int = Field(default=10, ge=2)
@@ -288,6 +305,25 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+
+def _rate_limit_store_problem(uri: str) -> str | None:
+    parts = urlsplit(uri)
+    scheme = parts.scheme.removeprefix("async+")
+    if scheme not in {"memory", *REDIS_SCHEMES}:
+        return (
+            "must be memory:// or a Redis address: redis://host:6379 "
+            "(rediss:// for TLS, redis+unix:///path for a socket)"
+        )
+    if scheme in REDIS_SCHEMES and not importlib.util.find_spec("redis"):
+        return "names Redis, but its client (the redis package) is not installed"
+    try:
+        parts.port  # noqa: B018 (read for the ValueError a port that is no number raises)
+    except ValueError:
+        return "has a port that is not a number"
+    if scheme in {"redis", "rediss"} and not parts.hostname:
+        return "names no Redis host (redis://host:6379)"
+    return None
 
 
 def _is_https_address(url: str) -> bool:

@@ -15,7 +15,7 @@ from app.errors import Responses, install_error_handlers
 from app.metrics import RequestMetrics
 from app.middleware import BodySizeLimit, ErrorBoundary, SecurityHeaders
 from app.ratelimit import RESPONSES as RATE_LIMITED
-from app.ratelimit import enforce_rate_limit
+from app.ratelimit import enforce_rate_limit, unusable_storage
 from app.routers import (
     audit,
     consents,
@@ -57,6 +57,11 @@ async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
     # the collector stops re-scanning it, and full collections pause requests for a few
     # milliseconds instead of some 70 (the inbox p99 at a million referrals).
     gc.freeze()
+    # However the app is served, a rate-limit store that does not answer stops it here (the
+    # `serve` command asks first, to say so plainly), not with an error on every request.
+    problem = await unusable_storage(get_settings())
+    if problem:
+        raise RuntimeError(problem)
     yield
     await dispose_engine()
 
@@ -77,7 +82,7 @@ def create_app() -> FastAPI:
         version="1.0.0",
         description=DESCRIPTION,
         lifespan=_lifespan,
-        dependencies=[Depends(enforce_rate_limit), Depends(refuse_control_characters)],
+        dependencies=[Depends(refuse_control_characters)],
         # Off in production unless PUBLIC_API_DOCS says otherwise: the map of the API is not for everyone.
         docs_url="/docs" if docs else None,
         redoc_url="/redoc" if docs else None,
@@ -90,8 +95,10 @@ def create_app() -> FastAPI:
     app.add_middleware(RequestDeadline)
     app.add_middleware(ErrorBoundary)
     app.add_middleware(RequestMetrics)
+    # Probes and the scraper are never counted against a budget, nor kept waiting by its store.
     app.include_router(health.router)
     app.include_router(metrics.router)
+    limited = [Depends(enforce_rate_limit)]
     for router in (
         oauth.router,
         identity.router,
@@ -107,8 +114,8 @@ def create_app() -> FastAPI:
         users.router,
         notifications.router,
     ):
-        app.include_router(router, responses=GUARDED)
-    app.include_router(events.router, responses=GUARDED)
-    app.include_router(webhooks.router, responses=GUARDED)
-    web.install(app)
+        app.include_router(router, responses=GUARDED, dependencies=limited)
+    app.include_router(events.router, responses=GUARDED, dependencies=limited)
+    app.include_router(webhooks.router, responses=GUARDED, dependencies=limited)
+    web.install(app, dependencies=limited)
     return app

@@ -31,6 +31,10 @@ UNAVAILABLE = Counter(
     "or the request ran past its deadline; by cause.",
     ("cause",),
 )
+RATE_LIMIT_STORAGE_FAILURES = Counter(
+    "rate_limit_storage_failures_total",
+    "Times the shared rate-limit store failed; each time this process counted alone for a few seconds.",
+)
 AUDIT_UNSEALED = Gauge("audit_unsealed_events", "Committed audit events not yet sealed into the log.")
 AUDIT_OLDEST_UNSEALED = Gauge(
     "audit_oldest_unsealed_age_seconds", "Age of the oldest audit event not yet sealed (0 when none waits)."

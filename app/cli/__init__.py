@@ -56,6 +56,7 @@ def serve(
     """Serve the HTTP API with uvicorn."""
     import uvicorn
 
+    _refuse_unusable_rate_limit_store(get_settings())
     uvicorn.run(
         "app.main:create_app",
         factory=True,
@@ -65,6 +66,16 @@ def serve(
         access_log=False,
         **proxy_options(get_settings()),
     )
+
+
+def _refuse_unusable_rate_limit_store(settings: Settings) -> None:
+    # Asked before serving so that the message is a line of its own, not a start-up traceback.
+    from app.ratelimit import unusable_storage
+
+    problem = asyncio.run(unusable_storage(settings))
+    if problem:
+        typer.echo(f"error: {problem}", err=True)
+        raise typer.Exit(2)
 
 
 def proxy_options(settings: Settings) -> dict[str, Any]:

@@ -1,9 +1,10 @@
 """The staff pages: GOV.UK Design System pages served by the same application as the API."""
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
-from fastapi import APIRouter, Depends, FastAPI
+from fastapi import APIRouter, Depends, FastAPI, params
 from starlette.staticfiles import StaticFiles
 
 from app.config import get_settings
@@ -74,9 +75,10 @@ def router() -> APIRouter:
     return pages
 
 
-def install(app: FastAPI) -> None:
-    """Add the pages, their files, their security headers and their error pages to the app."""
-    app.include_router(router())
+def install(app: FastAPI, dependencies: Sequence[params.Depends] = ()) -> None:
+    """Add the pages (each with `dependencies` first), their files, their security headers and their
+    error pages to the app."""
+    app.include_router(router(), dependencies=dependencies)
     settings = get_settings()
     assets = GovukFrontendFiles(settings.govuk_frontend_dir, settings.web_styles_dir)
     app.mount("/assets", assets, name="assets")
