@@ -57,6 +57,16 @@ class Settings(BaseSettings):
     # request deadline, so a request that cannot get one is still answered (503) in time.
     database_pool_timeout_seconds: float = Field(default=5.0, gt=0)
     database_echo: bool = False
+    # The deployment's shape, for the connection budget (app/connection_budget.py): how many API
+    # processes (every replica's `serve --workers` counted) and worker processes share the database
+    # across all nodes, and the connections left for migrations, the command line, backups and
+    # monitoring. `serve` and `worker` refuse to start when these cannot fit in max_connections.
+    api_processes: int = Field(default=1, ge=1)
+    worker_processes: int = Field(default=1, ge=0)
+    database_spare_connections: int = Field(default=5, ge=0)
+    # Behind PgBouncer (transaction pooling, 1.21 or later with max_prepared_statements): the
+    # processes' connections are PgBouncer's clients, so max_connections is not theirs to fit.
+    database_behind_pgbouncer: bool = False
 
     # A request not answered within this is cancelled and answered 503; its transaction is
     # rolled back, and the database itself cancels its statements and lock waits by then.

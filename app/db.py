@@ -204,15 +204,23 @@ def create_probe_engine(settings: Settings) -> AsyncEngine:
         )
         _configure_sqlite(engine, lambda: PROBE_LOCK_WAIT_MS)
         return engine
-    limits = {"lock_timeout": str(PROBE_LOCK_WAIT_MS), "statement_timeout": str(PROBE_STATEMENT_MS)}
+    # Its lock and statement limits are set in its transaction (PROBE_LIMITS), not as startup
+    # parameters, which PgBouncer refuses.
     return create_async_engine(
         settings.database_url,
         poolclass=NullPool,
         connect_args={
             "timeout": PROBE_CONNECT_SECONDS,
-            "server_settings": {"application_name": "referral-exchange readiness", **limits},
+            "server_settings": {"application_name": "referral-exchange readiness"},
         },
     )
+
+
+# What the probe's transaction may wait for a lock, and take for any one statement, on PostgreSQL.
+PROBE_LIMITS = (
+    f"SELECT set_config('lock_timeout', '{PROBE_LOCK_WAIT_MS}', true),"
+    f" set_config('statement_timeout', '{PROBE_STATEMENT_MS}', true)"
+)
 
 
 @lru_cache

@@ -13,7 +13,7 @@ import asyncio
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.db import get_probe_engine
+from app.db import PROBE_LIMITS, get_probe_engine
 from app.unavailable import cause_of
 
 # The probe's own budget; the rest of the two seconds is for answering.
@@ -41,6 +41,7 @@ async def _check(connection: AsyncConnection) -> str | None:
         if connection.dialect.name != "postgresql":
             await connection.exec_driver_sql(_SQLITE_TABLES)  # begins with the write lock
             return None
+        await connection.exec_driver_sql(PROBE_LIMITS)
         await connection.exec_driver_sql(_WRITE_LOCKS)
         read_only = (await connection.exec_driver_sql(_READ_ONLY)).scalar_one()
         return "The database is read-only." if read_only else None

@@ -116,7 +116,8 @@ async def serve(database_url: str, demo: demo_network.Demo, workers: int = 1) ->
     """`referral-exchange serve --workers N` on a free loopback port, stopped afterwards."""
     port = _free_port()
     command = [CLI, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
-    async with _running(command, database_url) as process:
+    # The connection budget counts every API process: here, this server's.
+    async with _running(command, database_url, api_processes=workers) as process:
         base_url = f"http://127.0.0.1:{port}"
         await _wait_healthy(base_url, process)
         yield Running(base_url, database_url, demo, process.pid)
@@ -131,12 +132,11 @@ async def sealing(database_url: str) -> AsyncIterator[int]:
 
 @contextlib.asynccontextmanager
 async def _running(
-    command: list[str], database_url: str, quiet: bool = False
+    command: list[str], database_url: str, quiet: bool = False, api_processes: int = 1
 ) -> AsyncIterator[asyncio.subprocess.Process]:
     output = asyncio.subprocess.DEVNULL if quiet else None
-    process = await asyncio.create_subprocess_exec(
-        *command, env=environment(database_url), stdout=output, stderr=output
-    )
+    env = environment(database_url) | {"API_PROCESSES": str(api_processes)}
+    process = await asyncio.create_subprocess_exec(*command, env=env, stdout=output, stderr=output)
     try:
         yield process
     finally:

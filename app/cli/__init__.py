@@ -57,6 +57,7 @@ def serve(
     import uvicorn
 
     _refuse_unusable_rate_limit_store(get_settings())
+    _refuse_what_cannot_fit(get_settings(), serving=workers)
     uvicorn.run(
         "app.main:create_app",
         factory=True,
@@ -73,6 +74,24 @@ def _refuse_unusable_rate_limit_store(settings: Settings) -> None:
     from app.ratelimit import unusable_storage
 
     problem = asyncio.run(unusable_storage(settings))
+    if problem:
+        typer.echo(f"error: {problem}", err=True)
+        raise typer.Exit(2)
+
+
+def _refuse_what_cannot_fit(settings: Settings, *, serving: int = 0) -> None:
+    # The deployment's declared shape against what PostgreSQL allows; `serving` is how many API
+    # processes this command starts, which API_PROCESSES must count.
+    from app import connection_budget
+
+    if serving > settings.api_processes and not settings.is_sqlite:
+        typer.echo(
+            f"error: serve --workers {serving} starts more API processes than API_PROCESSES "
+            f"({settings.api_processes}) counts; set API_PROCESSES to every API process of the deployment",
+            err=True,
+        )
+        raise typer.Exit(2)
+    problem = asyncio.run(connection_budget.check(settings))
     if problem:
         typer.echo(f"error: {problem}", err=True)
         raise typer.Exit(2)
@@ -220,6 +239,7 @@ def worker(
     from app import worker as delivery_worker
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    _refuse_what_cannot_fit(get_settings())
 
     async def run() -> int:
         stop = asyncio.Event()
