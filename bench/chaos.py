@@ -34,6 +34,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 
+from bench import chaos_delivery
 from bench import demo as demo_network
 from bench.cluster import Cluster, cluster, free_port
 
@@ -123,6 +124,7 @@ def environment(database_url: str) -> dict[str, str]:
         "DATABASE_URL": database_url,
         "ENVIRONMENT": "development",
         "RATE_LIMIT_ENABLED": "false",
+        "WEBHOOK_ALLOW_PRIVATE_TARGETS": "true",  # the webhook receiver is on loopback
     }
 
 
@@ -367,6 +369,28 @@ async def count_subjects(ctx: Context, family_name: str) -> int:
         await conn.close()
 
 
+async def worker_killed_mid_send(ctx: Context, demo: demo_network.Demo, args: argparse.Namespace) -> bool:
+    """Webhooks to a receiver on loopback, the worker sending them SIGKILLed mid-batch: none lost."""
+    admin = {"Authorization": f"Bearer {await demo_network.client_token(ctx.http, demo, 'debt')}"}
+    outcome = await chaos_delivery.run(
+        chaos_delivery.Scenario(
+            cli=CLI,
+            env=environment(ctx.server.database_url),
+            log=ctx.pg.root / "worker.log",
+            dsn=dsn(ctx),
+            http=ctx.http,
+            admin=admin,
+            create=lambda: create_once(ctx),
+            referrals=args.webhook_referrals,
+            clients=ctx.clients,
+            batch_size=args.webhook_batch_size,
+        )
+    )
+    print("\nworker killed with SIGKILL while sending webhooks, then started again")
+    print(outcome.line())
+    return outcome.lost == 0
+
+
 # The last line of a traceback: the exception's qualified name, then its message.
 RAISED = re.compile(r"^([A-Za-z_][\w.]*(?:Error|Exception|Exit|Timeout)\w*)(?::|$)", re.MULTILINE)
 
@@ -449,8 +473,10 @@ async def run(pg: Cluster, args: argparse.Namespace) -> bool:
             ctx = Context(
                 pg, server, http, sender, receiver, demo_network.service_id(demo, "debt"), args.clients
             )
-            results = await faults(ctx, args.lock_seconds)
-            results += [await accepts_with_one_etag(ctx), await creates_with_one_key(ctx)]
+            results = [] if args.only_webhooks else await faults(ctx, args.lock_seconds)
+            if not args.only_webhooks:
+                results += [await accepts_with_one_etag(ctx), await creates_with_one_key(ctx)]
+            results.append(await worker_killed_mid_send(ctx, demo, args))
             print(f"\n{server_log_summary(server.log)}")
     finally:
         await server.stop()
@@ -464,6 +490,13 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--clients", type=int, default=16, help="concurrent clients creating referrals")
     parser.add_argument("--lock-seconds", type=float, default=25.0, help="how long the table lock is held")
     parser.add_argument("--server-log", type=Path, help="keep a copy of the server's log here")
+    parser.add_argument(
+        "--webhook-referrals", type=int, default=300, help="referrals whose webhooks the killed worker sends"
+    )
+    parser.add_argument(
+        "--webhook-batch-size", type=int, help="the worker's --batch-size (default: WEBHOOK_BATCH_SIZE)"
+    )
+    parser.add_argument("--only-webhooks", action="store_true", help="skip the database and server faults")
     return parser.parse_args()
 
 

@@ -1,0 +1,82 @@
+"""A webhook receiver on loopback that counts what arrives: each `webhook-id` as the request is read,
+the requests still being answered, and it answers 204 after a delay (so a batch is in flight a while).
+"""
+
+import contextlib
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+class _Server(ThreadingHTTPServer):
+    # A whole batch connects at once; the default backlog of 5 would make most of it wait a second.
+    request_queue_size = 256
+    daemon_threads = True
+
+
+class Receiver:
+    """Counts every webhook-id it is sent; `in_flight` is how many requests it is still answering."""
+
+    def __init__(self, delay: float) -> None:
+        self.delay = delay
+        self.seen: Counter[str] = Counter()
+        self.in_flight = 0
+        self.last_arrival = 0.0  # time.monotonic() of the latest request
+        self._lock = threading.Lock()
+        self._server = _Server(("127.0.0.1", 0), self._handler())
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}/hooks"
+
+    @property
+    def received(self) -> int:
+        with self._lock:
+            return sum(self.seen.values())
+
+    def _arrived(self, webhook_id: str) -> None:
+        with self._lock:
+            self.seen[webhook_id] += 1
+            self.in_flight += 1
+            self.last_arrival = time.monotonic()
+
+    def _answered(self) -> None:
+        with self._lock:
+            self.in_flight -= 1
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                # Processed as soon as it is read, as a receiver would: whether the sender hears
+                # the answer is another matter.
+                receiver._arrived(self.headers.get("webhook-id", ""))
+                try:
+                    time.sleep(receiver.delay)
+                    with contextlib.suppress(OSError):  # the sender died meanwhile
+                        self.send_response(204)
+                        self.end_headers()
+                finally:
+                    receiver._answered()
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        return Handler
+
+
+@contextlib.contextmanager
+def receiving(delay: float) -> Iterator[Receiver]:
+    """A receiver serving on a thread of its own until the body ends."""
+    receiver = Receiver(delay)
+    thread = threading.Thread(target=receiver._server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield receiver
+    finally:
+        receiver._server.shutdown()
+        receiver._server.server_close()
