@@ -2,8 +2,8 @@
 
 A receiver on loopback subscribes the debt-advice agency to its events; clients create referrals
 to it; `referral-exchange audit seal` publishes their events, which queues a delivery each; then
-a `referral-exchange worker` sends them. Once a quarter have arrived and a batch is in flight (its
-requests sent, none answered yet: the worst moment), the worker is killed and another started.
+a `referral-exchange worker` sends them. Once a quarter have arrived, in the middle of a batch (all
+its requests sent, some answered, the rest in flight), the worker is killed and another started.
 When every delivery is recorded as sent, the receiver's counts say what the kill cost: the
 deliveries it received twice (the worker had sent them and not yet recorded it; they are sent
 again when their lease runs out), and any it never received. Receivers de-duplicate by
@@ -23,9 +23,12 @@ import httpx
 
 from bench.receiver import Receiver, receiving
 
-RECEIVER_DELAY_SECONDS = 0.3  # each answer takes this long, so a batch is in flight a while
-# A batch is all in flight once no request has arrived for this long (well within the delay).
-SETTLED_SECONDS = 0.1
+# Each answer takes between these (drawn anew for each), so a batch is in flight a while and its
+# answers come back one by one.
+RECEIVER_DELAYS_SECONDS = (0.05, 0.6)
+# A batch has all arrived, and about half its answers have gone back, once no request has arrived
+# for this long: the kill comes then, in the middle of the batch.
+MID_BATCH_SECONDS = 0.3
 LEASE_SECONDS = 5  # the killed worker's claims are sent again this long after they were made
 DRAIN_LIMIT_SECONDS = 120.0
 # The worker sends promptly and gives a killed batch back soon; private targets for the receiver.
@@ -108,12 +111,12 @@ async def kill_mid_send(
     start: Callable[[], contextlib.AbstractAsyncContextManager[asyncio.subprocess.Process]],
     expected: int,
 ) -> int:
-    """Start a worker and SIGKILL it with a batch in flight, once a quarter has arrived; the
+    """Start a worker and SIGKILL it in the middle of a batch, once a quarter has arrived; the
     requests then in flight."""
     async with start() as process:
 
         async def mid_send() -> bool:
-            settled = time.monotonic() - receiver.last_arrival > SETTLED_SECONDS
+            settled = time.monotonic() - receiver.last_arrival > MID_BATCH_SECONDS
             return receiver.received >= expected // 4 and receiver.in_flight > 0 and settled
 
         if not await wait_for(mid_send, DRAIN_LIMIT_SECONDS):
@@ -142,7 +145,7 @@ class Scenario:
 
 async def run(scenario: Scenario) -> Outcome:
     """Subscribe, create the referrals, kill a worker mid-send, let another finish; the counts."""
-    with receiving(RECEIVER_DELAY_SECONDS) as receiver:
+    with receiving(*RECEIVER_DELAYS_SECONDS) as receiver:
         subscription_id = await subscribe(scenario.http, scenario.admin, receiver.url)
         await _create(scenario)
         await _seal(scenario)  # every delivery queued before the worker starts: full batches

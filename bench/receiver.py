@@ -1,8 +1,10 @@
 """A webhook receiver on loopback that counts what arrives: each `webhook-id` as the request is read,
-the requests still being answered, and it answers 204 after a delay (so a batch is in flight a while).
+the requests still being answered; it answers 204 after a delay drawn between `fastest` and
+`slowest` seconds (so a batch is in flight a while, and its answers come back at different times).
 """
 
 import contextlib
+import random
 import threading
 import time
 from collections import Counter
@@ -19,8 +21,9 @@ class _Server(ThreadingHTTPServer):
 class Receiver:
     """Counts every webhook-id it is sent; `in_flight` is how many requests it is still answering."""
 
-    def __init__(self, delay: float) -> None:
-        self.delay = delay
+    def __init__(self, fastest: float, slowest: float) -> None:
+        self.fastest, self.slowest = fastest, slowest
+        self._random = random.Random(20261208)  # the same delays on every run
         self.seen: Counter[str] = Counter()
         self.in_flight = 0
         self.last_arrival = 0.0  # time.monotonic() of the latest request
@@ -36,11 +39,13 @@ class Receiver:
         with self._lock:
             return sum(self.seen.values())
 
-    def _arrived(self, webhook_id: str) -> None:
+    def _arrived(self, webhook_id: str) -> float:
+        """Count the request; how long to take answering it."""
         with self._lock:
             self.seen[webhook_id] += 1
             self.in_flight += 1
             self.last_arrival = time.monotonic()
+            return self._random.uniform(self.fastest, self.slowest)
 
     def _answered(self) -> None:
         with self._lock:
@@ -54,9 +59,9 @@ class Receiver:
                 self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 # Processed as soon as it is read, as a receiver would: whether the sender hears
                 # the answer is another matter.
-                receiver._arrived(self.headers.get("webhook-id", ""))
+                delay = receiver._arrived(self.headers.get("webhook-id", ""))
                 try:
-                    time.sleep(receiver.delay)
+                    time.sleep(delay)
                     with contextlib.suppress(OSError):  # the sender died meanwhile
                         self.send_response(204)
                         self.end_headers()
@@ -70,9 +75,9 @@ class Receiver:
 
 
 @contextlib.contextmanager
-def receiving(delay: float) -> Iterator[Receiver]:
+def receiving(fastest: float, slowest: float) -> Iterator[Receiver]:
     """A receiver serving on a thread of its own until the body ends."""
-    receiver = Receiver(delay)
+    receiver = Receiver(fastest, slowest)
     thread = threading.Thread(target=receiver._server.serve_forever, daemon=True)
     thread.start()
     try:
