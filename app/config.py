@@ -153,7 +153,9 @@ class Settings(BaseSettings):
     webhook_retry_base_seconds: float = 30.0
     webhook_retry_max_seconds: float = 3600.0
     webhook_lease_seconds: float = 120.0
-    webhook_batch_size: int = 50
+    # Deliveries claimed and sent together. A worker that dies mid-send leaves at most this many
+    # to be sent again when their lease runs out (each is recorded as soon as it is answered).
+    webhook_batch_size: int = Field(default=10, ge=1)
     webhook_poll_interval_seconds: float = 2.0
 
     # The transparency log. Checkpoints name the log by its origin and are signed with a C2SP
@@ -198,7 +200,8 @@ class Settings(BaseSettings):
     notify_max_attempts: int = Field(default=8, ge=1)
     notify_retry_base_seconds: float = 60.0
     notify_retry_max_seconds: float = 3600.0
-    notify_batch_size: int = Field(default=50, ge=1)
+    # As WEBHOOK_BATCH_SIZE: at most this many are sent again after a worker dies mid-send.
+    notify_batch_size: int = Field(default=10, ge=1)
     # The hour (UTC) from which each day's digests are sent.
     notify_digest_hour: int = Field(default=7, ge=0, le=23)
 

@@ -1,5 +1,6 @@
-"""The background worker: sealing the audit log, webhook deliveries and notifications (claim, send,
-record, each committed), the daily digests, follow-ups falling due, and periodic retention."""
+"""The background worker: sealing the audit log, webhook deliveries and notifications (claim a small
+batch, send it, record each attempt as it ends), the daily digests, follow-ups falling due, and
+periodic retention."""
 
 import asyncio
 import functools
@@ -34,21 +35,51 @@ R = TypeVar("R")
 
 async def _cycle(
     claim: Callable[[AsyncSession, datetime], Awaitable[list[J]]],
-    send: Callable[[list[J]], Awaitable[list[R]]],
+    send: Callable[[list[J], Callable[[R], None]], Awaitable[list[R]]],
     record: Callable[[AsyncSession, list[R], datetime], Awaitable[None]],
     clock: Clock,
 ) -> list[R]:
-    """Claim a batch in one transaction, send it outside any, record the attempts in another."""
+    """Claim a batch in one transaction, send it outside any, and record each attempt as it ends.
+
+    A worker that dies mid-batch leaves only the attempts not yet recorded to be made again when
+    their lease runs out: those in flight, not the whole batch.
+    """
     async with get_sessionmaker()() as session:
         jobs = await claim(session, clock())
         await unit_of_work.commit(session)
     if not jobs:
         return []
-    results = await send(jobs)
-    async with get_sessionmaker()() as session:
-        await record(session, results, clock())
-        await unit_of_work.commit(session)
-    return results
+    ended: asyncio.Queue[R] = asyncio.Queue()
+    recording = asyncio.create_task(_record_as_they_end(ended, len(jobs), record, clock))
+    try:
+        await send(jobs, ended.put_nowait)
+    except BaseException:
+        recording.cancel()
+        raise
+    # A failure to record (the database gone) is raised here, once the sends have ended.
+    return await recording
+
+
+async def _record_as_they_end(
+    ended: "asyncio.Queue[R]",
+    count: int,
+    record: Callable[[AsyncSession, list[R], datetime], Awaitable[None]],
+    clock: Clock,
+) -> list[R]:
+    """Record results as they arrive, those that arrived together in one transaction, until `count`.
+
+    One connection at a time, however many sends end at once.
+    """
+    recorded: list[R] = []
+    while len(recorded) < count:
+        results = [await ended.get()]
+        while not ended.empty():
+            results.append(ended.get_nowait())
+        async with get_sessionmaker()() as session:
+            await record(session, results, clock())
+            await unit_of_work.commit(session)
+        recorded += results
+    return recorded
 
 
 async def deliver_due(settings: Settings, *, batch_size: int | None = None, clock: Clock = utcnow) -> int:
@@ -56,7 +87,7 @@ async def deliver_due(settings: Settings, *, batch_size: int | None = None, cloc
     limit = batch_size or settings.webhook_batch_size
     results = await _cycle(
         lambda session, now: delivery.claim(session, settings, now=now, limit=limit),
-        lambda jobs: delivery.send_all(settings, jobs),
+        lambda jobs, ended: delivery.send_all(settings, jobs, ended),
         lambda session, done, now: delivery.record(session, settings, done, now=now),
         clock,
     )
@@ -76,7 +107,7 @@ async def notify_due(
     limit, through = batch_size or settings.notify_batch_size, backend or backend_for(settings)
     results = await _cycle(
         lambda session, now: sending.claim(session, settings, now=now, limit=limit),
-        lambda jobs: sending.send_all(settings, through, jobs),
+        lambda jobs, ended: sending.send_all(settings, through, jobs, ended),
         lambda session, done, now: sending.record(session, settings, done, now=now),
         clock,
     )

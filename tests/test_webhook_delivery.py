@@ -400,3 +400,25 @@ async def test_a_referral_made_through_the_api_reaches_both_agencies(
     for request in centre_system.received + debt_system.received:
         for personal in (b"Natalie", b"Example", b"LL13", b"07700900123", b"1994-03-02"):
             assert personal not in request.body
+
+
+async def test_each_delivery_is_recorded_as_it_ends_not_when_its_batch_does(settings: Settings) -> None:
+    # A worker that dies now sends again only what is still in flight: the slow one here.
+    agency, partner = await make_agency(), await make_agency()
+    with running_receiver(delay=0.05) as fast, running_receiver(delay=3.0) as slow:
+        quick = await subscribe(settings, agency, fast.url)
+        await subscribe(settings, partner, slow.url)
+        await emit_event(agency, partner)
+        sending = asyncio.create_task(worker.deliver_due(settings))
+
+        async def statuses() -> dict[bool, DeliveryStatus]:
+            return {d.subscription_id == quick.id: d.status for d in await all_deliveries()}
+
+        async with asyncio.timeout(2.5):
+            while (await statuses())[True] is not DeliveryStatus.SUCCEEDED:  # noqa: ASYNC110 (polls the database)
+                await asyncio.sleep(0.05)
+        midway = await statuses()
+
+        assert await sending == 2
+    assert midway[False] is DeliveryStatus.IN_FLIGHT
+    assert set((await statuses()).values()) == {DeliveryStatus.SUCCEEDED}

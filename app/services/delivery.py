@@ -1,17 +1,18 @@
 """Sending webhook deliveries: claim due work under a lease, sign and send it, record the attempt.
 
-A worker claims a batch in one short transaction (marking it in flight until a lease runs
-out), sends outside any transaction, then records every attempt in a second one. A worker
-that dies after claiming leaves its batch in flight until the lease expires, when another
-worker picks it up again: delivery is at least once, and receivers de-duplicate by the
-`webhook-id` header, which is the event id and the same on every attempt.
+A worker claims a small batch in one short transaction (marking it in flight until a lease runs
+out), sends outside any transaction, and records each attempt as soon as it ends. A worker
+that dies mid-send leaves the deliveries whose attempts it had not yet recorded in flight until
+the lease expires, when another worker sends them again: delivery is at least once, and
+receivers de-duplicate by the `webhook-id` header, which is the event id and the same on every
+attempt. At most a batch (WEBHOOK_BATCH_SIZE) is sent twice for one worker's death.
 """
 
 import asyncio
 import json
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -162,10 +163,19 @@ def http_client(settings: Settings) -> httpx.AsyncClient:
     )
 
 
-async def send_all(settings: Settings, jobs: list[Job]) -> list[Result]:
-    """Send a batch concurrently; every job yields a result, failures included."""
+async def send_all(
+    settings: Settings, jobs: list[Job], ended: Callable[[Result], None] = lambda _: None
+) -> list[Result]:
+    """Send a batch concurrently; every job yields a result, failures included, handed to `ended`
+    as soon as it is in (so that it can be recorded before the others end)."""
     async with http_client(settings) as client:
-        return list(await asyncio.gather(*(send(client, settings, job) for job in jobs)))
+
+        async def one(job: Job) -> Result:
+            result = await send(client, settings, job)
+            ended(result)
+            return result
+
+        return list(await asyncio.gather(*(one(job) for job in jobs)))
 
 
 async def send(client: httpx.AsyncClient, settings: Settings, job: Job) -> Result:

@@ -4,6 +4,7 @@ record every attempt. The same cycle as webhook deliveries, and as reliable: at 
 import asyncio
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -89,9 +90,18 @@ def _job(row: Notification) -> Job:
     return Job(message, row.id, row.claim_token, row.attempt_count)
 
 
-async def send_all(settings: Settings, backend: Backend, jobs: list[Job]) -> list[Result]:
-    """Send a batch concurrently; every job yields a result, failures included."""
-    return list(await asyncio.gather(*(send(settings, backend, job) for job in jobs)))
+async def send_all(
+    settings: Settings, backend: Backend, jobs: list[Job], ended: Callable[[Result], None] = lambda _: None
+) -> list[Result]:
+    """Send a batch concurrently; every job yields a result, failures included, handed to `ended`
+    as soon as it is in (so that it can be recorded before the others end)."""
+
+    async def one(job: Job) -> Result:
+        result = await send(settings, backend, job)
+        ended(result)
+        return result
+
+    return list(await asyncio.gather(*(one(job) for job in jobs)))
 
 
 async def send(settings: Settings, backend: Backend, job: Job) -> Result:
