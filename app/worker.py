@@ -6,10 +6,9 @@ import asyncio
 import functools
 import logging
 import signal
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,6 +17,7 @@ from app import unit_of_work
 from app.config import Settings
 from app.db import get_sessionmaker, utcnow
 from app.journal import keys, sequencer
+from app.periodic import Periodic, Periodics, daily_from, every
 from app.persistence import idempotency
 
 # Importing delivery imports webhooks, which registers its fan-out with the sequencer.
@@ -144,20 +144,10 @@ async def _seal_every(settings: Settings, stop: asyncio.Event, sealed: asyncio.E
         await _sleep(stop, settings.audit_seal_interval_seconds)
 
 
-class Daily:
-    """Makes the day's digests once the digest hour has come, once a day per process."""
-
-    def __init__(self, settings: Settings, clock: Clock = utcnow) -> None:
-        self.hour, self.clock = settings.notify_digest_hour, clock
-        self.done_on: date | None = None
-
-    async def run_if_due(self) -> int:
-        now = self.clock()
-        if self.done_on == now.date() or now.hour < self.hour:
-            return 0
-        made = await unit_of_work.committed(lambda session: digests.make_all(session, now))
-        self.done_on = now.date()
-        return made
+async def make_digests(clock: Clock = utcnow) -> int:
+    """Make the day's digests (held notifications, overdue referrals); how many."""
+    now = clock()
+    return await unit_of_work.committed(lambda session: digests.make_all(session, now))
 
 
 async def announce_follow_ups(clock: Clock = utcnow) -> int:
@@ -168,17 +158,39 @@ async def announce_follow_ups(clock: Clock = utcnow) -> int:
     return announced
 
 
-class Every:
-    """Runs a job at most once per interval (the first call runs it)."""
+# How long each pass may hold its job before another worker takes it as abandoned: well beyond
+# what a pass takes (seconds for the digests and announcements; retention goes in batches of 500).
+DIGEST_LEASE = timedelta(minutes=10)
+ANNOUNCEMENT_LEASE = timedelta(minutes=2)
+RETENTION_LEASE = timedelta(minutes=30)
 
-    def __init__(self, seconds: float, job: Callable[[], Awaitable[int]]) -> None:
-        self.seconds, self.job, self.next_at = seconds, job, 0.0
 
-    async def run_if_due(self) -> int:
-        if time.monotonic() < self.next_at:
-            return 0
-        self.next_at = time.monotonic() + self.seconds
-        return await self.job()
+def periodic_jobs(settings: Settings, clock: Clock = utcnow) -> list[Periodic]:
+    """The passes one worker of them all makes at a time: digests, announcements and retention."""
+    jobs = [
+        Periodic(
+            "daily_digests",
+            lambda: make_digests(clock),
+            *daily_from(settings.notify_digest_hour),
+            DIGEST_LEASE,
+        ),
+        Periodic(
+            "follow_up_announcements",
+            lambda: announce_follow_ups(clock),
+            *every(settings.follow_up_announce_interval_seconds),
+            ANNOUNCEMENT_LEASE,
+        ),
+    ]
+    if settings.maintenance_interval_seconds:
+        jobs.append(
+            Periodic(
+                "retention",
+                lambda: _maintain(settings),
+                *every(settings.maintenance_interval_seconds),
+                RETENTION_LEASE,
+            )
+        )
+    return jobs
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,17 +212,15 @@ async def retention_pass(settings: Settings, *, batch_size: int = 500) -> Retent
     return RetentionResult(anonymised, purged, closed_before)
 
 
-async def _maintain(settings: Settings) -> None:
-    # Like delivery, maintenance must not bring the worker down with a passing database fault.
-    try:
-        result = await retention_pass(settings)
-        logger.info(
-            "retention: %d anonymised, %d idempotency keys purged",
-            result.anonymised,
-            result.idempotency_keys_purged,
-        )
-    except Exception:
-        logger.exception("retention pass failed; it runs again at the next interval")
+async def _maintain(settings: Settings) -> int:
+    # A failure is raised to the periodic runner, which logs it and lets the lease go.
+    result = await retention_pass(settings)
+    logger.info(
+        "retention: %d anonymised, %d idempotency keys purged",
+        result.anonymised,
+        result.idempotency_keys_purged,
+    )
+    return result.anonymised + result.idempotency_keys_purged
 
 
 async def run(
@@ -249,14 +259,10 @@ async def _send_until_stopped(
     settings: Settings, batch_size: int | None, interval: float, stop: asyncio.Event, sealed: asyncio.Event
 ) -> int:
     """Send as work falls due, resting `interval` when idle unless the sequencer queues deliveries."""
-    total, next_maintenance, daily = 0, 0.0, Daily(settings)
-    announcer = Every(settings.follow_up_announce_interval_seconds, announce_follow_ups)
+    total, periodics = 0, Periodics(periodic_jobs(settings))
     while not stop.is_set():
-        if settings.maintenance_interval_seconds and time.monotonic() >= next_maintenance:
-            await _maintain(settings)
-            next_maintenance = time.monotonic() + settings.maintenance_interval_seconds
-        await _guarded(daily.run_if_due, "daily digests")
-        await _guarded(announcer.run_if_due, "follow-up announcements")
+        for job in periodics.jobs:
+            await _guarded(functools.partial(periodics.run_due, job), job.name.replace("_", " "))
         sent = await _send_due(settings, batch_size, once=False)
         total += sent
         if not sent:
