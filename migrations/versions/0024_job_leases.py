@@ -1,7 +1,7 @@
 """Leases on the worker's periodic jobs
 
 Revision ID: 0024_job_leases
-Revises: 0021_welsh_names
+Revises: 0025_notification_language
 Create Date: 2026-12-08 03:00:00.000000
 
 Every worker used to make every periodic pass (the daily digests, retention, follow-up
@@ -9,6 +9,8 @@ announcements): correct, since each pass locks what it takes and digests carry u
 but N workers made N passes. Each job now has one row saying when its next pass is due and
 which worker holds it until when; a worker makes a pass only after taking that lease. A
 plain table rather than advisory locks, so that the embedded SQLite database does the same.
+
+It follows 0025_notification_language, which was applied before it though numbered after.
 """
 
 from collections.abc import Sequence
@@ -17,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0024_job_leases"
-down_revision: str | None = "0021_welsh_names"
+down_revision: str | None = "0025_notification_language"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
