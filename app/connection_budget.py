@@ -77,10 +77,16 @@ def refusal(settings: Settings, max_connections: int, reserved: int) -> str | No
     )
 
 
+def applies(settings: Settings) -> bool:
+    """Whether there is a budget to check: not for one SQLite file, nor behind PgBouncer (whose
+    max_client_conn and default_pool_size keep it)."""
+    return not (settings.is_sqlite or settings.database_behind_pgbouncer)
+
+
 async def check(settings: Settings) -> str | None:
     """Ask the server what it allows; why the deployment cannot fit, or None (also when not asked)."""
-    if settings.is_sqlite or settings.database_behind_pgbouncer:
-        return None  # one file, or PgBouncer's own limits (max_client_conn, default_pool_size)
+    if not applies(settings):
+        return None
     engine = create_probe_engine(settings)
     try:
         max_connections, reserved = await _allowed(engine)

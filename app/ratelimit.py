@@ -109,13 +109,18 @@ async def _count(window: MovingWindowRateLimiter, item: RateLimitItem, key: str)
     )
 
 
+def counts_in_redis(settings: Settings) -> bool:
+    """Whether budgets are counted, and in Redis (the only store there is to check at start)."""
+    return settings.rate_limit_enabled and _scheme(settings.rate_limit_storage_uri) in REDIS_SCHEMES
+
+
 async def unusable_storage(settings: Settings) -> str | None:
     """Why the rate-limit store cannot be used now (no answer, or a refusal), or None when it can.
 
     Asked at start, on a client of its own that is closed again: the process's limiter is made
     in the event loop that serves requests. The message names the host, never a password.
     """
-    if not settings.rate_limit_enabled or _scheme(settings.rate_limit_storage_uri) not in REDIS_SCHEMES:
+    if not counts_in_redis(settings):
         return None
     import redis.asyncio
     import redis.exceptions

@@ -71,9 +71,9 @@ def serve(
 
 def _refuse_unusable_rate_limit_store(settings: Settings) -> None:
     # Asked before serving so that the message is a line of its own, not a start-up traceback.
-    from app.ratelimit import unusable_storage
+    from app.ratelimit import counts_in_redis, unusable_storage
 
-    problem = asyncio.run(unusable_storage(settings))
+    problem = asyncio.run(unusable_storage(settings)) if counts_in_redis(settings) else None
     if problem:
         typer.echo(f"error: {problem}", err=True)
         raise typer.Exit(2)
@@ -91,7 +91,7 @@ def _refuse_what_cannot_fit(settings: Settings, *, serving: int = 0) -> None:
             err=True,
         )
         raise typer.Exit(2)
-    problem = asyncio.run(connection_budget.check(settings))
+    problem = asyncio.run(connection_budget.check(settings)) if connection_budget.applies(settings) else None
     if problem:
         typer.echo(f"error: {problem}", err=True)
         raise typer.Exit(2)
