@@ -14,7 +14,7 @@ from pydantic_settings import SettingsError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.cli import audit_log, upkeep
-from app.cli.running import CLI_ACTOR, in_transaction
+from app.cli.running import CLI_ACTOR, in_transaction, run_apart
 from app.cli.running import alembic_config as alembic_config
 from app.config import Settings, get_settings, settings_problems
 from app.db import dispose_engine
@@ -73,7 +73,7 @@ def _refuse_unusable_rate_limit_store(settings: Settings) -> None:
     # Asked before serving so that the message is a line of its own, not a start-up traceback.
     from app.ratelimit import counts_in_redis, unusable_storage
 
-    problem = asyncio.run(unusable_storage(settings)) if counts_in_redis(settings) else None
+    problem = run_apart(unusable_storage(settings)) if counts_in_redis(settings) else None
     if problem:
         typer.echo(f"error: {problem}", err=True)
         raise typer.Exit(2)
@@ -91,7 +91,7 @@ def _refuse_what_cannot_fit(settings: Settings, *, serving: int = 0) -> None:
             err=True,
         )
         raise typer.Exit(2)
-    problem = asyncio.run(connection_budget.check(settings)) if connection_budget.applies(settings) else None
+    problem = run_apart(connection_budget.check(settings)) if connection_budget.applies(settings) else None
     if problem:
         typer.echo(f"error: {problem}", err=True)
         raise typer.Exit(2)

@@ -1,9 +1,10 @@
 """What every command shares: the Alembic configuration, and running work in one unit of work."""
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import typer
 from alembic.config import Config
@@ -33,6 +34,17 @@ def alembic_config(database_url: str | None = None) -> Config:
     config.set_main_option("sqlalchemy.url", database_url or get_settings().database_url)
     config.attributes["configure_logging"] = False
     return config
+
+
+def run_apart(work: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to completion from synchronous code: in an event loop of its own, on a thread
+    of its own when this thread already runs one (a command called from asynchronous code)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(work)
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        return thread.submit(asyncio.run, work).result()
 
 
 def run_async(work: Awaitable[T]) -> T:
