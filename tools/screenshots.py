@@ -1,4 +1,4 @@
-"""The README's pictures: the debt-advice team's inbox (in English and Welsh) and one referral, from the demo network.
+"""The README's pictures: the debt-advice team's inbox (in English and Welsh) and a referral, from the demo.
 
 Runs the app on a fresh SQLite database with the demo data and a few referrals made through
 the referral services, then photographs the pages in Debian's Chromium (`make screenshots`).
