@@ -59,6 +59,19 @@ async def create_agency(session: AsyncSession, actor: AuditActor, body: AgencyCr
     return agency
 
 
+@dataclass(frozen=True, slots=True)
+class NameMatch:
+    """A name, in English or Welsh, that starts with (or, `anywhere`, contains) the text, any case."""
+
+    text: str
+    anywhere: bool = False
+
+    def condition(self, *columns: Any) -> ColumnElement[bool]:
+        escaped = self.text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{escaped}%" if self.anywhere else f"{escaped}%"
+        return or_(*(func.lower(column).like(pattern, escape="\\") for column in columns))
+
+
 async def list_agencies(
     session: AsyncSession,
     *,
@@ -66,13 +79,16 @@ async def list_agencies(
     local_authority: str | None,
     cursor: str | None,
     limit: int,
+    name: NameMatch | None = None,
 ) -> tuple[list[Agency], str | None]:
-    """Agencies by name, optionally of one kind or local authority."""
+    """Agencies by name, optionally of one kind or local authority, or named so."""
     query = select(Agency)
     if kind:
         query = query.where(col(Agency.kind) == kind)
     if local_authority:
         query = query.where(col(Agency.local_authority) == local_authority)
+    if name:
+        query = query.where(name.condition(col(Agency.name), col(Agency.name_cy)))
     return await keyset_page(session, query, AGENCY_ORDER, cursor, limit)
 
 
@@ -152,6 +168,7 @@ class ServiceFilters:
     q: str | None = None
     language: str | None = None
     postcode: str | None = None
+    name: NameMatch | None = None
 
 
 async def list_services(
@@ -166,6 +183,8 @@ async def list_services(
         query = query.where(col(Service.agency_id) == filters.agency_id)
     if filters.accepting_referrals is not None:
         query = query.where(col(Service.accepting_referrals) == filters.accepting_referrals)
+    if filters.name:
+        query = query.where(filters.name.condition(col(Service.name), col(Service.name_cy)))
     dialect = session.get_bind().dialect.name
     query = query.where(
         *_words(filters.q), *_language(dialect, filters.language), *_area(dialect, filters.postcode)

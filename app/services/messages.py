@@ -1,5 +1,7 @@
 """The note thread between the two agencies on one referral."""
 
+import uuid
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -54,3 +56,10 @@ async def list_for(session: AsyncSession, access: PartyAccess) -> list[MessagePu
     rows = (await session.execute(query.order_by(col(Message.created_at), col(Message.id)))).scalars()
     referrals.audit_for(session, access.principal, "message.listed", referral)
     return [to_public(m) for m in rows]
+
+
+async def referral_of(session: AsyncSession, message_id: uuid.UUID) -> uuid.UUID | None:
+    """The referral a message was posted on (the caller then loads it for its party)."""
+    query = select(col(Message.referral_id)).where(col(Message.id) == message_id)
+    found: uuid.UUID | None = (await session.execute(query)).scalar_one_or_none()
+    return found

@@ -8,6 +8,7 @@ records never change it; only the referral's sender may correct it.
 """
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -81,3 +82,30 @@ async def record_of(session: AsyncSession, referral_id: uuid.UUID) -> PersonReco
     """The person as shared with one referral."""
     query = select(PersonRecord).where(col(PersonRecord.referral_id) == referral_id)
     return (await session.execute(query)).scalar_one()
+
+
+async def referral_of_record(session: AsyncSession, record_id: uuid.UUID) -> uuid.UUID | None:
+    """The referral a record of the person belongs to (the caller then loads it for its party)."""
+    query = select(col(PersonRecord.referral_id)).where(col(PersonRecord.id) == record_id)
+    found: uuid.UUID | None = (await session.execute(query)).scalar_one_or_none()
+    return found
+
+
+async def first_record_under_consent(
+    session: AsyncSession, agency_id: uuid.UUID | None, consent_id: uuid.UUID
+) -> tuple[uuid.UUID, datetime] | None:
+    """The person as shared with the agency's first referral under a consent, and when it was sent.
+
+    Where a consent has to name its person, this is the record the agency was shown; never
+    another party's record, nor the platform's own.
+    """
+    party = or_(col(Referral.from_agency_id) == agency_id, col(Referral.to_agency_id) == agency_id)
+    query = (
+        select(col(PersonRecord.id), col(Referral.created_at))
+        .join(Referral, col(Referral.id) == col(PersonRecord.referral_id))
+        .where(col(Referral.consent_id) == consent_id, party)
+        .order_by(col(Referral.created_at), col(Referral.id))
+        .limit(1)
+    )
+    row = (await session.execute(query)).first()
+    return (row[0], row[1]) if row else None

@@ -14,7 +14,7 @@ from app.services.referrals.appointments import change_appointment
 from app.services.referrals.assignment import assign
 from app.services.referrals.correcting import correct_person
 from app.services.referrals.creating import create, onward_consent_covers
-from app.services.referrals.moving import change_public, move, status_change, transition
+from app.services.referrals.moving import change_public, lock_current, move, status_change, transition
 from app.services.referrals.reading import (
     Box,
     BoxFilters,
@@ -22,6 +22,7 @@ from app.services.referrals.reading import (
     count_box,
     history,
     list_box,
+    status_reasons,
     view_and_stamp,
 )
 
@@ -43,10 +44,12 @@ __all__ = [
     "history",
     "list_box",
     "load_for_party",
+    "lock_current",
     "move",
     "onward_consent_covers",
     "resource_headers",
     "status_change",
+    "status_reasons",
     "to_public",
     "transition",
     "view_and_stamp",

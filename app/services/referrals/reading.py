@@ -19,6 +19,7 @@ from app.models.identity import User
 from app.models.referral import (
     OPEN_STATUSES,
     Assignee,
+    HistoryKind,
     Referral,
     ReferralPublic,
     ReferralRead,
@@ -87,19 +88,27 @@ class BoxFilters:
     needs_cover: bool | None = None
     search: str | None = None
     urgencies: list[Urgency] | None = None
+    # Narrowing a list to given referrals, a reference, the other party or the receiving service
+    # (the FHIR searches' parameters).
+    referral_ids: list[uuid.UUID] | None = None
+    reference: str | None = None
+    from_agency_id: uuid.UUID | None = None
+    to_agency_id: uuid.UUID | None = None
+    to_service_id: uuid.UUID | None = None
 
 
 async def list_box(
     session: AsyncSession,
     principal: Principal,
-    box: Box,
+    box: Box | None,
     *filters: BoxFilters,
     sort: BoxSort = BoxSort.NEWEST,
     cursor: str | None,
     limit: int,
 ) -> Page[ReferralPublic]:
-    """The agency's inbox or sent referrals matching every one of `filters`, in the order asked
-    for; audited with the ids shown (and whether it was a search, never what was searched for)."""
+    """The agency's inbox or sent referrals (box None: both) matching every one of `filters`, in
+    the order asked for; audited with the ids shown (and whether it was a search, never what was
+    searched for)."""
     party, order = _party(box), BOX_ORDERS[sort]
     listed = select(
         Referral, col(ReferralRead.read_at), col(User.display_name), col(User.username), *order.columns
@@ -109,13 +118,13 @@ async def list_box(
     )
     found, next_cursor = await keyset_page(session, query, order, cursor, limit, scalars=False)
     shown: dict[str, audit.DetailValue] = {
-        "box": box.value,
+        "box": box.value if box else "all",
         "referral_ids": [str(row.Referral.id) for row in found],
     }
     if any(f.search for f in filters):
         shown["searched"] = True
     audit.record(session, principal.actor, "referral.listed", "referral", None, details=shown)
-    items = [_listed(row, principal, party) for row in found]
+    items = [_listed(row, principal, party or _party_of(row.Referral, principal)) for row in found]
     await _mark_new_messages(session, principal, items, {row.Referral.id: row.read_at for row in found})
     return Page(items=items, next_cursor=next_cursor)
 
@@ -141,13 +150,22 @@ async def count_box(
     return int(await session.scalar(select(func.count()).select_from(matching.subquery())) or 0)
 
 
-def _party(box: Box) -> Party:
+def _party(box: Box | None) -> Party | None:
+    if box is None:
+        return None
     return Party.RECEIVER if box == Box.INBOX else Party.SENDER
 
 
-def _owned(principal: Principal, box: Box) -> list[ColumnElement[bool]]:
+def _party_of(referral: Referral, principal: Principal) -> Party:
+    return Party.RECEIVER if referral.to_agency_id == principal.agency_id else Party.SENDER
+
+
+def _owned(principal: Principal, box: Box | None) -> list[ColumnElement[bool]]:
+    agency_id = agency_of(principal)
+    if box is None:
+        return [or_(col(Referral.to_agency_id) == agency_id, col(Referral.from_agency_id) == agency_id)]
     owner = col(Referral.to_agency_id) if box == Box.INBOX else col(Referral.from_agency_id)
-    return [owner == agency_of(principal)]
+    return [owner == agency_id]
 
 
 def _joined(query: Select[Any], principal: Principal) -> Select[Any]:
@@ -186,12 +204,12 @@ async def _mark_new_messages(
 
 
 def _all_conditions(
-    principal: Principal, party: Party, filters: tuple[BoxFilters, ...]
+    principal: Principal, party: Party | None, filters: tuple[BoxFilters, ...]
 ) -> list[ColumnElement[bool]]:
     return [c for f in filters for c in _conditions(principal, party, f)]
 
 
-def _conditions(principal: Principal, party: Party, filters: BoxFilters) -> list[ColumnElement[bool]]:
+def _conditions(principal: Principal, party: Party | None, filters: BoxFilters) -> list[ColumnElement[bool]]:
     found: list[ColumnElement[bool]] = []
     # An empty list of statuses matches nothing (a view and a filter that exclude each other).
     if filters.statuses is not None:
@@ -206,13 +224,42 @@ def _conditions(principal: Principal, party: Party, filters: BoxFilters) -> list
         found.append(col(Referral.updated_at) > filters.updated_after)
     if filters.assigned_to is not None:
         found.append(_assigned(principal, filters.assigned_to))
-    return found + _team_conditions(party, filters)
+    return found + _party_conditions(filters) + _team_conditions(principal, party, filters)
 
 
-def _team_conditions(party: Party, filters: BoxFilters) -> list[ColumnElement[bool]]:
+def _party_conditions(filters: BoxFilters) -> list[ColumnElement[bool]]:
+    found: list[ColumnElement[bool]] = []
+    if filters.referral_ids is not None:
+        found.append(col(Referral.id).in_(filters.referral_ids))
+    if filters.reference is not None:
+        found.append(col(Referral.reference) == filters.reference)
+    for column, value in (
+        (col(Referral.from_agency_id), filters.from_agency_id),
+        (col(Referral.to_agency_id), filters.to_agency_id),
+        (col(Referral.to_service_id), filters.to_service_id),
+    ):
+        if value is not None:
+            found.append(column == value)
+    return found
+
+
+def _unread(principal: Principal, party: Party | None) -> ColumnElement[bool]:
+    if party is not None:
+        return read_state.is_unread(party)
+    agency_id = agency_of(principal)  # both boxes: each referral as the side the caller is on
+    return or_(
+        and_(col(Referral.to_agency_id) == agency_id, read_state.is_unread(Party.RECEIVER)),
+        and_(col(Referral.from_agency_id) == agency_id, read_state.is_unread(Party.SENDER)),
+    )
+
+
+def _team_conditions(
+    principal: Principal, party: Party | None, filters: BoxFilters
+) -> list[ColumnElement[bool]]:
     now, found = utcnow(), []
     if filters.unread is not None:
-        found.append(read_state.is_unread(party) if filters.unread else not_(read_state.is_unread(party)))
+        unread = _unread(principal, party)
+        found.append(unread if filters.unread else not_(unread))
     if filters.overdue is not None:
         overdue = and_(col(Referral.status).in_(AWAITING_DECISION), col(Referral.due_by) < now)
         found.append(overdue if filters.overdue else not_(overdue))
@@ -270,3 +317,27 @@ async def history(session: AsyncSession, access: PartyAccess) -> list[StatusChan
     changes = (await session.execute(query.order_by(col(StatusChange.at), col(StatusChange.id)))).scalars()
     audit_for(session, access.principal, "history.viewed", referral)
     return [change_public(c) for c in changes]
+
+
+async def status_reasons(
+    session: AsyncSession, referral_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, StatusChangePublic]:
+    """The move that put each referral in the status it has now: why it was declined or cancelled.
+
+    Part of showing the referral (its status and why), so the caller audits the view or listing it
+    shows them in, as it does the status itself.
+    """
+    if not referral_ids:
+        return {}
+    query = (
+        select(StatusChange)
+        .join(Referral, col(Referral.id) == col(StatusChange.referral_id))
+        .where(
+            col(StatusChange.referral_id).in_(referral_ids),
+            col(StatusChange.to_status) == col(Referral.status),
+            col(StatusChange.kind) == HistoryKind.STATUS_CHANGED,
+        )
+        .order_by(col(StatusChange.at), col(StatusChange.id))
+    )
+    changes = (await session.execute(query)).scalars()
+    return {change.referral_id: change_public(change) for change in changes}  # the latest wins
