@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AfterValidator, EmailStr
+from pydantic import AfterValidator, EmailStr, field_validator
 from sqlmodel import Field, Relationship, SQLModel
 
 from app.db import JSONType, UTCDateTime, enum_type, utcnow
@@ -51,6 +51,11 @@ class AgencyBase(SQLModel):
     contact_name: str | None = Field(default=None, max_length=200)
     contact_email: EmailStr | None = Field(default=None, max_length=254)
     contact_phone: str | None = Field(default=None, max_length=40)
+    ods_code: str | None = Field(
+        default=None,
+        max_length=10,
+        description="The agency's NHS Organisation Data Service code, where it is an NHS organisation",
+    )
 
 
 class Agency(AgencyBase, table=True):
@@ -61,8 +66,17 @@ class Agency(AgencyBase, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+ODS_CODE = re.compile(r"^[A-Z0-9]{3,10}$")
+
+
 class AgencyCreate(AgencyBase):
-    pass
+    @field_validator("ods_code")
+    @classmethod
+    def _ods_code(cls, value: str | None) -> str | None:
+        code = value.strip().upper() if value else None
+        if code is not None and not ODS_CODE.fullmatch(code):
+            raise ValueError("an ODS code is 3 to 10 letters and digits, such as RX1 or Y02494")
+        return code
 
 
 class AgencyPublic(AgencyBase):

@@ -1,0 +1,28 @@
+"""Agencies' ODS codes, for the FHIR interface
+
+Revision ID: 0023_fhir
+Revises: 0021_welsh_names
+Create Date: 2026-12-08 03:00:00.000000
+
+An agency that is an NHS organisation (a health-visiting team, say) has an ODS code, which NHS
+systems know it by: the FHIR Organization carries it as an identifier. Plain ADD COLUMN: a batch
+would rebuild the table on SQLite, which rows elsewhere refer to.
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0023_fhir"
+down_revision: str | None = "0021_welsh_names"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.add_column("agencies", sa.Column("ods_code", sa.String(length=10), nullable=True))
+
+
+def downgrade() -> None:
+    op.drop_column("agencies", "ods_code")
