@@ -12,6 +12,8 @@ from app.config import get_settings
 from app.db import dispose_engine
 from app.deadline import RequestDeadline
 from app.errors import Responses, install_error_handlers
+from app.fhir import outcome as fhir_outcome
+from app.fhir import routes as fhir_routes
 from app.metrics import RequestMetrics
 from app.middleware import BodySizeLimit, ErrorBoundary, SecurityHeaders
 from app.ratelimit import RESPONSES as RATE_LIMITED
@@ -117,5 +119,8 @@ def create_app() -> FastAPI:
         app.include_router(router, responses=GUARDED, dependencies=limited)
     app.include_router(events.router, responses=GUARDED, dependencies=limited)
     app.include_router(webhooks.router, responses=GUARDED, dependencies=limited)
+    # Before the pages, whose error pages the FHIR interface's OperationOutcomes then wrap.
+    app.include_router(fhir_routes.router, dependencies=limited)
     web.install(app, dependencies=limited)
+    fhir_outcome.install(app)
     return app

@@ -14,8 +14,9 @@ from app.asgi import HTTPMiddleware
 from app.config import Settings, get_settings
 from app.errors import Forbidden
 
-# Paths that are not staff pages: the API, probes and the API's own documentation.
+# Paths that are not staff pages: the APIs, probes and the API's own documentation.
 API_PREFIX = "/v1/"
+FHIR_PREFIX = "/fhir/"
 NOT_PAGES = frozenset({"/v1", "/healthz", "/readyz", "/metrics", "/docs", "/redoc", "/openapi.json"})
 CSRF_FIELD = "csrf_token"
 # The cookie that binds form tokens before sign-in; `presession_cookie_name` is its name as sent.
@@ -48,7 +49,7 @@ PAGE_HEADERS = {
 
 def is_page(path: str) -> bool:
     """Whether a path belongs to the staff pages rather than the API or the probes."""
-    return not path.startswith(API_PREFIX) and path not in NOT_PAGES and not path.startswith("/docs/")
+    return not path.startswith((API_PREFIX, FHIR_PREFIX, "/docs/")) and path not in NOT_PAGES
 
 
 class PageHeaders(HTTPMiddleware):
