@@ -4,8 +4,10 @@ Creates a dedicated PostgreSQL database, migrates it, seeds the demo network and
 seals the audit log every second. Then it serves the database on loopback with one server process,
 and again with two, and loads each with wrk (a C load generator; Lua scripts in bench/wrk make the
 request bodies): /healthz, creating a referral (a new person each time), reading one, an inbox page
-of 25, accepting one, and an inclusion proof from the transparency log. It prints requests per
-second, the share of /healthz, p50 and p99, and the CPU wrk, the server and the sealer used.
+of 25, accepting one, and an inclusion proof from the transparency log; and the FHIR interface's
+twins of two of them, creating a referral with a transaction Bundle and reading its Task. It prints
+requests per second, the share of /healthz, p50 and p99, and the CPU wrk, the server and the sealer
+used, and each FHIR scenario's server CPU per request against its /v1 twin's.
 
     python -m bench.load [--seconds 10] [--connections 32] [--threads 2] [--workers 1 2]
                          [--profile create] [--keep]
@@ -25,6 +27,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 
+from app.config import get_settings
 from bench import demo as demo_network
 from bench import profile, server, wrk
 from bench.wrk import Load, Result
@@ -33,6 +36,9 @@ INBOX = "/v1/referrals?box=inbox&limit=25"
 SHARE_TARGETS = {"create referral": 0.15, "get referral": 0.25, "inbox page of 25": 0.12}
 SCALING_TARGET = 1.3  # two server processes against one, for create and get
 SCALED = ("create referral", "get referral")
+# Each FHIR scenario and its /v1 twin: the same work through the same services, in FHIR's terms.
+FHIR_TWINS = {"FHIR create (Bundle)": "create referral", "FHIR Task read": "get referral"}
+FHIR_CPU_TARGET = 1.3  # the FHIR scenario's server CPU per request, at most this times its twin's
 
 
 @dataclass
@@ -41,6 +47,7 @@ class Setup:
 
     url: str
     database_url: str
+    sender_agency: str
     sender: str
     receiver: str
     auditor: str
@@ -57,12 +64,16 @@ async def tokens(running: server.Running) -> tuple[str, str, str]:
     return sender, receiver, auditor
 
 
-async def submitted_ids(setup: Setup, name: str) -> str:
-    """A file of the referrals still submitted at version 1, newest first: for reading and accepting."""
+async def submitted_ids(setup: Setup, name: str, family: str) -> str:
+    """A file of the referrals still submitted at version 1 and not yet viewed, made for people whose
+    family name starts with `family` (one scenario's), newest first: for reading and accepting."""
     conn = await asyncpg.connect(**server.dsn(setup.database_url))
     try:
         rows = await conn.fetch(
-            "SELECT id FROM referrals WHERE status = 'submitted' AND version = 1 ORDER BY created_at DESC"
+            "SELECT r.id FROM referrals r JOIN referral_people p ON p.referral_id = r.id "
+            "WHERE r.status = 'submitted' AND r.version = 1 AND r.first_viewed_at IS NULL "
+            "AND p.family_name LIKE $1 ORDER BY r.created_at DESC",
+            family + "%",
         )
     finally:
         await conn.close()
@@ -93,8 +104,13 @@ async def scenarios(setup: Setup, load: Load, pids: tuple[int, int], watch: str 
     run = uuid.uuid4().hex[:8]
     create = {"BENCH_TOKEN": setup.sender, "BENCH_SERVICE_ID": setup.service_id, "BENCH_RUN": run}
     results.append(await go("create referral", "create.lua", **create))
-    ids = await submitted_ids(setup, f"submitted-{run}.txt")
+    codes = get_settings().public_base_url.rstrip("/") + "/fhir"
+    bundle = create | {"BENCH_AGENCY_ID": setup.sender_agency, "BENCH_CODES": codes}
+    results.append(await go("FHIR create (Bundle)", "fhir_create.lua", **bundle))
+    ids = await submitted_ids(setup, f"submitted-{run}.txt", f"Bench{run}")
     results.append(await go("get referral", "get.lua", BENCH_TOKEN=setup.receiver, BENCH_IDS=ids))
+    tasks = await submitted_ids(setup, f"tasks-{run}.txt", f"FhirBench{run}")
+    results.append(await go("FHIR Task read", "fhir_task.lua", BENCH_TOKEN=setup.receiver, BENCH_IDS=tasks))
     results.append(await go("inbox page of 25", "path.lua", BENCH_TOKEN=setup.receiver, BENCH_PATH=INBOX))
     results.append(await go("accept referral", "accept.lua", BENCH_TOKEN=setup.receiver, BENCH_IDS=ids))
     size = str(await tree_size(setup))
@@ -113,7 +129,8 @@ async def with_workers(
     async with server.serve(url, demo, workers=workers) as running:
         sender, receiver, auditor = await tokens(running)
         service = demo_network.service_id(demo, "debt")
-        setup = Setup(running.base_url, url, sender, receiver, auditor, service, folder)
+        jcp = demo_network.agency_id(demo, "jcp")
+        setup = Setup(running.base_url, url, jcp, sender, receiver, auditor, service, folder)
         await warm_up(setup, (running.pid, sealer))
         load = Load(args.seconds, args.connections, args.threads)
         return await scenarios(setup, load, (running.pid, sealer), args.profile)
@@ -133,12 +150,12 @@ def table(title: str, results: list[Result]) -> None:
     healthz = results[0].rps
     print(f"\n{title}")
     print(
-        f"{'request':<18} {'req/s':>8} {'share':>7} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} "
+        f"{'request':<22} {'req/s':>8} {'share':>7} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} "
         f"{'wrk CPU':>8} {'server ms/req':>14} {'sealer ms/req':>14} {'CPUs busy':>10}"
     )
     for r in results:
         print(
-            f"{r.name:<18} {r.rps:>8.0f} {r.rps / healthz:>7.1%} {r.p50_ms:>8.2f} {r.p99_ms:>8.2f} "
+            f"{r.name:<22} {r.rps:>8.0f} {r.rps / healthz:>7.1%} {r.p50_ms:>8.2f} {r.p99_ms:>8.2f} "
             f"{r.errors:>7} {r.wrk_cpu / r.seconds:>8.0%} {r.per_request_ms(r.server_cpu):>14.2f} "
             f"{r.per_request_ms(r.sealer_cpu):>14.3f} {r.machine_busy:>10.0%}"
         )
@@ -156,6 +173,19 @@ def verdicts(runs: dict[int, list[Result]]) -> None:
             ratio = _rps(runs[2], name) / _rps(runs[1], name)
             verdict = _met(ratio >= SCALING_TARGET)
             print(f"target: {name} with two processes >= {SCALING_TARGET}x one: {ratio:.2f}x ({verdict})")
+
+
+def fhir_verdicts(runs: dict[int, list[Result]]) -> None:
+    """Each FHIR scenario's server CPU per request against its /v1 twin's, in each run."""
+    for workers, results in runs.items():
+        cpu = {r.name: r.per_request_ms(r.server_cpu) for r in results}
+        for fhir, twin in FHIR_TWINS.items():
+            ratio = cpu[fhir] / cpu[twin] if cpu[twin] else 0.0
+            print(
+                f"target: {fhir} server CPU per request <= {FHIR_CPU_TARGET}x {twin}'s ({workers} process"
+                f"{'es' if workers > 1 else ''}): {cpu[fhir]:.2f} against {cpu[twin]:.2f} ms, "
+                f"{ratio:.2f}x ({_met(ratio <= FHIR_CPU_TARGET)})"
+            )
 
 
 def _rps(results: list[Result], name: str) -> float:
@@ -184,6 +214,7 @@ async def main(args: argparse.Namespace) -> None:
         table(f"{workers} server process{'es' if workers > 1 else ''} (serve --workers {workers})", results)
     print()
     verdicts(runs)
+    fhir_verdicts(runs)
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
