@@ -121,6 +121,7 @@ def create_app() -> FastAPI:
     app.include_router(webhooks.router, responses=GUARDED, dependencies=limited)
     # Before the pages, whose error pages the FHIR interface's OperationOutcomes then wrap.
     app.include_router(fhir_routes.router, dependencies=limited)
+    app.include_router(fhir_routes.canonical, dependencies=limited)
     web.install(app, dependencies=limited)
     fhir_outcome.install(app)
     return app

@@ -85,7 +85,8 @@ class BodySizeLimit(HTTPMiddleware):
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
-        response = _too_large(self.max_bytes).render(request)
+        # The application's own answer: a problem document, or under /fhir/R4 an OperationOutcome.
+        response = await _answer(_too_large(self.max_bytes), request)
         response.headers["Connection"] = "close"
         await response(scope, receive, send)
 
@@ -153,7 +154,7 @@ class ErrorBoundary(HTTPMiddleware):
 async def _answer(error: AppError, request: Request) -> Response:
     """The application's own answer to `error`: its AppError handler's (a problem document, or a
     staff page), so that an error is rendered one way wherever it was raised."""
-    handler = getattr(request.app, "exception_handlers", {}).get(AppError)
+    handler = getattr(request.scope.get("app"), "exception_handlers", {}).get(AppError)
     if handler is None:
         return error.render(request)
     answer = handler(request, error)

@@ -19,7 +19,7 @@ from app.models.referral import Referral
 from app.models.subject import Subject
 from app.unit_of_work import committed
 from tests.support import fhir
-from tests.support.factories import back_minted_token, make_service
+from tests.support.factories import back_minted_token, make_service, seal
 from tests.support.referral_helpers import Network, create_referral
 
 FHIR = "/fhir/R4"
@@ -81,6 +81,7 @@ async def test_the_capability_statement_needs_no_token(http: httpx.AsyncClient) 
         "Organization",
         "HealthcareService",
         "Communication",
+        "CodeSystem",
     }
     assert {p["name"] for p in resources["Task"]["searchParam"]} >= {"owner", "requester", "status", "focus"}
     assert resources["Task"]["searchInclude"] == ["Task:focus"]
@@ -419,3 +420,104 @@ async def test_the_directory(http: httpx.AsyncClient, net: Network) -> None:
     assert service["active"] is True
     one = await http.get(f"{FHIR}/HealthcareService/{net.debt_service.id}", headers=net.centre_headers)
     assert one.json()["name"] == "Money advice"
+
+
+async def test_code_systems_are_published(http: httpx.AsyncClient) -> None:
+    purposes = await http.get(f"{FHIR}/CodeSystem/purpose")
+    assert purposes.status_code == 200
+    assert purposes.json()["url"] == fhir.PURPOSES
+    assert "debt_advice" in [c["code"] for c in purposes.json()["concept"]]
+    canonical = await http.get("/fhir/CodeSystem/referral-status", follow_redirects=True)
+    assert canonical.json()["url"] == fhir.STATUSES
+    missing = await http.get(f"{FHIR}/CodeSystem/nonsense")
+    assert missing.status_code == 404
+
+
+async def test_an_oversized_body_is_an_operation_outcome(http: httpx.AsyncClient, net: Network) -> None:
+    response = await http.post(FHIR, content=b"{" + b" " * 70_000 + b"}", headers=_headers(net))
+    assert response.status_code == 413
+    assert response.json()["issue"][0]["code"] == "too-costly"
+
+
+def _coded(outcome_type: str, **extensions: str) -> dict[str, Any]:
+    concept = {"coding": [{"system": fhir.OUTCOME_TYPES, "code": outcome_type}]}
+    output: dict[str, Any] = {"type": concept, "valueCodeableConcept": concept}
+    urls = {"occurred_on": ("outcome-occurred-on", "valueDate"), "note": ("outcome-note", "valueString")}
+    output["extension"] = [
+        {"url": f"{fhir.BASE}/fhir/StructureDefinition/{urls[k][0]}", urls[k][1]: v}
+        for k, v in extensions.items()
+    ]
+    return output
+
+
+async def test_outputs_record_outcomes(http: httpx.AsyncClient, net: Network) -> None:
+    referral_id = fhir.located(await _create(http, net), "Task")
+    task = await _task(http, net, referral_id)
+    early = await _put(http, net, {**task, "output": [_coded("debt_plan_agreed")]}, **{"If-Match": 'W/"1"'})
+    assert early.status_code == 409  # outcomes follow acceptance, as in /v1
+    accepted = (await _put(http, net, {**task, "status": "accepted"}, **{"If-Match": 'W/"1"'})).json()
+    done = _coded("debt_plan_agreed", occurred_on="2026-12-01", note="Plan with two creditors.")
+    completed = await _put(
+        http, net, {**accepted, "status": "completed", "output": [done]}, **{"If-Match": 'W/"2"'}
+    )
+    assert completed.status_code == 200, completed.text
+    assert completed.json()["status"] == "completed"
+    v1 = (await http.get(f"/v1/referrals/{referral_id}/outcomes", headers=net.centre_headers)).json()
+    assert [(o["type"], o["occurred_on"], o["note"]) for o in v1["items"]] == [
+        ("debt_plan_agreed", "2026-12-01", "Plan with two creditors.")
+    ]
+    read = await _task(http, net, referral_id, "centre")
+    assert [o["id"] for o in read["output"]] == [v1["items"][0]["id"]]
+    later = {**read, "output": [*read["output"], _coded("job_entry", occurred_on="2026-12-05")]}
+    again = await _put(http, net, later, "centre", **{"If-Match": f'W/"{read["meta"]["versionId"]}"'})
+    assert len(again.json()["output"]) == 2  # either party records outcomes, also after completion
+    unknown = {**read, "output": [{**_coded("job_entry"), "id": str(uuid.uuid4())}]}
+    refused = await _put(http, net, unknown, **{"If-Match": f'W/"{read["meta"]["versionId"]}"'})
+    assert refused.json()["issue"][0]["expression"] == ["Task.output[0].id"]
+    mixed = {**_coded("job_entry"), "valueCodeableConcept": _coded("volunteering")["type"]}
+    mismatched = await _put(
+        http, net, {**read, "output": [mixed]}, **{"If-Match": f'W/"{read["meta"]["versionId"]}"'}
+    )
+    assert mismatched.json()["issue"][0]["expression"] == ["Task.output[0]"]
+
+
+async def test_fhir_reads_and_writes_are_audited_as_v1_audits_them(
+    http: httpx.AsyncClient, net: Network
+) -> None:
+    answer = await _create(http, net)
+    referral_id = fhir.located(answer, "Task")
+    await http.get(f"{FHIR}/Patient/{fhir.located(answer, 'Patient')}", headers=net.debt_headers)
+    task = await _task(http, net, referral_id)
+    await _put(
+        http,
+        net,
+        {**task, "status": "accepted", "output": [_coded("engaged_with_service")]},
+        **{"If-Match": 'W/"1"'},
+    )
+    await _task(http, net, referral_id, "centre")
+    assert await _actions(referral_id) == [
+        "referral.created",
+        "referral.viewed",  # the Patient, as part of the referral
+        "referral.viewed",  # the Task
+        "referral.transitioned",
+        "outcome.recorded",
+        "referral.viewed",  # the centre's Task, with its outcome
+        "outcome.listed",
+    ]
+    await http.get(f"{FHIR}/Task", params={"status": "accepted"}, headers=net.debt_headers)
+
+    async def listed(session: Any) -> list[Any]:
+        query = select(AuditEvent).where(col(AuditEvent.action) == "referral.listed")
+        return [e.details for e in (await session.execute(query)).scalars()]
+
+    assert await committed(listed) == [{"box": "all", "referral_ids": [referral_id]}]
+
+
+async def test_a_task_change_is_an_event_naming_the_task(http: httpx.AsyncClient, net: Network) -> None:
+    referral_id = fhir.located(await _create(http, net), "Task")
+    task = await _task(http, net, referral_id)
+    await _put(http, net, {**task, "status": "accepted"}, **{"If-Match": 'W/"1"'})
+    await seal()
+    feed = (await http.get("/v1/events", headers=net.centre_headers)).json()["items"]
+    changed = [e for e in feed if e["type"] == "referral.status_changed"]
+    assert [(e["referral_id"], e["status"]) for e in changed] == [(referral_id, "accepted")]

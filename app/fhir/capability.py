@@ -53,6 +53,7 @@ DOCUMENTATION = {
     "Organization": "An agency of the exchange.",
     "HealthcareService": "A service of an agency; active while it accepts referrals.",
     "Communication": "A message between the two agencies on a referral; POST one to send it.",
+    "CodeSystem": "The exchange's own codes (purpose, outcome-type, referral-status, ...); no token needed.",
 }
 
 

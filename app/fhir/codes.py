@@ -138,3 +138,25 @@ def code_in(name: str, value: Json | None, codes: type[StrEnum]) -> StrEnum | No
         if item.get("system") == system(name) and item.get("code") in codes._value2member_map_:
             return codes(item["code"])
     return None
+
+
+def code_system(name: str, published: str) -> Json | None:
+    """One of the exchange's code systems as a CodeSystem resource (None: no such one)."""
+    if name not in CODE_SYSTEMS:
+        return None
+    title, values = CODE_SYSTEMS[name]
+    return {
+        "resourceType": "CodeSystem",
+        "id": name,
+        "meta": {"versionId": "1", "lastUpdated": published},
+        "url": system(name),
+        "name": "".join(part.capitalize() for part in name.split("-")),
+        "title": title,
+        "status": "active",
+        "experimental": False,
+        "publisher": "Referral exchange",
+        "caseSensitive": True,
+        "content": "complete",
+        "count": len(values),
+        "concept": [{"code": value.value, "display": display(value.value)} for value in values],
+    }

@@ -4,11 +4,12 @@ Not in the OpenAPI document: FHIR clients discover this API from its CapabilityS
 """
 
 import uuid
-from datetime import date, datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Header, Query, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 from pydantic import RootModel
 
 from app.deps import (
@@ -35,7 +36,8 @@ from app.services import referrals
 
 Count = Annotated[int, Query(alias="_count", ge=1, le=200)]
 Cursor = Annotated[str | None, Query(alias="_cursor")]
-PUBLISHED = date(2026, 12, 8).isoformat()  # when this CapabilityStatement last changed
+# When the CapabilityStatement and the code systems last changed.
+PUBLISHED = datetime(2026, 12, 8, tzinfo=UTC)
 
 
 async def negotiate(request: Request, _format: Annotated[str | None, Query(alias="_format")] = None) -> None:
@@ -65,7 +67,25 @@ def _referral_answer(resource: Json, public: ReferralPublic, status_code: int = 
 @router.get("/metadata")
 async def metadata(request: Request) -> Response:
     """The CapabilityStatement; no token needed."""
-    return FhirResponse(capability.capability_statement(service_base(request), PUBLISHED))
+    return FhirResponse(capability.capability_statement(service_base(request), PUBLISHED.date().isoformat()))
+
+
+@router.get("/CodeSystem/{name}")
+async def read_code_system(name: str) -> Response:
+    """One of the exchange's code systems (purposes, outcome types, statuses...); no token needed."""
+    found = codes.code_system(name, wire.instant(PUBLISHED) or "")
+    if found is None:
+        raise NotFound(f"CodeSystem {name} not found: see {PREFIX}/metadata.")
+    return _versioned(found)
+
+
+canonical = APIRouter(include_in_schema=False)
+
+
+@canonical.get("/fhir/CodeSystem/{name}")
+async def code_system_canonical(name: str) -> RedirectResponse:
+    """A code system's canonical URL ({PUBLIC_BASE_URL}/fhir/CodeSystem/...) leads to the resource."""
+    return RedirectResponse(f"{PREFIX}/CodeSystem/{quote(name, safe='')}", status_code=307)
 
 
 @router.post("")
