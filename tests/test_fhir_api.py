@@ -15,11 +15,13 @@ from sqlmodel import col
 
 from app.models.audit import AuditEvent
 from app.models.consent import Consent
+from app.models.directory import Purpose
+from app.models.identity import Role
 from app.models.referral import Referral
 from app.models.subject import Subject
 from app.unit_of_work import committed
 from tests.support import fhir
-from tests.support.factories import back_minted_token, make_service, seal
+from tests.support.factories import back_minted_token, bearer, make_service, seal
 from tests.support.referral_helpers import Network, create_referral
 
 FHIR = "/fhir/R4"
@@ -521,3 +523,56 @@ async def test_a_task_change_is_an_event_naming_the_task(http: httpx.AsyncClient
     feed = (await http.get("/v1/events", headers=net.centre_headers)).json()["items"]
     changed = [e for e in feed if e["type"] == "referral.status_changed"]
     assert [(e["referral_id"], e["status"]) for e in changed] == [(referral_id, "accepted")]
+
+
+async def test_an_nhs_agency_is_known_by_its_ods_code_and_welsh_name(
+    http: httpx.AsyncClient, net: Network
+) -> None:
+    admin = bearer(None, Role.PLATFORM_ADMIN)
+    body = {"name": "Wrexham Health Visiting Team", "kind": "health_visiting", "local_authority": "Wrexham"}
+    made = await http.post(
+        "/v1/agencies",
+        json={**body, "name_cy": "Tîm Ymwelwyr Iechyd Wrecsam", "ods_code": "y02494"},
+        headers=admin,
+    )
+    assert made.status_code == 201, made.text
+    assert made.json()["ods_code"] == "Y02494"
+    wrong = await http.post("/v1/agencies", json={**body, "ods_code": "not an ods code"}, headers=admin)
+    assert wrong.status_code == 422
+    organization = (
+        await http.get(f"{FHIR}/Organization/{made.json()['id']}", headers=net.centre_headers)
+    ).json()
+    assert {"system": "https://fhir.nhs.uk/Id/ods-organization-code", "value": "Y02494"} in organization[
+        "identifier"
+    ]
+    translation = organization["_name"]["extension"][0]
+    assert translation["url"] == "http://hl7.org/fhir/StructureDefinition/translation"
+    assert {"url": "content", "valueString": "Tîm Ymwelwyr Iechyd Wrecsam"} in translation["extension"]
+    found = await http.get(
+        f"{FHIR}/Organization", params={"name:contains": "ymwelwyr"}, headers=net.centre_headers
+    )
+    assert [e["resource"]["id"] for e in found.json()["entry"]] == [made.json()["id"]]
+
+
+async def test_an_onward_referral_names_the_one_it_came_from(http: httpx.AsyncClient, net: Network) -> None:
+    first = await create_referral(http, net)
+    training = await make_service(net.outsider, [Purpose.JOB_SEARCH_SUPPORT], name="Work coach")
+    onward = fhir.bundle(
+        fhir.patient(),
+        fhir.consent(("job_search_support",)),
+        fhir.service_request(
+            training.id,
+            net.debt.id,
+            "job_search_support",
+            basedOn=[{"reference": f"ServiceRequest/{first['id']}"}],
+        ),
+    )
+    made = await http.post(FHIR, json=onward, headers=_headers(net, "debt"))
+    assert made.status_code == 200, made.text
+    referral_id = fhir.located(made.json(), "ServiceRequest")
+    as_sender = await http.get(f"{FHIR}/ServiceRequest/{referral_id}", headers=net.debt_headers)
+    assert as_sender.json()["basedOn"] == [{"reference": f"ServiceRequest/{first['id']}"}]
+    as_receiver = await http.get(f"{FHIR}/ServiceRequest/{referral_id}", headers=net.outsider_headers)
+    assert "basedOn" not in as_receiver.json()
+    not_received = await http.post(FHIR, json=onward, headers=_headers(net, "outsider"))
+    assert not_received.status_code == 422

@@ -87,6 +87,19 @@ def _resource(resource_type: str) -> Json:
     return found
 
 
+SECURITY = {
+    "service": [
+        {
+            "coding": [
+                {"system": "http://terminology.hl7.org/CodeSystem/restful-security-service", "code": "OAuth"}
+            ]
+        }
+    ],
+    "description": "OAuth2 bearer tokens from /v1/oauth/token, with the scopes /v1 needs: "
+    "referrals:read to read and search referrals, referrals:write to change them.",
+}
+
+
 def capability_statement(base: str, published: str) -> Json:
     """What this server does, for clients that discover it (no token needed to read it)."""
     return {
@@ -104,20 +117,7 @@ def capability_statement(base: str, published: str) -> Json:
             {
                 "mode": "server",
                 "documentation": "A referral is made with a transaction Bundle POSTed to the base.",
-                "security": {
-                    "service": [
-                        {
-                            "coding": [
-                                {
-                                    "system": "http://terminology.hl7.org/CodeSystem/restful-security-service",
-                                    "code": "OAuth",
-                                }
-                            ]
-                        }
-                    ],
-                    "description": "OAuth2 bearer tokens from /v1/oauth/token, with the scopes /v1 needs: "
-                    "referrals:read to read and search referrals, referrals:write to change them.",
-                },
+                "security": SECURITY,
                 "resource": [_resource(t) for t in DOCUMENTATION],
                 "interaction": [{"code": "transaction"}],
             }

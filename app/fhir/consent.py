@@ -20,35 +20,37 @@ from app.models.directory import Purpose
 
 def consent(public: ConsentPublic, patient_id: uuid.UUID | None, first_shared: datetime | None) -> Json:
     """The consent as the caller may see it; withdrawn or expired, it is `inactive`."""
-    withdrawn = public.withdrawn_at is not None
-    updated = public.withdrawn_at or public.created_at or first_shared or public.withdrawn_at
+    # Its own time of change, else (hidden from an agency that relies on it) when the caller got it.
+    updated = public.withdrawn_at or public.created_at or first_shared
     return pruned(
         {
             "resourceType": "Consent",
             "id": str(public.id),
-            "meta": meta(2 if withdrawn else 1, updated) if updated else None,
-            "extension": [
-                {
-                    "url": codes.extension("consent-method"),
-                    "valueCoding": codes.coding("consent-method", public.method),
-                }
-            ],
+            "meta": meta(2 if public.withdrawn_at else 1, updated) if updated else None,
+            "extension": [_method_extension(public)],
             "status": "active" if public.status == ConsentStatus.IN_FORCE else "inactive",
             "scope": codes.CONSENT_SCOPE,
             "category": [codes.CONSENT_CATEGORY],
             "patient": ref("Patient", patient_id) if patient_id else None,
             "dateTime": instant(public.given_at),
             "performer": [_performer(public.given_by, patient_id)],
-            "organization": [ref("Organization", public.recorded_by_agency_id)]
-            if public.recorded_by_agency_id
-            else [],
-            "policy": [{"uri": quote(public.sharing_agreement_ref, safe="")}]
-            if public.sharing_agreement_ref
-            else [],
+            "organization": [_recorder(public)],
+            "policy": [{"uri": quote(public.sharing_agreement_ref or "", safe="")}],
             "policyRule": codes.concept("lawful-basis", public.lawful_basis),
             "provision": _provision(public),
         }
     )
+
+
+def _method_extension(public: ConsentPublic) -> Json:
+    return {
+        "url": codes.extension("consent-method"),
+        "valueCoding": codes.coding("consent-method", public.method),
+    }
+
+
+def _recorder(public: ConsentPublic) -> Json | None:
+    return ref("Organization", public.recorded_by_agency_id) if public.recorded_by_agency_id else None
 
 
 def _performer(given_by: str, patient_id: uuid.UUID | None) -> Json:

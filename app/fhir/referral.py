@@ -56,7 +56,7 @@ def task(
     resource: Json = {
         "resourceType": "Task",
         "id": str(public.id),
-        "meta": meta(public.version, public.updated_at),
+        "meta": _task_meta(public, outputs),
         "identifier": [referral_identifier(public.reference)],
         "basedOn": [ref("ServiceRequest", public.id)],
         "status": codes.TASK_STATUS[public.status],
@@ -74,9 +74,14 @@ def task(
         "restriction": {"period": {"end": instant(public.due_by)}},
         "output": [output(o) for o in outputs or []],
     }
-    if outputs is None and public.outcome_count:
-        resource["meta"]["tag"] = [codes.SUBSETTED]
     return pruned(resource)
+
+
+def _task_meta(public: ReferralPublic, outputs: list[OutcomePublic] | None) -> Json:
+    found = meta(public.version, public.updated_at)
+    if outputs is None and public.outcome_count:  # a search result without its outputs
+        found["tag"] = [codes.SUBSETTED]
+    return found
 
 
 def status_reason(status: ReferralStatus, change: StatusChangePublic | None) -> Json | None:
