@@ -48,6 +48,7 @@ class NotSupported(AppError):
     status, code, title = 405, "method-not-allowed", "Method not allowed"
 
 
+wire.preload(*capability.DOCUMENTATION, "Bundle", "OperationOutcome", "CapabilityStatement")
 router = APIRouter(prefix=PREFIX, include_in_schema=False, dependencies=[Depends(negotiate)])
 searches = APIRouter(dependencies=[KnownQueryOnly])
 

@@ -38,6 +38,12 @@ def _model(resource_type: str) -> Any:
     return _MODELS[resource_type]
 
 
+def preload(*resource_types: str) -> None:
+    """Import the models now: fhir.resources imports each on first use, which would slow a first request."""
+    for resource_type in resource_types:
+        _model(resource_type)
+
+
 def check(resource: Json) -> Any:
     """The resource as its R4 model (ValidationError when it breaks the model)."""
     return _model(resource["resourceType"]).model_validate(resource)
