@@ -129,7 +129,12 @@ def _element_of(error: AppError, known: Mapping[str, str]) -> str | None:
 
 
 def render(error: AppError, request: Request) -> Response:
-    return FhirResponse(operation_outcome(error, request), status_code=error.status, headers=error.headers)
+    headers = dict(error.headers)
+    if "ETag" in headers and not headers["ETag"].startswith("W/"):
+        headers["ETag"] = (
+            "W/" + headers["ETag"]
+        )  # FHIR's versions are weak ETags (a 412 names the current one)
+    return FhirResponse(operation_outcome(error, request), status_code=error.status, headers=headers)
 
 
 def _as_app_error(exc: Exception) -> AppError:

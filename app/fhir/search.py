@@ -94,7 +94,9 @@ def updated_after(value: str | None) -> datetime | None:
         raise Unprocessable.field(
             "_lastUpdated", "only gt (changed after) is supported, as gt2026-11-20T10:00:00Z"
         )
-    text = value[2:].replace("Z", "+00:00")
+    # A `+` left unencoded in a query string arrives as a space.
+    # A `+` left unencoded in a query string arrives as a space.
+    text = value[2:].replace("Z", "+00:00").replace(" ", "+").replace(" ", "+")
     try:
         if len(text) == 10:
             return datetime.combine(date.fromisoformat(text), time.max, tzinfo=UTC)
