@@ -5,7 +5,6 @@ exchange derives (`businessStatus` always carries its own status). The move and 
 through the same services as /v1's transitions and outcomes, which decide whether they are allowed.
 """
 
-import uuid
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -37,7 +36,7 @@ class TaskChange:
     """The move (if any) and the outcomes to record, in the order they are to be made."""
 
     move: TransitionRequest | None = None
-    outcomes: list[tuple[OutcomeCreate, str]] = field(default_factory=list)
+    outcomes: list[OutcomeCreate] = field(default_factory=list)
 
     @property
     def completes(self) -> bool:
@@ -75,7 +74,7 @@ def _reason_code(target: ReferralStatus, reason: Json) -> str | None:
     return None
 
 
-def _new_outcomes(outputs: list[Json], recorded: set[str]) -> list[tuple[OutcomeCreate, str]]:
+def _new_outcomes(outputs: list[Json], recorded: set[str]) -> list[OutcomeCreate]:
     """Outputs without the id of an outcome already recorded are new outcomes.
 
     Outcomes are never removed: an output left out of the Task sent stays recorded.
@@ -87,7 +86,7 @@ def _new_outcomes(outputs: list[Json], recorded: set[str]) -> list[tuple[Outcome
             continue
         if item.get("id") is not None:
             raise required(f"{where}.id", "no such outcome on this Task: leave the id out of a new output")
-        found.append((_outcome(item, where), where))
+        found.append(_outcome(item, where))
     return found
 
 
@@ -106,7 +105,3 @@ def _outcome(item: Json, where: str) -> OutcomeCreate:
         return as_model(OutcomeCreate, values)
     except Unprocessable as exc:  # its date (in the future?) or note: the output's own extensions
         raise required(f"{where}.extension", exc.detail) from None
-
-
-def outcome_ids(recorded: list[uuid.UUID]) -> set[str]:
-    return {str(outcome_id) for outcome_id in recorded}

@@ -87,8 +87,7 @@ async def update_task(
     public = None
     if change.move and not change.completes:
         public = await referrals.transition(session, access, change.move, if_match)
-    for outcome, where in change.outcomes:
-        paths["outcome"] = where
+    for outcome in change.outcomes:
         shown.append(await outcomes.record(session, access, outcome, None))
     if change.move and change.completes:
         public = await referrals.transition(session, access, change.move, if_match)
