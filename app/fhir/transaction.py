@@ -57,8 +57,7 @@ def _entries(bundle: Json) -> list[Entry]:
     if not isinstance(raw, list) or not raw:
         raise required("Bundle.entry", "a Patient, a Consent and a ServiceRequest, and optionally a Task")
     entries = [_entry(index, item) for index, item in enumerate(raw)]
-    skeleton = {**bundle, "entry": [{k: v for k, v in item.items() if k != "resource"} for item in raw]}
-    checked(Entry(skeleton, "Bundle"))
+    checked(Entry(bundle, "Bundle"))  # every entry's resource by its model too, in one pass
     return entries
 
 
@@ -76,9 +75,7 @@ def _entry(index: int, item: Any) -> Entry:
     request = item.get("request") or {}
     if request.get("method") != "POST" or request.get("url") != kind:
         raise required(f"{at}.request", f"must be POST {kind}")
-    entry = Entry(resource, f"{at}.resource", full_url)
-    checked(entry)
-    return entry
+    return Entry(resource, f"{at}.resource", full_url)
 
 
 def _one_each(entries: list[Entry]) -> dict[str, Entry]:
