@@ -1,7 +1,7 @@
 """Agencies' ODS codes, for the FHIR interface
 
 Revision ID: 0023_fhir
-Revises: 0025_notification_language
+Revises: 0024_job_leases
 Create Date: 2026-12-08 03:00:00.000000
 
 An agency that is an NHS organisation (a health-visiting team, say) has an ODS code, which NHS
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0023_fhir"
-down_revision: str | None = "0025_notification_language"
+down_revision: str | None = "0024_job_leases"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
