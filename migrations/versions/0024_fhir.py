@@ -1,7 +1,7 @@
 """Agencies' ODS codes, for the FHIR interface
 
-Revision ID: 0023_fhir
-Revises: 0024_job_leases
+Revision ID: 0024_fhir
+Revises: 0023_job_leases
 Create Date: 2026-12-08 03:00:00.000000
 
 An agency that is an NHS organisation (a health-visiting team, say) has an ODS code, which NHS
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0023_fhir"
-down_revision: str | None = "0024_job_leases"
+revision: str = "0024_fhir"
+down_revision: str | None = "0023_job_leases"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

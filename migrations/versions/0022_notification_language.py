@@ -1,6 +1,6 @@
 """The language a notification is written in
 
-Revision ID: 0025_notification_language
+Revision ID: 0022_notification_language
 Revises: 0021_welsh_names
 Create Date: 2026-12-08 03:00:00.000000
 
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0025_notification_language"
+revision: str = "0022_notification_language"
 down_revision: str | None = "0021_welsh_names"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

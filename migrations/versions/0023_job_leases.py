@@ -1,7 +1,7 @@
 """Leases on the worker's periodic jobs
 
-Revision ID: 0024_job_leases
-Revises: 0025_notification_language
+Revision ID: 0023_job_leases
+Revises: 0022_notification_language
 Create Date: 2026-12-08 03:00:00.000000
 
 Every worker used to make every periodic pass (the daily digests, retention, follow-up
@@ -10,7 +10,7 @@ but N workers made N passes. Each job now has one row saying when its next pass 
 which worker holds it until when; a worker makes a pass only after taking that lease. A
 plain table rather than advisory locks, so that the embedded SQLite database does the same.
 
-It follows 0025_notification_language, which was applied before it though numbered after.
+It follows 0022_notification_language, which was applied before it though numbered after.
 """
 
 from collections.abc import Sequence
@@ -18,8 +18,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0024_job_leases"
-down_revision: str | None = "0025_notification_language"
+revision: str = "0023_job_leases"
+down_revision: str | None = "0022_notification_language"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
