@@ -19,7 +19,7 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, Select, tuple_
+from sqlalchemy import ColumnElement, Select, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import get_settings
@@ -170,6 +170,20 @@ async def keyset_page(
     rows = list(result.scalars() if scalars else result.all())
     more, rows = len(rows) > limit, rows[:limit]
     return rows, keyset.encode(rows[-1]) if more else None
+
+
+async def numbered_page(
+    session: AsyncSession, query: Select[*tuple[Any, ...]], order: Sequence[Any], page: int, per_page: int
+) -> tuple[list[Any], int]:
+    """Page `page` (from 1) of `query` in `order`, and how many rows it has in all.
+
+    For published lists whose clients ask for pages by number (Open Referral UK); lists
+    that change while a client pages use keyset cursors instead.
+    """
+    counted = select(func.count()).select_from(query.order_by(None).subquery())
+    total = int(await session.scalar(counted) or 0)
+    found = await session.scalars(query.order_by(*order).offset((page - 1) * per_page).limit(per_page))
+    return list(found), total
 
 
 CursorParam = Annotated[

@@ -10,6 +10,7 @@ from pydantic import AfterValidator, EmailStr, field_validator
 from sqlmodel import Field, Relationship, SQLModel
 
 from app.db import JSONType, UTCDateTime, enum_type, utcnow
+from app.models.locations import LocationIn, LocationPublic, ServiceLocation
 
 
 class AgencyKind(StrEnum):
@@ -43,6 +44,9 @@ class Purpose(StrEnum):
     OTHER = "other"
 
 
+EXTERNAL_ID = "Its id in another directory (an Open Referral UK id, say): imports find it by this"
+
+
 class AgencyBase(SQLModel):
     name: str = Field(min_length=1, max_length=200)
     name_cy: str | None = Field(default=None, max_length=200, description="The agency's name in Welsh")
@@ -56,6 +60,7 @@ class AgencyBase(SQLModel):
         max_length=10,
         description="The agency's NHS Organisation Data Service code, where it is an NHS organisation",
     )
+    external_id: str | None = Field(default=None, min_length=1, max_length=200, description=EXTERNAL_ID)
 
 
 class Agency(AgencyBase, table=True):
@@ -77,6 +82,16 @@ class AgencyCreate(AgencyBase):
         if code is not None and not ODS_CODE.fullmatch(code):
             raise ValueError("an ODS code is 3 to 10 letters and digits, such as RX1 or Y02494")
         return code
+
+
+class AgencyUpdate(SQLModel):
+    """What may change in an agency's entry; only the fields given are changed."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    name_cy: str | None = Field(default=None, max_length=200)
+    kind: AgencyKind | None = None
+    local_authority: str | None = Field(default=None, min_length=1, max_length=120)
+    external_id: str | None = Field(default=None, min_length=1, max_length=200)
 
 
 class AgencyPublic(AgencyBase):
@@ -129,6 +144,7 @@ class ServiceFields(SQLModel):
 class ServiceBase(ServiceFields):
     name: str = Field(min_length=1, max_length=200)
     name_cy: str | None = Field(default=None, max_length=200, description="The service's name in Welsh")
+    external_id: str | None = Field(default=None, min_length=1, max_length=200, description=EXTERNAL_ID)
 
 
 class ServicePurpose(SQLModel, table=True):
@@ -152,6 +168,13 @@ class Service(ServiceBase, table=True):
     purpose_links: list[ServicePurpose] = Relationship(
         sa_relationship_kwargs={"lazy": "selectin", "cascade": "all, delete-orphan"}
     )
+    locations: list[ServiceLocation] = Relationship(
+        sa_relationship_kwargs={
+            "lazy": "selectin",
+            "cascade": "all, delete-orphan",
+            "order_by": "ServiceLocation.position",
+        }
+    )
 
     @property
     def purposes(self) -> list[Purpose]:
@@ -161,6 +184,7 @@ class Service(ServiceBase, table=True):
 class ServiceCreate(ServiceBase):
     agency_id: uuid.UUID
     purposes: list[Purpose] = Field(min_length=1)
+    locations: list[LocationIn] = Field(default_factory=list, max_length=50)
 
 
 class ServiceUpdate(SQLModel):
@@ -176,11 +200,16 @@ class ServiceUpdate(SQLModel):
     contact_email: EmailStr | None = Field(default=None, max_length=254)
     opening_hours: str | None = Field(default=None, max_length=500)
     purposes: list[Purpose] | None = Field(default=None, min_length=1)
+    external_id: str | None = Field(default=None, min_length=1, max_length=200, description=EXTERNAL_ID)
+    # The service's places, all of them: one with the id of a present location changes it, the
+    # others are added, and present ones not named are removed.
+    locations: list[LocationIn] | None = Field(default=None, max_length=50)
 
 
 class ServicePublic(ServiceBase):
     id: uuid.UUID
     agency_id: uuid.UUID
     purposes: list[Purpose]
+    locations: list[LocationPublic]
     created_at: datetime
     updated_at: datetime

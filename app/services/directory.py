@@ -4,6 +4,7 @@ import itertools
 import json
 import unicodedata
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -20,13 +21,15 @@ from app.models.directory import (
     Agency,
     AgencyCreate,
     AgencyKind,
+    AgencyUpdate,
     Purpose,
     Service,
     ServiceCreate,
     ServicePurpose,
     ServiceUpdate,
 )
-from app.pagination import Keyset, keyset_page
+from app.models.locations import LocationIn, ServiceLocation
+from app.pagination import Keyset, keyset_page, numbered_page
 from app.services import audit
 
 M = TypeVar("M", Agency, Service)
@@ -52,6 +55,7 @@ async def get_agency(session: AsyncSession, agency_id: uuid.UUID, *, field: str 
 async def create_agency(session: AsyncSession, actor: AuditActor, body: AgencyCreate) -> Agency:
     if actor.agency_id is not None:
         raise Forbidden("Agencies are added by platform admins.")
+    await _external_id_free(session, Agency, body.external_id, None)
     agency = Agency.model_validate(body)
     session.add(agency)
     await session.flush()
@@ -70,6 +74,35 @@ class NameMatch:
         escaped = self.text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         pattern = f"%{escaped}%" if self.anywhere else f"{escaped}%"
         return or_(*(func.lower(column).like(pattern, escape="\\") for column in columns))
+
+
+async def update_agency(
+    session: AsyncSession, actor: AuditActor, agency_id: uuid.UUID, body: AgencyUpdate
+) -> Agency:
+    """Change an agency's entry (platform admins and the directory import)."""
+    if actor.agency_id is not None:
+        raise Forbidden("Agencies are changed by platform admins.")
+    agency = await get_agency(session, agency_id)
+    changes = body.model_dump(exclude_unset=True)
+    if "external_id" in changes:
+        await _external_id_free(session, Agency, body.external_id, agency.id)
+    for name, value in changes.items():
+        setattr(agency, name, value)
+    agency.updated_at = utcnow()
+    audit.record(session, actor, "agency.updated", "agency", agency.id, details={"fields": sorted(changes)})
+    await session.flush()
+    return agency
+
+
+async def _external_id_free(
+    session: AsyncSession, model: type[M], external_id: str | None, own_id: uuid.UUID | None
+) -> None:
+    """Refuse an external id another entry already has: an import finds entries by it."""
+    if external_id is None:
+        return
+    other = select(col(model.id)).where(col(model.external_id) == external_id, col(model.id) != own_id)
+    if await session.scalar(other) is not None:
+        raise Unprocessable.field("external_id", f"is already the id of another {model.__name__.lower()}")
 
 
 async def list_agencies(
@@ -101,8 +134,10 @@ async def create_service(session: AsyncSession, actor: AuditActor, body: Service
     if actor.agency_id not in (None, body.agency_id):
         raise NotFound(f"Agency {body.agency_id} not found.")
     await get_agency(session, body.agency_id, field="agency_id")
-    service = Service.model_validate(body.model_dump(exclude={"purposes"}))
+    await _external_id_free(session, Service, body.external_id, None)
+    service = Service.model_validate(body.model_dump(exclude={"purposes", "locations"}))
     service.purpose_links = _links(service.id, body.purposes)
+    service.locations = placed_locations(service.id, [], body.locations)
     service.search_text = search_text(service)
     session.add(service)
     await session.flush()
@@ -143,13 +178,18 @@ async def update_service(
     service = await get_service(session, service_id)
     if actor.agency_id not in (None, service.agency_id):
         raise NotFound(f"Service {service_id} not found.")
-    changes = body.model_dump(exclude_unset=True, exclude={"purposes"})
+    changes = body.model_dump(exclude_unset=True, exclude={"purposes", "locations"})
     for name, value in changes.items():
         if value is None and name not in NULLABLE_SERVICE_FIELDS:
             raise Unprocessable.field(name, "cannot be null")
+    if "external_id" in changes:
+        await _external_id_free(session, Service, body.external_id, service.id)
+    for name, value in changes.items():
         setattr(service, name, value)
     if body.purposes is not None:
         service.purpose_links = _links(service.id, body.purposes)
+    if body.locations is not None:
+        service.locations = placed_locations(service.id, service.locations, body.locations)
     service.search_text, service.updated_at = search_text(service), utcnow()
     fields = sorted(body.model_dump(exclude_unset=True))
     audit.record(session, actor, "service.updated", "service", service.id, details={"fields": fields})
@@ -157,7 +197,29 @@ async def update_service(
     return service
 
 
-NULLABLE_SERVICE_FIELDS = frozenset({"contact_email"})
+NULLABLE_SERVICE_FIELDS = frozenset({"contact_email", "external_id"})
+LOCATION_FIELDS = tuple(name for name in LocationIn.model_fields if name != "id")
+
+
+def placed_locations(
+    service_id: uuid.UUID, present: list[ServiceLocation], wanted: list[LocationIn]
+) -> list[ServiceLocation]:
+    """The service's locations as `wanted` lists them: one naming a present location's id keeps it
+    (and its id, which the published directory uses), the others are new."""
+    by_id = {location.id: location for location in present}
+    placed = []
+    for position, given in enumerate(wanted):
+        values = {**given.model_dump(include=set(LOCATION_FIELDS)), "position": position}
+        kept = by_id.pop(given.id, None) if given.id else None
+        if kept is None:
+            placed.append(ServiceLocation(service_id=service_id, **values))
+            continue
+        if any(getattr(kept, name) != value for name, value in values.items()):
+            for name, value in values.items():
+                setattr(kept, name, value)
+            kept.updated_at = utcnow()
+        placed.append(kept)
+    return placed
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,21 +237,62 @@ async def list_services(
     session: AsyncSession, filters: ServiceFilters, *, cursor: str | None, limit: int
 ) -> tuple[list[Service], str | None]:
     """Services by name, filtered by purpose, agency, intake, words, language and area served."""
-    query = select(Service)
+    query = select(Service).where(*service_conditions(session.get_bind().dialect.name, filters))
+    return await keyset_page(session, query, SERVICE_ORDER, cursor, limit)
+
+
+async def numbered_services(
+    session: AsyncSession, conditions: list[ColumnElement[bool]], *, page: int, per_page: int
+) -> tuple[list[Service], int]:
+    """Page `page` of the services meeting `conditions` by name, and how many do in all."""
+    query = select(Service).where(*conditions)
+    return await numbered_page(session, query, SERVICE_ORDER.order_by(), page, per_page)
+
+
+async def services_of(session: AsyncSession, agency_id: uuid.UUID) -> list[Service]:
+    """Every service an agency offers, by name."""
+    query = select(Service).where(col(Service.agency_id) == agency_id).order_by(*SERVICE_ORDER.order_by())
+    return list(await session.scalars(query))
+
+
+async def numbered_agencies(session: AsyncSession, *, page: int, per_page: int) -> tuple[list[Agency], int]:
+    """Page `page` of the agencies by name, and how many there are."""
+    return await numbered_page(session, select(Agency), AGENCY_ORDER.order_by(), page, per_page)
+
+
+async def services_by_id(session: AsyncSession, service_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Service]:
+    wanted = set(service_ids)
+    if not wanted:
+        return {}
+    found = await session.scalars(select(Service).where(col(Service.id).in_(wanted)))
+    return {service.id: service for service in found}
+
+
+async def agencies_by_id(session: AsyncSession, agency_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Agency]:
+    wanted = set(agency_ids)
+    if not wanted:
+        return {}
+    found = await session.scalars(select(Agency).where(col(Agency.id).in_(wanted)))
+    return {agency.id: agency for agency in found}
+
+
+def service_conditions(dialect: str, filters: ServiceFilters) -> list[ColumnElement[bool]]:
+    """What a service must meet to match `filters`."""
+    conditions = [
+        *_words(filters.q),
+        *_language(dialect, filters.language),
+        *_area(dialect, filters.postcode),
+    ]
     if filters.purpose:
         offered = select(col(ServicePurpose.service_id)).where(col(ServicePurpose.purpose) == filters.purpose)
-        query = query.where(col(Service.id).in_(offered))
+        conditions.append(col(Service.id).in_(offered))
     if filters.agency_id:
-        query = query.where(col(Service.agency_id) == filters.agency_id)
+        conditions.append(col(Service.agency_id) == filters.agency_id)
     if filters.accepting_referrals is not None:
-        query = query.where(col(Service.accepting_referrals) == filters.accepting_referrals)
+        conditions.append(col(Service.accepting_referrals) == filters.accepting_referrals)
     if filters.name:
-        query = query.where(filters.name.condition(col(Service.name), col(Service.name_cy)))
-    dialect = session.get_bind().dialect.name
-    query = query.where(
-        *_words(filters.q), *_language(dialect, filters.language), *_area(dialect, filters.postcode)
-    )
-    return await keyset_page(session, query, SERVICE_ORDER, cursor, limit)
+        conditions.append(filters.name.condition(col(Service.name), col(Service.name_cy)))
+    return conditions
 
 
 def _words(q: str | None) -> list[ColumnElement[bool]]:
