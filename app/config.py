@@ -250,6 +250,10 @@ class Settings(BaseSettings):
     # Its styles compiled with the service's own fonts (`make install` puts them under build/).
     web_styles_dir: Path = Path(__file__).resolve().parent.parent / "build/styles"
 
+    # The directory, published read-only as Open Referral UK at /openreferral/v3 to anyone (it
+    # holds no personal data); false takes the feed down.
+    public_directory: bool = True
+
     @model_validator(mode="after")
     def _lease_outlasts_a_delivery(self) -> "Settings":
         # A lease that ran out mid-send would let a second worker send the same delivery again.

@@ -16,6 +16,8 @@ from app.fhir import outcome as fhir_outcome
 from app.fhir import routes as fhir_routes
 from app.metrics import RequestMetrics
 from app.middleware import BodySizeLimit, ErrorBoundary, SecurityHeaders
+from app.openreferral import router as openreferral
+from app.openreferral.headers import PublicFeedHeaders
 from app.ratelimit import RESPONSES as RATE_LIMITED
 from app.ratelimit import enforce_rate_limit, unusable_storage
 from app.routers import (
@@ -96,6 +98,8 @@ def create_app() -> FastAPI:
     app.add_middleware(BodySizeLimit, max_bytes=get_settings().max_body_bytes)
     app.add_middleware(RequestDeadline)
     app.add_middleware(ErrorBoundary)
+    if get_settings().public_directory:
+        app.add_middleware(PublicFeedHeaders)
     app.add_middleware(RequestMetrics)
     # Probes and the scraper are never counted against a budget, nor kept waiting by its store.
     app.include_router(health.router)
@@ -122,6 +126,9 @@ def create_app() -> FastAPI:
     # Before the pages, whose error pages the FHIR interface's OperationOutcomes then wrap.
     app.include_router(fhir_routes.router, dependencies=limited)
     app.include_router(fhir_routes.canonical, dependencies=limited)
+    if get_settings().public_directory:
+        # Open to all (within the budgets), with its own OpenAPI document at /openreferral/v3/openapi.json.
+        app.include_router(openreferral.router, include_in_schema=False, dependencies=limited)
     web.install(app, dependencies=limited)
     fhir_outcome.install(app)
     return app

@@ -14,9 +14,11 @@ from app.asgi import HTTPMiddleware
 from app.config import Settings, get_settings
 from app.errors import Forbidden
 
-# Paths that are not staff pages: the APIs, probes and the API's own documentation.
+# Paths that are not staff pages: the APIs, probes and the API's own documentation, and the
+# directory published as Open Referral UK (whose errors are problem documents too).
 API_PREFIX = "/v1/"
 FHIR_PREFIX = "/fhir/"
+FEED_PREFIX = "/openreferral/"
 NOT_PAGES = frozenset({"/v1", "/healthz", "/readyz", "/metrics", "/docs", "/redoc", "/openapi.json"})
 CSRF_FIELD = "csrf_token"
 # The cookie that binds form tokens before sign-in; `presession_cookie_name` is its name as sent.
@@ -49,7 +51,7 @@ PAGE_HEADERS = {
 
 def is_page(path: str) -> bool:
     """Whether a path belongs to the staff pages rather than the API or the probes."""
-    return not path.startswith((API_PREFIX, FHIR_PREFIX, "/docs/")) and path not in NOT_PAGES
+    return not path.startswith((API_PREFIX, FHIR_PREFIX, FEED_PREFIX, "/docs/")) and path not in NOT_PAGES
 
 
 class PageHeaders(HTTPMiddleware):
