@@ -12,7 +12,7 @@ from app.deps import SessionDep
 from app.errors import AppError, NotFound
 from app.models.directory import Service, ServiceUpdate
 from app.services import directory
-from app.web import labels
+from app.web import labels, locations_form
 from app.web.auth import ServiceKeeper
 from app.web.forms import Form, from_problem, from_validation
 from app.web.i18n import gettext
@@ -31,6 +31,7 @@ FIELDS = {
     "response_target_days": "response_target_days",
     "contact_email": "contact_email",
     "opening_hours": "opening_hours",
+    "external_id": "external_id",
 }
 
 
@@ -62,7 +63,24 @@ async def service_page(
 
 
 def _context(service: Service, form: Form | None) -> dict[str, object]:
-    return {"service": service, "form": form, "languages": labels.LANGUAGES, "purposes": labels.PURPOSES}
+    return {
+        "service": service,
+        "form": form,
+        "languages": labels.LANGUAGES,
+        "purposes": labels.PURPOSES,
+        "location_blocks": locations_form.blocks(service, form),
+    }
+
+
+def _where(form: Form) -> dict[str, object]:
+    """The locations and external id, when the form showed them (a form that did not changes neither)."""
+    given: dict[str, object] = {}
+    places = locations_form.read(form)
+    if places is not None:
+        given["locations"] = places
+    if "external_id" in form.values:
+        given["external_id"] = form.get("external_id") or None
+    return given
 
 
 def _purposes(form: Form) -> list[str] | None:
@@ -96,6 +114,7 @@ def _changes(form: Form) -> ServiceUpdate | None:
                 "accepting_referrals": form.get("accepting_referrals") == "yes",
                 "response_target_days": int(days) if days.isdigit() else None,
                 "contact_email": form.get("contact_email") or None,
+                **_where(form),
             }
         )
     except ValidationError as exc:
