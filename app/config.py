@@ -253,6 +253,18 @@ class Settings(BaseSettings):
     # The directory, published read-only as Open Referral UK at /openreferral/v3 to anyone (it
     # holds no personal data); false takes the feed down.
     public_directory: bool = True
+    # Open Referral UK feeds (base URLs) or JSON files the worker imports every day, as JSON
+    # (DIRECTORY_SOURCES='["https://example.org/openreferral/v3"]'), from DIRECTORY_REFRESH_HOUR UTC.
+    directory_sources: list[str] = Field(default_factory=list)
+    directory_refresh_hour: int = Field(default=3, ge=0, le=23)
+    # Which taxonomy terms mean which purpose (unset: the mapping shipped with the service).
+    directory_mapping_file: Path | None = None
+    # An import reads at most this many list pages and services, each response at most this large,
+    # and gives up on a response after this long.
+    directory_import_max_pages: int = Field(default=200, ge=1)
+    directory_import_max_services: int = Field(default=10_000, ge=1)
+    directory_import_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    directory_import_timeout_seconds: float = Field(default=30.0, gt=0)
 
     @model_validator(mode="after")
     def _lease_outlasts_a_delivery(self) -> "Settings":

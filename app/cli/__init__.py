@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from pydantic_settings import SettingsError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.cli import audit_log, upkeep
+from app.cli import audit_log, directory, upkeep
 from app.cli.running import CLI_ACTOR, in_transaction, run_apart
 from app.cli.running import alembic_config as alembic_config
 from app.config import Settings, get_settings, settings_problems
@@ -32,6 +32,7 @@ cli = typer.Typer(
 cli.add_typer(audit_log.audit_cli, name="audit")
 cli.add_typer(upkeep.retention_cli, name="retention")
 cli.add_typer(upkeep.secrets_cli, name="secrets")
+cli.add_typer(directory.directory_cli, name="directory")
 
 
 @cli.callback()

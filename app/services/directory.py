@@ -94,6 +94,14 @@ async def update_agency(
     return agency
 
 
+async def agency_by_external_id(session: AsyncSession, external_id: str) -> Agency | None:
+    return (await session.scalars(select(Agency).where(col(Agency.external_id) == external_id))).first()
+
+
+async def service_by_external_id(session: AsyncSession, external_id: str) -> Service | None:
+    return (await session.scalars(select(Service).where(col(Service.external_id) == external_id))).first()
+
+
 async def _external_id_free(
     session: AsyncSession, model: type[M], external_id: str | None, own_id: uuid.UUID | None
 ) -> None:
