@@ -1,6 +1,6 @@
 """The background worker: sealing the audit log, webhook deliveries and notifications (claim a small
-batch, send it, record each attempt as it ends), the daily digests, follow-ups falling due, and
-periodic retention."""
+batch, send it, record each attempt as it ends), the daily digests, follow-ups falling due,
+periodic retention, and the daily re-import of the directories named in DIRECTORY_SOURCES."""
 
 import asyncio
 import functools
@@ -17,6 +17,7 @@ from app import unit_of_work
 from app.config import Settings
 from app.db import get_sessionmaker, utcnow
 from app.journal import keys, sequencer
+from app.openreferral import refresh as directory_refresh
 from app.periodic import Periodic, Periodics, daily_from, every
 from app.persistence import idempotency
 
@@ -239,13 +240,47 @@ async def run(
     interval = settings.webhook_poll_interval_seconds if poll_interval is None else poll_interval
     if once:
         await announce_follow_ups()
+        await refresh_directories(settings)
         await seal_pending(settings, wait=True)
         return await _send_until_idle(settings, batch_size)
     sealed = asyncio.Event()
     async with asyncio.TaskGroup() as tasks:
         tasks.create_task(_seal_every(settings, stop, sealed))
+        tasks.create_task(_refresh_every(settings, stop))
         sending = tasks.create_task(_send_until_stopped(settings, batch_size, interval, stop, sealed))
     return sending.result()
+
+
+# How often a running worker asks whether the day's directory re-import is due, and how long one
+# pass may hold it. An import reads other services over the network, for minutes at most, so it
+# runs beside deliveries rather than in their loop.
+DIRECTORY_CHECK_SECONDS = 300.0
+DIRECTORY_LEASE = timedelta(hours=1)
+
+
+async def refresh_directories(settings: Settings) -> int:
+    """Re-import the configured directories not yet taken today; how many were tried."""
+    return len(await directory_refresh.refresh_due(settings)) if settings.directory_sources else 0
+
+
+def directory_job(settings: Settings) -> Periodic:
+    """The daily re-import, made by one worker of them all (each source is also taken for the
+    day on its own, so a pass that outlives its lease imports nothing twice)."""
+    return Periodic(
+        "directory_refresh",
+        functools.partial(refresh_directories, settings),
+        *daily_from(settings.directory_refresh_hour),
+        DIRECTORY_LEASE,
+    )
+
+
+async def _refresh_every(settings: Settings, stop: asyncio.Event) -> None:
+    if not settings.directory_sources:
+        return
+    periodics = Periodics([directory_job(settings)])
+    while not stop.is_set():
+        await _guarded(functools.partial(periodics.run_due, periodics.jobs[0]), "directory refresh")
+        await _sleep(stop, DIRECTORY_CHECK_SECONDS)
 
 
 async def _send_until_idle(settings: Settings, batch_size: int | None) -> int:
