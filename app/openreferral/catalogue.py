@@ -91,7 +91,9 @@ async def services(session: AsyncSession, feed: Feed, query: Query) -> Page[List
         )
     else:
         nearest = places.nearest_per_service(await _near(session, query, conditions))
-        found = await directory.services_by_id(session, (n.service_id for n in _slice(query, nearest)))
+        found = await directory.services_by_id(
+            session, (n.service_id for n in _slice(query, nearest)), links=False
+        )
         rows, total = [found[n.service_id] for n in _slice(query, nearest)], len(nearest)
     return publish.page(
         await _listed(session, feed, rows), total=total, page_number=query.page, per_page=query.per_page
@@ -129,7 +131,7 @@ async def service_at_locations(session: AsyncSession, query: Query) -> Page[Serv
 
 
 async def _at_locations(session: AsyncSession, rows: list[ServiceLocation]) -> list[ServiceAtLocation]:
-    found = await directory.services_by_id(session, (loc.service_id for loc in rows))
+    found = await directory.services_by_id(session, (loc.service_id for loc in rows), links=False)
     agencies = await directory.agencies_by_id(session, (s.agency_id for s in found.values()))
     placed = await places.positions(session, rows)
     return [

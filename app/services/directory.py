@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 from sqlalchemy import ColumnElement, String, cast, exists, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import raiseload
 from sqlmodel import col
 
 from app.db import utcnow
@@ -249,18 +250,23 @@ async def list_services(
     return await keyset_page(session, query, SERVICE_ORDER, cursor, limit)
 
 
+# For lists of services' own fields: their purposes and locations are not read (nor may be).
+WITHOUT_LINKS = (raiseload("*"),)
+
+
 async def numbered_services(
     session: AsyncSession, conditions: list[ColumnElement[bool]], *, page: int, per_page: int
 ) -> tuple[list[Service], int]:
-    """Page `page` of the services meeting `conditions` by name, and how many do in all."""
-    query = select(Service).where(*conditions)
+    """Page `page` of the services meeting `conditions` by name (their own fields only), and how
+    many do in all."""
+    query = select(Service).where(*conditions).options(*WITHOUT_LINKS)
     return await numbered_page(session, query, SERVICE_ORDER.order_by(), page, per_page)
 
 
 async def services_of(session: AsyncSession, agency_id: uuid.UUID) -> list[Service]:
-    """Every service an agency offers, by name."""
-    query = select(Service).where(col(Service.agency_id) == agency_id).order_by(*SERVICE_ORDER.order_by())
-    return list(await session.scalars(query))
+    """Every service an agency offers, by name (their own fields only)."""
+    query = select(Service).where(col(Service.agency_id) == agency_id).options(*WITHOUT_LINKS)
+    return list(await session.scalars(query.order_by(*SERVICE_ORDER.order_by())))
 
 
 async def numbered_agencies(session: AsyncSession, *, page: int, per_page: int) -> tuple[list[Agency], int]:
@@ -268,11 +274,15 @@ async def numbered_agencies(session: AsyncSession, *, page: int, per_page: int) 
     return await numbered_page(session, select(Agency), AGENCY_ORDER.order_by(), page, per_page)
 
 
-async def services_by_id(session: AsyncSession, service_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Service]:
+async def services_by_id(
+    session: AsyncSession, service_ids: Iterable[uuid.UUID], *, links: bool = True
+) -> dict[uuid.UUID, Service]:
+    """The services named, with their purposes and locations unless `links` is false."""
     wanted = set(service_ids)
     if not wanted:
         return {}
-    found = await session.scalars(select(Service).where(col(Service.id).in_(wanted)))
+    query = select(Service).where(col(Service.id).in_(wanted))
+    found = await session.scalars(query if links else query.options(*WITHOUT_LINKS))
     return {service.id: service for service in found}
 
 
