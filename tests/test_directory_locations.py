@@ -113,3 +113,29 @@ async def test_another_agencys_admin_cannot_move_its_services(client: httpx.Asyn
     )
 
     assert response.status_code == 404
+
+
+async def test_a_place_keeps_its_import_id_unless_told_otherwise(client: httpx.AsyncClient) -> None:
+    agency = await make_agency()
+    admin = bearer(agency, Role.AGENCY_ADMIN)
+    service = await make_service(agency)
+    linked = {**LIBRARY, "external_id": "3a19ff88-4620-4d17-9830-ac1d859eb5d5"}
+    first = (
+        await client.patch(f"/v1/services/{service.id}", json={"locations": [linked]}, headers=admin)
+    ).json()
+    place = first["locations"][0]
+
+    renamed = await client.patch(
+        f"/v1/services/{service.id}",
+        json={"locations": [{**LIBRARY, "id": place["id"], "name": "Central Library"}]},
+        headers=admin,
+    )
+    unlinked = await client.patch(
+        f"/v1/services/{service.id}",
+        json={"locations": [{**LIBRARY, "id": place["id"], "external_id": None}]},
+        headers=admin,
+    )
+
+    assert renamed.json()["locations"][0]["external_id"] == linked["external_id"]
+    assert renamed.json()["locations"][0]["name"] == "Central Library"
+    assert unlinked.json()["locations"][0]["external_id"] is None

@@ -6,6 +6,7 @@ import httpx
 from fastapi import FastAPI
 
 from app.models.identity import Role
+from tests.support.factories import bearer
 from tests.support.referral_helpers import make_network
 from tests.support.web_support import api, browser, signed_in_as, submit
 
@@ -113,3 +114,31 @@ async def test_a_place_is_removed_and_a_form_without_places_leaves_them(app: Fas
     assert len(kept["locations"]) == 1
     assert removed.status_code == 303
     assert after["locations"] == []
+
+
+async def test_saving_the_page_keeps_a_places_link_to_the_directory_it_came_from(app: FastAPI) -> None:
+    net = await make_network()
+    page = f"/admin/services/{net.debt_service.id}"
+    linked = {**LIBRARY, "external_id": "3a19ff88-4620-4d17-9830-ac1d859eb5d5"}
+    async with api(app) as partner:
+        admin_headers = bearer(net.debt, Role.AGENCY_ADMIN)
+        made = await partner.patch(
+            f"/v1/services/{net.debt_service.id}", json={"locations": [linked]}, headers=admin_headers
+        )
+        place_id = made.json()["locations"][0]["id"]
+    async with browser(app) as admin:
+        await signed_in_as(admin, net.debt, Role.AGENCY_ADMIN)
+        form = {
+            **BASICS,
+            "locations_shown": "1",
+            "location_count": "1",
+            **place(0, **(LIBRARY | {"town": "Wrecsam"}), id=place_id),
+        }
+        saved = await submit(admin, page, form)
+    async with api(app) as partner:
+        after = (await partner.get(f"/v1/services/{net.debt_service.id}", headers=net.centre_headers)).json()
+
+    assert saved.status_code == 303
+    assert [(p["id"], p["town"], p["external_id"]) for p in after["locations"]] == [
+        (place_id, "Wrecsam", linked["external_id"])
+    ]

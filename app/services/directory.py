@@ -214,17 +214,20 @@ def placed_locations(
     service_id: uuid.UUID, present: list[ServiceLocation], wanted: list[LocationIn]
 ) -> list[ServiceLocation]:
     """The service's locations as `wanted` lists them: one naming a present location's id keeps it
-    (and its id, which the published directory uses), the others are new."""
+    (and its id, which the published directory uses) and changes the fields given; the others are
+    new."""
     by_id = {location.id: location for location in present}
     placed = []
     for position, given in enumerate(wanted):
-        values = {**given.model_dump(include=set(LOCATION_FIELDS)), "position": position}
         kept = by_id.pop(given.id, None) if given.id else None
         if kept is None:
-            placed.append(ServiceLocation(service_id=service_id, **values))
+            fields = given.model_dump(include=set(LOCATION_FIELDS))
+            placed.append(ServiceLocation(service_id=service_id, position=position, **fields))
             continue
-        if any(getattr(kept, name) != value for name, value in values.items()):
-            for name, value in values.items():
+        # Fields not given stay: a form that does not show a place's import id leaves it linked.
+        changes = {**given.model_dump(include=set(LOCATION_FIELDS), exclude_unset=True), "position": position}
+        if any(getattr(kept, name) != value for name, value in changes.items()):
+            for name, value in changes.items():
                 setattr(kept, name, value)
             kept.updated_at = utcnow()
         placed.append(kept)
