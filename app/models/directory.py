@@ -201,8 +201,8 @@ class ServiceUpdate(SQLModel):
     opening_hours: str | None = Field(default=None, max_length=500)
     purposes: list[Purpose] | None = Field(default=None, min_length=1)
     external_id: str | None = Field(default=None, min_length=1, max_length=200, description=EXTERNAL_ID)
-    # The service's places, all of them: one with the id of a present location changes it, the
-    # others are added, and present ones not named are removed.
+    # The service's places, all of them: one with the id of a present location changes the fields
+    # given of it, the others are added, and present ones not named are removed.
     locations: list[LocationIn] | None = Field(default=None, max_length=50)
 
 
