@@ -1,7 +1,7 @@
 """Services' locations, ids in other directories, postcode centroids and the directories re-imported
 
 Revision ID: 0022_directory_locations
-Revises: 0021_welsh_names
+Revises: 0024_job_leases
 Create Date: 2026-12-09 09:00:00.000000
 
 The directory is published as Open Referral UK and filled from other directories. Agencies and
@@ -19,7 +19,8 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0022_directory_locations"
-down_revision: str | None = "0021_welsh_names"
+# After the last migration main had when this one was rebased onto it (0025, then 0024, came first).
+down_revision: str | None = "0024_job_leases"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
