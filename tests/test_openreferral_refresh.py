@@ -4,6 +4,7 @@ workers run, by the same rules as `directory import`."""
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from app import worker
@@ -11,7 +12,9 @@ from app.config import Settings, get_settings
 from app.db import get_sessionmaker
 from app.models.directory import Service
 from app.models.locations import DirectorySource
+from app.openreferral import refresh as directory_refresh
 from app.openreferral.refresh import refresh_due
+from app.periodic import Periodics
 from tests.support.fake_feed import BASE, FakeFeed
 
 
@@ -61,3 +64,22 @@ async def test_a_failed_refresh_is_kept_and_tried_again_the_next_day() -> None:
 
 async def test_a_worker_without_sources_imports_nothing() -> None:
     assert await worker.refresh_directories(settings(directory_sources=[])) == 0
+
+
+async def test_of_two_workers_one_makes_the_days_pass(monkeypatch: pytest.MonkeyPatch) -> None:
+    passes: list[datetime] = []
+
+    async def refresh_due(chosen: Settings, **_: Any) -> list[Any]:
+        passes.append(datetime.now(UTC))
+        return []
+
+    monkeypatch.setattr(directory_refresh, "refresh_due", refresh_due)
+    chosen = settings(directory_sources=[BASE], directory_refresh_hour=3)
+    job = worker.directory_job(chosen)
+    at = datetime(2026, 12, 9, 4, 0, tzinfo=UTC)
+    first, second = Periodics([job], clock=lambda: at), Periodics([job], clock=lambda: at)
+
+    await first.run_due(job)
+    await second.run_due(job)
+
+    assert len(passes) == 1
