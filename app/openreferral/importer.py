@@ -12,7 +12,6 @@ import uuid
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -55,6 +54,11 @@ class ImportReport:
     def changed(self) -> bool:
         return any(c.action not in {"unchanged", "skipped"} for c in self.changes)
 
+    def compared(self, kind: str, name: str, external_id: str, changed: Mapping[str, object]) -> None:
+        """Note an entry that was here already: updated (with the fields) or left alone."""
+        action = "updated" if changed else "unchanged"
+        self.changes.append(Change(kind, action, name, external_id, _fields(changed)))
+
     def lines(self) -> list[str]:
         """What to print: each entry created, updated, closed or skipped, any notes, then the totals."""
         counts = self.counts()
@@ -69,6 +73,7 @@ class ImportReport:
 ACTIONS = ("created", "updated", "unchanged", "closed", "skipped")
 AGENCY_ACTIONS = ("created", "updated", "unchanged")
 WHILE_CLOSED = ": the feed says it is {status}; it takes no referrals now"
+NEW_SERVICE = ": listed, taking no referrals until an admin turns it on"
 
 
 async def apply(
@@ -107,15 +112,9 @@ async def _agency(
     report: ImportReport,
 ) -> Agency:
     """The organization's agency, made or brought up to date (its name, in English and Welsh)."""
-    external_id, present = (
-        str(organization.id),
-        await directory.agency_by_external_id(session, str(organization.id)),
-    )
-    cy = translate.welsh(organization.translations)
-    wanted: dict[str, Any] = {
-        "name": translate.fit(organization.name, translate.NAME_LENGTH),
-        "name_cy": translate.fit(cy.name, translate.NAME_LENGTH) if cy and cy.name else None,
-    }
+    external_id = str(organization.id)
+    present = await directory.agency_by_external_id(session, external_id)
+    wanted = translate.agency_fields(organization)
     if present is None:
         where = translate.local_authority(offered, mapping.local_authority)
         body = AgencyCreate(
@@ -124,11 +123,7 @@ async def _agency(
         report.changes.append(Change("agency", "created", organization.name, external_id))
         return await directory.create_agency(session, actor, body)
     changed = {name: value for name, value in wanted.items() if getattr(present, name) != value}
-    report.changes.append(
-        Change(
-            "agency", "updated" if changed else "unchanged", organization.name, external_id, _fields(changed)
-        )
-    )
+    report.compared("agency", organization.name, external_id, changed)
     if changed:
         await directory.update_agency(session, actor, present.id, AgencyUpdate(**changed))
     return present
@@ -153,14 +148,11 @@ async def _service(
             **wanted, agency_id=agency.id, accepting_referrals=False, external_id=external_id
         )
         await directory.create_service(session, actor, body)
-        detail = ": listed, taking no referrals until an admin turns it on"
-        report.changes.append(Change("service", "created", record.name, external_id, detail))
+        report.changes.append(Change("service", "created", record.name, external_id, NEW_SERVICE))
         return
     now = translate.present_fields(present)
     changed = {name: value for name, value in wanted.items() if not translate.same(name, value, now[name])}
-    report.changes.append(
-        Change("service", "updated" if changed else "unchanged", record.name, external_id, _fields(changed))
-    )
+    report.compared("service", record.name, external_id, changed)
     if changed:
         await directory.update_service(session, actor, present.id, ServiceUpdate(**changed))
 

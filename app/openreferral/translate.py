@@ -12,7 +12,7 @@ from typing import Any
 from app.models.directory import AREA_CODE, LANGUAGE_CODE, Service
 from app.models.locations import normal_postcode
 from app.openreferral.mapping import Mapping
-from app.openreferral.records import FeedAddress, FeedLocation, FeedService, FeedTranslation
+from app.openreferral.records import FeedAddress, FeedLocation, FeedOrganization, FeedService, FeedTranslation
 from app.openreferral.schema import LocationType
 from app.services.directory import fold
 
@@ -31,6 +31,15 @@ def fit(text: str | None, limit: int) -> str:
 
 def welsh(translations: list[FeedTranslation]) -> FeedTranslation | None:
     return next((t for t in translations if t.language.strip().lower() in {WELSH, "cym", "wel"}), None)
+
+
+def agency_fields(organization: FeedOrganization) -> dict[str, Any]:
+    """What the exchange keeps of an organization that a later import may change: its names."""
+    cy = welsh(organization.translations)
+    return {
+        "name": fit(organization.name, NAME_LENGTH),
+        "name_cy": fit(cy.name, NAME_LENGTH) if cy and cy.name else None,
+    }
 
 
 def service_fields(
