@@ -7,6 +7,7 @@ import pytest
 from app.models.directory import Purpose
 from app.openreferral import ids
 from app.openreferral.publish import PREFIX
+from app.web import i18n
 from tests.support.openreferral import (
     Directory,
     make_directory,
@@ -307,3 +308,15 @@ async def test_public_directory_false_takes_the_feed_down(monkeypatch: pytest.Mo
 
     assert response.status_code == 404
     assert "access-control-allow-origin" not in response.headers
+
+
+@pytest.mark.skipif(
+    "cy" not in i18n.available_locales(), reason="the Welsh catalogue is compiled by `make install`"
+)
+async def test_purposes_carry_their_welsh_names(client: httpx.AsyncClient) -> None:
+    term = (await get(client, f"/taxonomy_terms/{ids.purpose_term_id(Purpose.DEBT_ADVICE)}")).json()
+
+    welsh = i18n.translations("cy").gettext("Debt advice")
+    assert welsh != "Debt advice"
+    assert term["translations"] == [{"language": "cy", "name": welsh}]
+    assert profile_errors(term, "taxonomy_term.json") == []
