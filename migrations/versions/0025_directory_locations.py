@@ -1,7 +1,7 @@
 """Services' locations, ids in other directories, postcode centroids and the directories re-imported
 
-Revision ID: 0022_directory_locations
-Revises: 0024_job_leases
+Revision ID: 0025_directory_locations
+Revises: 0024_fhir
 Create Date: 2026-12-09 09:00:00.000000
 
 The directory is published as Open Referral UK and filled from other directories. Agencies and
@@ -18,9 +18,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0022_directory_locations"
-# After the last migration main had when this one was rebased onto it (0025, then 0024, came first).
-down_revision: str | None = "0024_job_leases"
+revision: str = "0025_directory_locations"
+down_revision: str | None = "0024_fhir"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
